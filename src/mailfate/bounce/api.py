@@ -1,0 +1,62 @@
+"""Parsing a bounce end to end: bytes in, one record per recipient out."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from mailfate.bounce.classify import Classifier, default_classifier
+from mailfate.bounce.mail import Mail
+from mailfate.bounce.record import BounceRecord, Draft
+from mailfate.bounce.registry import parsers
+from mailfate.errors import ParseError
+
+__all__ = ["parse_bounce", "parse_mail"]
+
+log = logging.getLogger(__name__)
+_ADDR = re.compile(r"<?([^<>\s\"';,()]+@[^<>\s\"';,()]+?)>?[.;,]*$")
+
+
+def clean_address(value: str) -> str:
+    """The bare address of a recipient field ("rfc822; <A@B>" -> "A@B")."""
+    value = value.strip()
+    if ";" in value:
+        value = value.split(";", 1)[1].strip()
+    m = _ADDR.search(value)
+    return m.group(1) if m else value.strip("<>")
+
+
+def _finish(mail: Mail, drafts: list[Draft]) -> None:
+    mid = ""
+    for d in drafts:
+        d.recipient = clean_address(d.recipient)
+        if not d.original_message_id:
+            if not mid:
+                mid = mail.original_message_id()
+            d.original_message_id = mid
+        if d.timestamp is None:
+            d.timestamp = mail.date
+
+
+def parse_mail(mail: Mail, classifier: Classifier | None = None) -> list[BounceRecord]:
+    """Every recipient the mail reports on; [] when it is not a bounce, DSN, complaint or auto-reply."""
+    clf = classifier or default_classifier()
+    for entry in parsers():
+        try:
+            drafts = entry.parse(mail)
+        except ParseError:
+            raise
+        except (ValueError, IndexError, KeyError, AttributeError, TypeError, LookupError) as exc:
+            # A parser bug on odd input must not lose the mail: say which parser and go on.
+            log.debug("parser %s failed: %s", entry.name, exc, exc_info=True)
+            continue
+        if drafts is None:
+            continue
+        _finish(mail, drafts)
+        return [clf.resolve(d, entry.name) for d in drafts]
+    return []
+
+
+def parse_bounce(raw: bytes, classifier: Classifier | None = None) -> list[BounceRecord]:
+    """Parse one mail given as bytes. Raises ParseError only for input that is not mail at all."""
+    return parse_mail(Mail(raw), classifier)

@@ -1,0 +1,261 @@
+"""The classifier: an SMTP reply or a parser's draft in, a reason and hard/soft out.
+
+Order of decision for a draft (one recipient of a parsed bounce):
+
+1. a reason the format itself states (an ARF report, an auto-reply, a vendor's own error class),
+   unless it is one of the generic reasons a more specific signal may refine;
+2. a 2.x.x status: ``delivered``;
+3. the text rules, in order (provider rules keyed on the remote host come first);
+4. a generic reason the parser stated;
+5. the status rules (RFC 3463 enhanced codes);
+6. fallbacks: 4.6/5.6 contenterror, 4.7/5.7 securityerror, an X-Unix diagnostic mailererror, a
+   delayed action expired, an EHLO/HELO failure blocked, any diagnostic at all onhold, else
+   undefined.
+
+Text matching runs one Aho-Corasick pass over the normalized text to find which rules can match,
+then checks only those, in order, so a reply costs a few microseconds however many rules exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import ahocorasick
+
+from mailfate.bounce.reasons import RETRYABLE_REASONS, Kind, Reason, is_hard, kind_of
+from mailfate.bounce.record import BounceRecord, Draft
+from mailfate.bounce.reply import find_replycode, normalize_status, parse_reply
+from mailfate.bounce.rules import Rule, load_rules, normalize_text
+
+__all__ = ["Classification", "Classifier", "classify_reply", "default_classifier"]
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """The verdict on one reply."""
+
+    reason: Reason
+    hardbounce: bool
+    kind: Kind
+    rule_id: str
+    """The rule (or fallback step, ``fallback:...``) that decided."""
+    evidence: str
+    """What matched: a phrase, a regex match or a status code."""
+    status: str = ""
+    replycode: str = ""
+    source: str = ""
+
+    @property
+    def soft(self) -> bool:
+        return not self.hardbounce
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "reason": str(self.reason),
+            "hardbounce": self.hardbounce,
+            "kind": str(self.kind),
+            "rule_id": self.rule_id,
+            "evidence": self.evidence,
+            "status": self.status,
+            "replycode": self.replycode,
+            "source": self.source,
+        }
+
+
+class Classifier:
+    """A compiled, immutable rule set."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.rules: tuple[Rule, ...] = tuple(rules)
+        self._text_rules = [i for i, r in enumerate(self.rules) if r.phase == "text"]
+        self._status_rules = [i for i, r in enumerate(self.rules) if r.phase == "status"]
+        self._always: list[int] = []
+        automaton = ahocorasick.Automaton()
+        table: dict[str, list[int]] = {}
+        for i in self._text_rules:
+            rule = self.rules[i]
+            keys = rule.any or rule.all[:1]
+            if not keys:
+                self._always.append(i)
+                continue
+            for phrase in keys:
+                table.setdefault(phrase, []).append(i)
+        for phrase, idx in table.items():
+            automaton.add_word(phrase, tuple(idx))
+        self._has_words = bool(table)
+        if self._has_words:
+            automaton.make_automaton()
+        self._automaton = automaton
+
+    @classmethod
+    def from_files(cls, user_files: Sequence[Path] = ()) -> Classifier:
+        return cls(load_rules(user_files))
+
+    # -- core --------------------------------------------------------------------------------
+    def _candidates(self, text: str) -> list[int]:
+        found: set[int] = set(self._always)
+        if self._has_words and text:
+            for _, idx in self._automaton.iter(text):
+                found.update(idx)
+        return sorted(found)
+
+    def match_text(self, text: str, status: str, code: str, remote: str = "", command: str = "") -> tuple[Rule, str] | None:
+        """The first text rule that decides, with its evidence."""
+        for i in self._candidates(text):
+            rule = self.rules[i]
+            if not rule.matches_codes(status, code, remote, command):
+                continue
+            evidence = rule.matches_text(text)
+            if evidence is not None:
+                return rule, evidence
+        return None
+
+    def match_status(self, text: str, status: str, code: str, remote: str = "", command: str = "") -> tuple[Rule, str] | None:
+        for i in self._status_rules:
+            rule = self.rules[i]
+            if not rule.matches_codes(status, code, remote, command):
+                continue
+            evidence = rule.matches_text(text) if rule.needs_text else (status or code)
+            if evidence is not None:
+                return rule, evidence
+        return None
+
+    def decide(
+        self,
+        *,
+        status: str,
+        code: str,
+        text: str,
+        remote: str = "",
+        command: str = "",
+        stated: Reason | None = None,
+        action: str = "",
+        diagnostic_type: str = "",
+    ) -> tuple[Reason, str, str, str]:
+        """(reason, rule id, evidence, source) by the order in the module docstring."""
+        if stated is not None and stated not in RETRYABLE_REASONS:
+            return stated, "parser", str(stated), ""
+        if status.startswith("2.") or (not status and code.startswith("2") and stated is None):
+            return Reason.DELIVERED, "fallback:2xx", status or code, ""
+        norm = normalize_text(text)
+        hit = self.match_text(norm, status, code, remote, command)
+        if hit is not None:
+            rule, evidence = hit
+            return rule.reason, rule.id, evidence, rule.source
+        if stated is not None and stated not in (Reason.UNDEFINED, Reason.ONHOLD):
+            return stated, "parser", str(stated), ""
+        hit = self.match_status(norm, status, code, remote, command)
+        if hit is not None:
+            rule, evidence = hit
+            return rule.reason, rule.id, evidence, rule.source
+        if status[:3] in ("5.6", "4.6"):
+            return Reason.CONTENTERROR, "fallback:x.6", status, ""
+        if status[:3] in ("5.7", "4.7"):
+            return Reason.SECURITYERROR, "fallback:x.7", status, ""
+        if diagnostic_type.upper().startswith("X-UNIX"):
+            return Reason.MAILERERROR, "fallback:x-unix", diagnostic_type, ""
+        if action in ("delayed", "expired"):
+            return Reason.EXPIRED, "fallback:delayed", action, ""
+        if command.upper() in ("EHLO", "HELO"):
+            return Reason.BLOCKED, "fallback:helo", command, ""
+        if stated is not None:
+            return stated, "parser", str(stated), ""
+        if norm:
+            return Reason.ONHOLD, "fallback:onhold", "", ""
+        return Reason.UNDEFINED, "fallback:undefined", "", ""
+
+    def classify_reply(
+        self,
+        code: str | int | None,
+        enhanced_status: str | None = None,
+        text: str = "",
+        *,
+        remote_mta: str = "",
+        command: str = "",
+    ) -> Classification:
+        """Classify one SMTP reply. ``code`` may be the whole reply line when the rest is empty."""
+        code_s = str(code or "").strip()
+        status = normalize_status(enhanced_status or "")
+        if len(code_s) > 3 or (code_s and not code_s.isdigit()):
+            parsed = parse_reply(code_s + (" " + text if text else ""))
+            code_s, status, text = parsed.code, status or parsed.status, parsed.text
+        if not status:
+            status = normalize_status(text)
+        if not code_s:
+            code_s = find_replycode(text)
+        reason, rule_id, evidence, source = self.decide(
+            status=status, code=code_s, text=text, remote=remote_mta, command=command
+        )
+        hard = is_hard(reason, status, code_s, text)
+        return Classification(
+            reason=reason,
+            hardbounce=hard,
+            kind=kind_of(reason, hard),
+            rule_id=rule_id,
+            evidence=evidence,
+            status=status,
+            replycode=code_s,
+            source=source,
+        )
+
+    def resolve(self, draft: Draft, parser: str) -> BounceRecord:
+        """Turn a parser's draft into a final record."""
+        status = normalize_status(draft.status)
+        code = draft.replycode.strip()
+        text = draft.diagnostic
+        if not code:
+            code = find_replycode(text)
+        if not status and text:
+            status = normalize_status(text)
+        reason, rule_id, _evidence, _source = self.decide(
+            status=status,
+            code=code,
+            text=text,
+            remote=draft.remote_mta,
+            command=draft.command,
+            stated=draft.reason,
+            action=draft.action.lower(),
+            diagnostic_type=draft.diagnostic_type,
+        )
+        hard = is_hard(reason, status, code, text)
+        return BounceRecord(
+            recipient=draft.recipient,
+            action=draft.action.lower(),
+            status=status,
+            replycode=code,
+            diagnostic=" ".join(text.split()),
+            reason=reason,
+            hardbounce=hard,
+            kind=kind_of(reason, hard),
+            remote_mta=draft.remote_mta,
+            reporting_mta=draft.reporting_mta,
+            original_message_id=draft.original_message_id,
+            original_envelope_sender=draft.original_envelope_sender,
+            timestamp=draft.timestamp,
+            feedback_type=draft.feedback_type,
+            parser=parser,
+            rule_id=rule_id,
+            command=draft.command.upper(),
+        )
+
+
+_DEFAULT: Classifier | None = None
+
+
+def default_classifier() -> Classifier:
+    """The packaged rules, compiled once per process."""
+    global _DEFAULT  # noqa: PLW0603 - a process-wide compiled cache
+    if _DEFAULT is None:
+        _DEFAULT = Classifier(load_rules())
+    return _DEFAULT
+
+
+def classify_reply(code: str | int | None, enhanced_status: str | None = None, text: str = "") -> Classification:
+    """Classify one SMTP reply with the packaged rules.
+
+    >>> classify_reply(550, "5.1.1", "<x@y>: Recipient address rejected: User unknown").reason
+    <Reason.USERUNKNOWN: 'userunknown'>
+    """
+    return default_classifier().classify_reply(code, enhanced_status, text)

@@ -1,0 +1,89 @@
+"""Taking SMTP replies and diagnostic texts apart: reply code, enhanced status code, text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["SmtpReply", "find_replycode", "find_status", "normalize_status", "parse_reply"]
+
+_STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
+_REPLYCODE = re.compile(r"(?<![\d.\-])([245][0-7][0-9])(?=[\s\-]|$)")
+_LEADING = re.compile(r"^\s*([245]\d\d)(?:[\s\-]+|$)")
+_REPLY_LINE = re.compile(r"^([245]\d\d)([\s\-]?)(.*)$")
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpReply:
+    """An SMTP reply as a value: 4xx and 5xx are results, not exceptions."""
+
+    code: str
+    status: str
+    text: str
+
+    @property
+    def is_success(self) -> bool:
+        return self.code.startswith("2")
+
+    @property
+    def is_transient(self) -> bool:
+        return self.code.startswith("4")
+
+    @property
+    def is_permanent(self) -> bool:
+        return self.code.startswith("5")
+
+    def __str__(self) -> str:
+        return " ".join(x for x in (self.code, self.status, self.text) if x)
+
+
+def normalize_status(value: str) -> str:
+    """"5.1.1" from "5.1.1", "#5.1.1", "smtp; 5.1.1 (...)"; "" when none."""
+    m = _STATUS.search(value or "")
+    if not m:
+        return ""
+    cls, sub, det = m.groups()
+    return f"{cls}.{int(sub)}.{int(det)}"
+
+
+def find_status(text: str) -> str:
+    """The first enhanced status code x.y.z in a text, or ""."""
+    return normalize_status(text)
+
+
+def find_replycode(text: str) -> str:
+    """The SMTP reply code of a diagnostic text: the leading one, else the first one found."""
+    if not text:
+        return ""
+    m = _LEADING.match(text)
+    if m:
+        return m.group(1)
+    m = _REPLYCODE.search(text)
+    return m.group(1) if m else ""
+
+
+def parse_reply(reply: str) -> SmtpReply:
+    """Split an SMTP reply, single or multi-line ("550-5.1.1 ...\\n550 5.1.1 ..."), into its parts.
+
+    Continuation prefixes and repeated enhanced codes are removed from the text.
+    """
+    lines = [ln.strip() for ln in (reply or "").replace("\r\n", "\n").split("\n") if ln.strip()]
+    code = ""
+    texts: list[str] = []
+    status = ""
+    for line in lines:
+        m = _REPLY_LINE.match(line)
+        if m and (not code or m.group(1) == code):
+            code = code or m.group(1)
+            rest = m.group(3).strip()
+        else:
+            rest = line
+        st = _STATUS.match(rest)
+        if st:
+            status = status or normalize_status(st.group(0))
+            rest = rest[st.end() :].strip()
+        if rest:
+            texts.append(rest)
+    if not status:
+        status = find_status(" ".join(texts))
+    return SmtpReply(code=code, status=status, text=" ".join(texts))

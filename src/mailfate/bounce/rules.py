@@ -1,0 +1,282 @@
+"""Classification rules as data: loading, overlaying, compiling and checking them.
+
+Rules live in TOML files (``mailfate/data/bounce_rules/*.toml``, loaded in file-name order) as
+``[[rule]]`` tables. The first rule whose every condition holds decides. A rule has:
+
+``id``
+    unique, stable, shown in every classification ("the id of the rule that decided").
+``reason``
+    a :class:`~mailfate.bounce.reasons.Reason` value.
+``any`` / ``all``
+    case-insensitive phrases: at least one of ``any`` and every one of ``all`` must occur in the
+    diagnostic text (whitespace is collapsed before matching).
+``regex``
+    a case-insensitive regular expression that must match the normalized text.
+``status`` / ``codes``
+    enhanced status codes and reply codes the reply must have; a trailing ``*`` or a shorter value
+    matches as a prefix (``"5.7."``, ``"4"``).
+``not_status`` / ``not_codes``
+    the reply must not have these.
+``remote``
+    a regular expression on the remote MTA's host name (provider-specific rules).
+``command``
+    the SMTP commands the failure happened at (``RCPT``, ``DATA``, ``CONN``...).
+``phase``
+    ``"text"`` (default) or ``"status"``: status rules run after every text rule and after a reason a
+    parser named from the format itself.
+``source``
+    where the rule comes from (a provider's published documentation, an RFC).
+``examples``
+    replies the rule must decide; ``mailfate bounce rules --check`` verifies each reaches its rule.
+
+A user's file overlays the packaged rules: a rule with an existing id replaces it in place; a new
+rule goes before the rule named by ``before`` or after ``after``, else before every packaged rule.
+``disable = ["id", ...]`` at the top of a file removes rules.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from mailfate.bounce.reasons import Reason
+from mailfate.errors import ConfigError
+
+__all__ = ["Rule", "load_rule_files", "load_rules", "normalize_text", "packaged_rule_files"]
+
+_KEYS = {
+    "id",
+    "reason",
+    "any",
+    "all",
+    "regex",
+    "status",
+    "codes",
+    "not_status",
+    "not_codes",
+    "remote",
+    "command",
+    "phase",
+    "source",
+    "note",
+    "examples",
+    "before",
+    "after",
+}
+
+
+def normalize_text(text: str) -> str:
+    """Lowercase with runs of whitespace collapsed to one space: the form rules match against."""
+    return " ".join(text.lower().split())
+
+
+def _prefixes(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(v.rstrip("*").strip() for v in values)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One compiled classification rule."""
+
+    id: str
+    reason: Reason
+    any: tuple[str, ...] = ()
+    all: tuple[str, ...] = ()
+    regex: re.Pattern[str] | None = None
+    status: tuple[str, ...] = ()
+    codes: tuple[str, ...] = ()
+    not_status: tuple[str, ...] = ()
+    not_codes: tuple[str, ...] = ()
+    remote: re.Pattern[str] | None = None
+    command: tuple[str, ...] = ()
+    phase: str = "text"
+    source: str = ""
+    note: str = ""
+    examples: tuple[str, ...] = ()
+    origin: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def needs_text(self) -> bool:
+        return bool(self.any or self.all or self.regex)
+
+    def matches_codes(self, status: str, code: str, remote: str, command: str) -> bool:
+        """Every non-text condition."""
+        if self.status and not any(status.startswith(p) for p in self.status if p) and not (
+            "" in self.status and not status
+        ):
+            return False
+        if self.codes and not any(code.startswith(p) for p in self.codes if p) and not (
+            "" in self.codes and not code
+        ):
+            return False
+        if self.not_status and status and any(status.startswith(p) for p in self.not_status):
+            return False
+        if self.not_codes and code and any(code.startswith(p) for p in self.not_codes):
+            return False
+        if self.remote is not None and not (remote and self.remote.search(remote)):
+            return False
+        return not (self.command and command.upper() not in self.command)
+
+    def matches_text(self, text: str) -> str | None:
+        """The evidence (phrase or regex match) when the text conditions hold, else None."""
+        evidence = ""
+        if self.any:
+            for phrase in self.any:
+                if phrase in text:
+                    evidence = phrase
+                    break
+            else:
+                return None
+        for phrase in self.all:
+            if phrase not in text:
+                return None
+            evidence = evidence or phrase
+        if self.regex is not None:
+            m = self.regex.search(text)
+            if m is None:
+                return None
+            evidence = evidence or m.group(0)
+        return evidence
+
+
+def _as_list(rule_id: str, key: str, value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise ConfigError(f"rule {rule_id!r}: {key!r} must be a string or a list of strings")
+
+
+def compile_rule(raw: dict[str, Any], origin: str) -> Rule:
+    """Compile one ``[[rule]]`` table, or raise ConfigError naming the rule and the fix."""
+    rule_id = raw.get("id")
+    if not isinstance(rule_id, str) or not rule_id:
+        raise ConfigError(f"{origin}: a rule has no 'id' (every [[rule]] needs a unique string id)")
+    unknown = set(raw) - _KEYS
+    if unknown:
+        raise ConfigError(f"{origin}: rule {rule_id!r} has unknown keys {sorted(unknown)}; known: {sorted(_KEYS)}")
+    try:
+        reason = Reason(str(raw.get("reason", "")).lower())
+    except ValueError:
+        raise ConfigError(
+            f"{origin}: rule {rule_id!r} names reason {raw.get('reason')!r}, which is not one of "
+            f"{', '.join(r.value for r in Reason)}"
+        ) from None
+
+    def regex(key: str) -> re.Pattern[str] | None:
+        value = raw.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ConfigError(f"{origin}: rule {rule_id!r}: {key!r} must be a string")
+        try:
+            return re.compile(value, re.IGNORECASE)
+        except re.error as exc:
+            raise ConfigError(f"{origin}: rule {rule_id!r}: {key!r} does not compile: {exc}") from exc
+
+    phase = raw.get("phase", "text")
+    if phase not in ("text", "status"):
+        raise ConfigError(f"{origin}: rule {rule_id!r}: phase must be 'text' or 'status'")
+    rule = Rule(
+        id=rule_id,
+        reason=reason,
+        any=tuple(normalize_text(p) for p in _as_list(rule_id, "any", raw.get("any", []))),
+        all=tuple(normalize_text(p) for p in _as_list(rule_id, "all", raw.get("all", []))),
+        regex=regex("regex"),
+        status=_prefixes(_as_list(rule_id, "status", raw.get("status", []))),
+        codes=_prefixes(_as_list(rule_id, "codes", raw.get("codes", []))),
+        not_status=_prefixes(_as_list(rule_id, "not_status", raw.get("not_status", []))),
+        not_codes=_prefixes(_as_list(rule_id, "not_codes", raw.get("not_codes", []))),
+        remote=regex("remote"),
+        command=tuple(c.upper() for c in _as_list(rule_id, "command", raw.get("command", []))),
+        phase=phase,
+        source=str(raw.get("source", "")),
+        note=str(raw.get("note", "")),
+        examples=tuple(_as_list(rule_id, "examples", raw.get("examples", []))),
+        origin=origin,
+        raw=raw,
+    )
+    if any(not p for p in rule.any + rule.all):
+        raise ConfigError(f"{origin}: rule {rule_id!r} has an empty phrase")
+    if not (rule.needs_text or rule.status or rule.codes or rule.remote or rule.command):
+        raise ConfigError(f"{origin}: rule {rule_id!r} has no condition and would match every reply")
+    return rule
+
+
+def _read(path: Path | Any, origin: str) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{origin}: not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{origin}: cannot read: {exc}") from exc
+    return data
+
+
+def packaged_rule_files() -> list[Any]:
+    """The packaged rule files in load order."""
+    folder = resources.files("mailfate").joinpath("data", "bounce_rules")
+    return sorted((f for f in folder.iterdir() if f.name.endswith(".toml")), key=lambda f: f.name)
+
+
+def load_rule_files(files: Sequence[Any]) -> list[Rule]:
+    """Compile rules from files, in order; duplicate ids are an error."""
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    for f in files:
+        origin = getattr(f, "name", str(f))
+        data = _read(f, origin)
+        for raw in data.get("rule", []):
+            rule = compile_rule(raw, origin)
+            if rule.id in seen:
+                raise ConfigError(f"{origin}: rule id {rule.id!r} is already used in {seen[rule.id]}")
+            seen[rule.id] = origin
+            rules.append(rule)
+    return rules
+
+
+def overlay(rules: list[Rule], path: Path) -> list[Rule]:
+    """Apply a user's rule file on top of ``rules`` (see the module docstring)."""
+    origin = str(path)
+    data = _read(path, origin)
+    out = list(rules)
+    disabled = _as_list("<file>", "disable", data.get("disable", []))
+    known = {r.id for r in out}
+    for rid in disabled:
+        if rid not in known:
+            raise ConfigError(f"{origin}: disable names unknown rule {rid!r}")
+    out = [r for r in out if r.id not in set(disabled)]
+    head = 0
+    for raw in data.get("rule", []):
+        rule = compile_rule(raw, origin)
+        index = {r.id: i for i, r in enumerate(out)}
+        if rule.id in index:
+            out[index[rule.id]] = rule
+            continue
+        anchor_before, anchor_after = raw.get("before"), raw.get("after")
+        if anchor_before is not None:
+            if anchor_before not in index:
+                raise ConfigError(f"{origin}: rule {rule.id!r}: before = {anchor_before!r} is not a known rule")
+            out.insert(index[anchor_before], rule)
+        elif anchor_after is not None:
+            if anchor_after not in index:
+                raise ConfigError(f"{origin}: rule {rule.id!r}: after = {anchor_after!r} is not a known rule")
+            out.insert(index[anchor_after] + 1, rule)
+        else:
+            out.insert(head, rule)
+            head += 1
+    return out
+
+
+def load_rules(user_files: Sequence[Path] = ()) -> list[Rule]:
+    """The packaged rules with each user file overlaid in turn."""
+    rules = load_rule_files(packaged_rule_files())
+    for path in user_files:
+        rules = overlay(rules, Path(path))
+    return rules

@@ -1,0 +1,1 @@
+"""One module per vendor bounce format (see :mod:`mailfate.bounce.registry`)."""
