@@ -63,7 +63,12 @@ def main() -> int:
             e = exp[i] if i < len(exp) else None
             g = got[i] if i < len(got) else None
             gd = (
-                {"reason": str(g.reason), "status": g.status, "replycode": g.replycode, "hardbounce": g.hardbounce}
+                {
+                    "reason": str(g.reason),
+                    "status": g.status,
+                    "replycode": g.replycode,
+                    "hardbounce": g.hardbounce,
+                }
                 if g
                 else None
             )
@@ -74,9 +79,14 @@ def main() -> int:
                         agree[f] += 1
             bad = [f for f in fields if e is None or gd is None or gd[f] != e[f]]
             wrong = wrong or bool(bad)
-            es = f"{e['reason']:<15} {e['status']:<8} {e['replycode']:<4} {'H' if e['hardbounce'] else 's'}" if e else "-"
+            es = (
+                f"{e['reason']:<15} {e['status']:<8} {e['replycode']:<4} {'H' if e['hardbounce'] else 's'}"
+                if e
+                else "-"
+            )
             gs = (
-                f"{gd['reason']:<15} {gd['status']:<8} {gd['replycode']:<4} {'H' if gd['hardbounce'] else 's'}"
+                f"{gd['reason']:<15} {gd['status']:<8} {gd['replycode']:<4} "
+                f"{'H' if gd['hardbounce'] else 's'}"
                 f"  [{g.parser} / {g.rule_id}] {g.recipient}"
                 if g and gd
                 else "-"

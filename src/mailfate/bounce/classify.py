@@ -101,7 +101,9 @@ class Classifier:
                 found.update(idx)
         return sorted(found)
 
-    def match_text(self, text: str, status: str, code: str, remote: str = "", command: str = "") -> tuple[Rule, str] | None:
+    def match_text(
+        self, text: str, status: str, code: str, remote: str = "", command: str = ""
+    ) -> tuple[Rule, str] | None:
         """The first text rule that decides, with its evidence."""
         for i in self._candidates(text):
             rule = self.rules[i]
@@ -112,7 +114,9 @@ class Classifier:
                 return rule, evidence
         return None
 
-    def match_status(self, text: str, status: str, code: str, remote: str = "", command: str = "") -> tuple[Rule, str] | None:
+    def match_status(
+        self, text: str, status: str, code: str, remote: str = "", command: str = ""
+    ) -> tuple[Rule, str] | None:
         for i in self._status_rules:
             rule = self.rules[i]
             if not rule.matches_codes(status, code, remote, command):
@@ -252,7 +256,9 @@ def default_classifier() -> Classifier:
     return _DEFAULT
 
 
-def classify_reply(code: str | int | None, enhanced_status: str | None = None, text: str = "") -> Classification:
+def classify_reply(
+    code: str | int | None, enhanced_status: str | None = None, text: str = ""
+) -> Classification:
     """Classify one SMTP reply with the packaged rules.
 
     >>> classify_reply(550, "5.1.1", "<x@y>: Recipient address rejected: User unknown").reason

@@ -38,7 +38,7 @@ class SmtpReply:
 
 
 def normalize_status(value: str) -> str:
-    """"5.1.1" from "5.1.1", "#5.1.1", "smtp; 5.1.1 (...)"; "" when none."""
+    """ "5.1.1" from "5.1.1", "#5.1.1", "smtp; 5.1.1 (...)"; "" when none."""
     m = _STATUS.search(value or "")
     if not m:
         return ""

@@ -28,6 +28,8 @@ Rules live in TOML files (``mailfate/data/bounce_rules/*.toml``, loaded in file-
     where the rule comes from (a provider's published documentation, an RFC).
 ``examples``
     replies the rule must decide; ``mailfate bounce rules --check`` verifies each reaches its rule.
+``example_remote``
+    for a rule with ``remote``: the host name its examples are checked with.
 
 A user's file overlays the packaged rules: a rule with an existing id replaces it in place; a new
 rule goes before the rule named by ``before`` or after ``after``, else before every packaged rule.
@@ -65,6 +67,7 @@ _KEYS = {
     "source",
     "note",
     "examples",
+    "example_remote",
     "before",
     "after",
 }
@@ -107,12 +110,16 @@ class Rule:
 
     def matches_codes(self, status: str, code: str, remote: str, command: str) -> bool:
         """Every non-text condition."""
-        if self.status and not any(status.startswith(p) for p in self.status if p) and not (
-            "" in self.status and not status
+        if (
+            self.status
+            and not any(status.startswith(p) for p in self.status if p)
+            and not ("" in self.status and not status)
         ):
             return False
-        if self.codes and not any(code.startswith(p) for p in self.codes if p) and not (
-            "" in self.codes and not code
+        if (
+            self.codes
+            and not any(code.startswith(p) for p in self.codes if p)
+            and not ("" in self.codes and not code)
         ):
             return False
         if self.not_status and status and any(status.startswith(p) for p in self.not_status):
@@ -160,7 +167,9 @@ def compile_rule(raw: dict[str, Any], origin: str) -> Rule:
         raise ConfigError(f"{origin}: a rule has no 'id' (every [[rule]] needs a unique string id)")
     unknown = set(raw) - _KEYS
     if unknown:
-        raise ConfigError(f"{origin}: rule {rule_id!r} has unknown keys {sorted(unknown)}; known: {sorted(_KEYS)}")
+        raise ConfigError(
+            f"{origin}: rule {rule_id!r} has unknown keys {sorted(unknown)}; known: {sorted(_KEYS)}"
+        )
     try:
         reason = Reason(str(raw.get("reason", "")).lower())
     except ValueError:
@@ -262,7 +271,9 @@ def overlay(rules: list[Rule], path: Path) -> list[Rule]:
         anchor_before, anchor_after = raw.get("before"), raw.get("after")
         if anchor_before is not None:
             if anchor_before not in index:
-                raise ConfigError(f"{origin}: rule {rule.id!r}: before = {anchor_before!r} is not a known rule")
+                raise ConfigError(
+                    f"{origin}: rule {rule.id!r}: before = {anchor_before!r} is not a known rule"
+                )
             out.insert(index[anchor_before], rule)
         elif anchor_after is not None:
             if anchor_after not in index:

@@ -1,0 +1,5 @@
+"""``python -m mailfate.cli``."""
+
+from mailfate.cli.app import main
+
+main()

@@ -1,0 +1,36 @@
+"""``mailfate <noun> <verb>``: the root of the command line."""
+
+from __future__ import annotations
+
+import typer
+
+from mailfate import __version__
+from mailfate.cli.bounce import app as bounce_app
+
+app = typer.Typer(
+    name="mailfate",
+    help="Send transactional mail, follow every message to its fate, classify every bounce.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(bounce_app, name="bounce")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mailfate {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """mailfate: what happened to every email your application sent, and what to fix."""
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,260 @@
+"""``mailfate bounce``: classify bounce mails, SES notifications and SMTP replies."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from mailfate.bounce.classify import Classifier, default_classifier
+from mailfate.bounce.record import BounceRecord
+from mailfate.bounce.rulecheck import check_rules
+from mailfate.cli.output import REASON_STYLE, emit_json, err_console, out_console
+from mailfate.errors import ConfigError, MailfateError
+
+app = typer.Typer(
+    help="Classify bounces, DSNs, ARF complaints, auto-replies, SES events and SMTP replies.",
+    no_args_is_help=True,
+)
+
+RulesOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--rules",
+        help="A rule file overlaid on the packaged rules (repeatable).",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="JSON output for scripts.")]
+TABLE_ROWS = 500
+
+
+def _classifier(rules: list[Path] | None) -> Classifier:
+    if not rules:
+        return default_classifier()
+    try:
+        return Classifier.from_files(rules)
+    except ConfigError as exc:
+        err_console.print(f"[red]rule error:[/] {exc}")
+        raise typer.Exit(2) from exc
+
+
+# -- inputs -------------------------------------------------------------------------------------
+def _walk(directory: str) -> Iterator[str]:
+    """Every file under a directory, recursively, in a stable order, streamed."""
+    for root, dirs, files in os.walk(directory):
+        dirs.sort()
+        for name in sorted(files):
+            if not name.startswith("."):
+                yield os.path.join(root, name)
+
+
+def _count(directory: str) -> int:
+    return sum(len([f for f in files if not f.startswith(".")]) for _, _, files in os.walk(directory))
+
+
+def classify_bytes(data: bytes, is_json: bool, classifier: Classifier) -> list[BounceRecord]:
+    """Classify one input: SES JSON or a mail."""
+    from mailfate.bounce.api import parse_bounce
+    from mailfate.bounce.parsers.ses import parse_ses_json
+
+    if is_json or data.lstrip()[:1] == b"{":
+        return parse_ses_json(data)
+    return parse_bounce(data, classifier)
+
+
+def _one(path: str, data: bytes | None, classifier: Classifier) -> dict[str, Any]:
+    try:
+        if data is None:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        records = classify_bytes(data, path.lower().endswith(".json"), classifier)
+    except OSError as exc:
+        return {"file": path, "error": f"cannot read: {exc.strerror or exc}"}
+    except MailfateError as exc:
+        return {"file": path, "error": str(exc)}
+    except RecursionError:
+        return {"file": path, "error": "structure nested too deeply to parse"}
+    return {"file": path, "results": records}
+
+
+@app.command("classify")
+def classify_cmd(
+    paths: Annotated[
+        list[str], typer.Argument(help="Files, directories (walked recursively) or - for stdin.")
+    ],
+    json_out: JsonOpt = False,
+    rules: RulesOpt = None,
+    rows: Annotated[int, typer.Option(help="At most this many result rows in the table.")] = TABLE_ROWS,
+) -> None:
+    """Classify bounce mails and SES notifications (.json): one result per recipient."""
+    classifier = _classifier(rules)
+    reasons: Counter[str] = Counter()
+    kinds: Counter[str] = Counter()
+    table = Table(title="Bounce classification", show_lines=False)
+    for col in ("file", "recipient", "status", "code", "reason", "kind", "diagnostic"):
+        table.add_column(col, overflow="fold")
+    shown = files = errors = 0
+
+    def handle(item: dict[str, Any]) -> None:
+        nonlocal shown, files, errors
+        files += 1
+        if json_out:
+            if "error" in item:
+                emit_json(item)
+            else:
+                emit_json({"file": item["file"], "results": [r.summary() for r in item["results"]]})
+            return
+        if "error" in item:
+            errors += 1
+            if shown < rows:
+                table.add_row(item["file"], "", "", "", "[red]error[/]", "", item["error"])
+                shown += 1
+            return
+        recs: list[BounceRecord] = item["results"]
+        if not recs:
+            reasons["(not a bounce)"] += 1
+        for r in recs:
+            reasons[str(r.reason)] += 1
+            kinds[str(r.kind)] += 1
+            if shown < rows:
+                style = REASON_STYLE.get(str(r.kind), "")
+                table.add_row(
+                    item["file"],
+                    r.recipient,
+                    r.status,
+                    r.replycode,
+                    f"[{style}]{r.reason}[/]",
+                    f"[{style}]{r.kind}[/]",
+                    r.diagnostic[:160],
+                )
+                shown += 1
+
+    for given in paths:
+        if given == "-":
+            handle(_one("-", sys.stdin.buffer.read(), classifier))
+        elif os.path.isdir(given):
+            show = not json_out or err_console.is_terminal
+            with Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err_console,
+                disable=not show,
+                transient=json_out,
+            ) as bar:
+                task = bar.add_task(given, total=_count(given) if show else None)
+                for path in _walk(given):
+                    handle(_one(path, None, classifier))
+                    bar.advance(task)
+        else:
+            handle(_one(given, None, classifier))
+
+    if json_out:
+        return
+    out_console.print(table)
+    if shown >= rows:
+        out_console.print(f"[dim]first {rows} rows shown; --rows N for more, --json for everything[/]")
+    summary = Table(title=f"{files} files, {errors} unreadable")
+    summary.add_column("reason")
+    summary.add_column("results", justify="right")
+    for reason, n in reasons.most_common():
+        summary.add_row(reason, str(n))
+    out_console.print(summary)
+
+
+@app.command("reply")
+def reply_cmd(
+    reply: Annotated[
+        str, typer.Argument(help='An SMTP reply, e.g. "550 5.1.1 <x@y>: Recipient address rejected"')
+    ],
+    json_out: JsonOpt = False,
+    rules: RulesOpt = None,
+    remote: Annotated[str, typer.Option(help="The remote MTA's host name, for provider rules.")] = "",
+) -> None:
+    """Classify one SMTP reply."""
+    classifier = _classifier(rules)
+    verdict = classifier.classify_reply(reply, remote_mta=remote)
+    if json_out:
+        emit_json({"reply": reply, **verdict.to_dict()})
+        return
+    style = REASON_STYLE.get(str(verdict.kind), "")
+    flag = "hard bounce" if verdict.hardbounce else "soft (not a hard bounce)"
+    out_console.print(f"[{style}]{verdict.reason}[/]  {flag}, kind {verdict.kind}")
+    out_console.print(f"  reply code  {verdict.replycode or '-'}   status {verdict.status or '-'}")
+    out_console.print(
+        f"  decided by  {verdict.rule_id}" + (f"  on {verdict.evidence!r}" if verdict.evidence else "")
+    )
+    if verdict.source:
+        out_console.print(f"  source      {verdict.source}")
+
+
+@app.command("rules")
+def rules_cmd(
+    check: Annotated[bool, typer.Option("--check", help="Verify the rules; exit 1 on a problem.")] = False,
+    json_out: JsonOpt = False,
+    rules: RulesOpt = None,
+    reason: Annotated[str, typer.Option(help="Only rules for this reason.")] = "",
+) -> None:
+    """List the classification rules in the order they are tried, or check them."""
+    classifier = _classifier(rules)
+    if check:
+        report = check_rules(classifier)
+        if json_out:
+            emit_json(report.to_dict())
+        else:
+            colour = "green" if report.ok else "red"
+            out_console.print(
+                f"[{colour}]{'OK' if report.ok else 'PROBLEMS'}[/]: {report.rules} rules compile; "
+                f"{report.examples_ok}/{report.examples} examples reach their rule; "
+                f"{len(report.reachable)} reasons reached by rules, {len(report.builtin)} by built-in steps"
+            )
+            for problem in report.problems:
+                out_console.print(f"  [red]✗[/] {problem}")
+            for name in report.unreachable:
+                out_console.print(f"  [red]✗[/] reason {name} is reachable by no rule and no built-in step")
+            if report.without_examples:
+                out_console.print(f"  [yellow]![/] {len(report.without_examples)} rules have no example")
+        raise typer.Exit(0 if report.ok else 1)
+    selected = [r for r in classifier.rules if not reason or str(r.reason) == reason]
+    if json_out:
+        for r in selected:
+            emit_json(
+                {
+                    "id": r.id,
+                    "reason": str(r.reason),
+                    "phase": r.phase,
+                    "file": r.origin,
+                    "source": r.source,
+                    **{k: v for k, v in r.raw.items() if k not in ("id", "reason")},
+                }
+            )
+        return
+    table = Table(title=f"{len(selected)} rules, first match wins")
+    for col in ("#", "id", "reason", "conditions", "source"):
+        table.add_column(col, overflow="fold")
+    for n, r in enumerate(selected, 1):
+        cond = []
+        if r.any:
+            cond.append("any " + " | ".join(r.any[:4]) + (" …" if len(r.any) > 4 else ""))
+        if r.all:
+            cond.append("all " + " & ".join(r.all))
+        if r.regex is not None:
+            cond.append(f"/{r.regex.pattern}/")
+        if r.status:
+            cond.append("status " + ",".join(r.status))
+        if r.codes:
+            cond.append("code " + ",".join(r.codes))
+        if r.remote is not None:
+            cond.append(f"remote /{r.remote.pattern}/")
+        table.add_row(str(n), r.id, str(r.reason), "; ".join(cond), r.source[:60])
+    out_console.print(table)

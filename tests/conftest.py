@@ -1,0 +1,26 @@
+"""Shared test options: where ../shared is (corpora stay there, never copied into the project)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+DEFAULT_SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--shared",
+        default=os.environ.get("MAILFATE_SHARED", str(DEFAULT_SHARED)),
+        help="the shared/ folder with corpus/ and bench/ (default: ../shared beside the checkout)",
+    )
+
+
+@pytest.fixture(scope="session")
+def shared_dir(request: pytest.FixtureRequest) -> Path:
+    path = Path(str(request.config.getoption("--shared")))
+    if not (path / "corpus").is_dir():
+        pytest.skip(f"no shared corpus at {path}: pass --shared DIR or set MAILFATE_SHARED")
+    return path
