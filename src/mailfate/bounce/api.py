@@ -57,6 +57,26 @@ def parse_mail(mail: Mail, classifier: Classifier | None = None) -> list[BounceR
     return []
 
 
+_MBOX_SEPARATOR = re.compile(
+    rb"\n(?=From \S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) )"
+)
+MAX_MBOX_MESSAGES = 100
+
+
+def split_mbox(raw: bytes) -> list[bytes]:
+    """The messages of an mbox ("From sender date" separator lines), or [raw] for a single mail."""
+    if not raw.startswith(b"From "):
+        return [raw]
+    chunks = _MBOX_SEPARATOR.split(raw, maxsplit=MAX_MBOX_MESSAGES - 1)
+    return [c for c in chunks if c.strip()]
+
+
 def parse_bounce(raw: bytes, classifier: Classifier | None = None) -> list[BounceRecord]:
-    """Parse one mail given as bytes. Raises ParseError only for input that is not mail at all."""
-    return parse_mail(Mail(raw), classifier)
+    """Parse one mail (or each mail of an mbox) given as bytes.
+
+    Raises ParseError only for input that is not mail at all.
+    """
+    out: list[BounceRecord] = []
+    for chunk in split_mbox(raw):
+        out.extend(parse_mail(Mail(chunk), classifier))
+    return out

@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["SmtpReply", "find_replycode", "find_status", "normalize_status", "parse_reply"]
+__all__ = [
+    "SMTP_REPLY_CODES",
+    "SmtpReply",
+    "find_replycode",
+    "find_status",
+    "normalize_status",
+    "parse_reply",
+]
 
 _STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
 _REPLYCODE = re.compile(r"(?<![\d.\-])([245][0-7][0-9])(?=[\s\-]|$)")
@@ -51,15 +58,27 @@ def find_status(text: str) -> str:
     return normalize_status(text)
 
 
+SMTP_REPLY_CODES = frozenset(
+    "211 214 220 221 250 251 252 253 354 "
+    "421 422 431 432 441 442 446 447 449 450 451 452 453 454 455 458 459 471 "
+    "500 501 502 503 504 521 523 530 534 535 538 540 541 550 551 552 553 554 555 556 557 571".split()
+)
+"""Reply codes servers really send: RFC 5321, 7504 (521/556), 4954 (432/454/530/534/535/538) and the
+non-standard ones common in the wild (Exchange's 4.4.7-era 44x, 571). "426 connection timed out" is
+not an SMTP reply."""
+
+
 def find_replycode(text: str) -> str:
     """The SMTP reply code of a diagnostic text: the leading one, else the first one found."""
     if not text:
         return ""
     m = _LEADING.match(text)
-    if m:
+    if m and m.group(1) in SMTP_REPLY_CODES:
         return m.group(1)
-    m = _REPLYCODE.search(text)
-    return m.group(1) if m else ""
+    for m in _REPLYCODE.finditer(text):
+        if m.group(1) in SMTP_REPLY_CODES:
+            return m.group(1)
+    return ""
 
 
 def parse_reply(reply: str) -> SmtpReply:

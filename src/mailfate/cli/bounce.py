@@ -101,7 +101,9 @@ def classify_cmd(
     kinds: Counter[str] = Counter()
     table = Table(title="Bounce classification", show_lines=False)
     for col in ("file", "recipient", "status", "code", "reason", "kind", "diagnostic"):
-        table.add_column(col, overflow="fold")
+        table.add_column(
+            col, overflow="fold", no_wrap=col in ("recipient", "status", "code", "reason", "kind")
+        )
     shown = files = errors = 0
 
     def handle(item: dict[str, Any]) -> None:
