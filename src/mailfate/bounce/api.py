@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.errors
 import logging
 import re
 
@@ -46,7 +47,15 @@ def parse_mail(mail: Mail, classifier: Classifier | None = None) -> list[BounceR
             drafts = entry.parse(mail)
         except ParseError:
             raise
-        except (ValueError, IndexError, KeyError, AttributeError, TypeError, LookupError) as exc:
+        except (
+            ValueError,
+            IndexError,
+            KeyError,
+            AttributeError,
+            TypeError,
+            LookupError,
+            email.errors.MessageError,
+        ) as exc:
             # A parser bug on odd input must not lose the mail: say which parser and go on.
             log.debug("parser %s failed: %s", entry.name, exc, exc_info=True)
             continue

@@ -59,13 +59,13 @@ def find_status(text: str) -> str:
 
 
 SMTP_REPLY_CODES = frozenset(
-    "211 214 220 221 250 251 252 253 354 "
-    "421 422 431 432 441 442 446 447 449 450 451 452 453 454 455 458 459 471 "
-    "500 501 502 503 504 521 523 530 534 535 538 540 541 550 551 552 553 554 555 556 557 571".split()
+    "211 214 220 221 250 251 252 253 354 421 422 431 432 441 442 446 447 449 "
+    "450 451 452 453 454 455 458 459 471 500 501 502 503 504 521 523 525 530 "
+    "534 535 538 540 541 550 551 552 553 554 555 556 557 571 ".split()
 )
-"""Reply codes servers really send: RFC 5321, 7504 (521/556), 4954 (432/454/530/534/535/538) and the
-non-standard ones common in the wild (Exchange's 4.4.7-era 44x, 571). "426 connection timed out" is
-not an SMTP reply."""
+"""Reply codes servers really send: RFC 5321, RFC 7504 (521, 556), RFC 4954 (432, 454, 530, 534, 535,
+538), 525 (5.7.13 in the IANA registry) and non-standard ones common in the wild (Exchange's 44x,
+571). "426 connection timed out" is not an SMTP reply."""
 
 
 def find_replycode(text: str) -> str:
