@@ -3,7 +3,9 @@
 Order of decision for a draft (one recipient of a parsed bounce):
 
 1. a reason the format itself states (an ARF report, an auto-reply, a vendor's own error class),
-   unless it is one of the generic reasons a more specific signal may refine;
+   unless it is one of the generic reasons a more specific signal may refine (a stated
+   ``userunknown`` yields only to mailbox states, size limits, suspension, relaying and
+   authentication failures);
 2. a 2.x.x status: ``delivered``;
 3. the text rules, in order (provider rules keyed on the remote host come first);
 4. a generic reason the parser stated;
@@ -30,6 +32,19 @@ from mailfate.bounce.reply import find_replycode, normalize_status, parse_reply
 from mailfate.bounce.rules import Rule, load_rules, normalize_text
 
 __all__ = ["Classification", "Classifier", "classify_reply", "default_classifier"]
+
+_OVERRIDE_USERUNKNOWN = frozenset(
+    {
+        Reason.MAILBOXFULL,
+        Reason.MESGTOOBIG,
+        Reason.EXCEEDLIMIT,
+        Reason.SUSPEND,
+        Reason.HASMOVED,
+        Reason.NORELAYING,
+        Reason.AUTHFAILURE,
+    }
+)
+"""A parser that says "unknown user" is believed unless the text shows one of these instead."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,12 +156,16 @@ class Classifier:
         """(reason, rule id, evidence, source) by the order in the module docstring."""
         if stated is not None and stated not in RETRYABLE_REASONS:
             return stated, "parser", str(stated), ""
-        if status.startswith("2.") or (not status and code.startswith("2") and stated is None):
-            return Reason.DELIVERED, "fallback:2xx", status or code, ""
         norm = normalize_text(text)
+        if status.startswith("2.") or (
+            not status and code.startswith("2") and stated is None and (not norm or norm.startswith(code))
+        ):
+            return Reason.DELIVERED, "fallback:2xx", status or code, ""
         hit = self.match_text(norm, status, code, remote, command)
         if hit is not None:
             rule, evidence = hit
+            if stated is Reason.USERUNKNOWN and rule.reason not in _OVERRIDE_USERUNKNOWN | {stated}:
+                return stated, "parser", str(stated), ""
             return rule.reason, rule.id, evidence, rule.source
         if stated is not None and stated not in (Reason.UNDEFINED, Reason.ONHOLD):
             return stated, "parser", str(stated), ""

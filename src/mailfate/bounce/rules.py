@@ -13,8 +13,9 @@ Rules live in TOML files (``mailfate/data/bounce_rules/*.toml``, loaded in file-
 ``regex``
     a case-insensitive regular expression that must match the normalized text.
 ``status`` / ``codes``
-    enhanced status codes and reply codes the reply must have; a trailing ``*`` or a shorter value
-    matches as a prefix (``"5.7."``, ``"4"``).
+    enhanced status codes and reply codes the reply must have. A complete status (``"5.4.3"``)
+    matches exactly; a shorter value, or one ending in ``.`` or ``*``, matches as a prefix
+    (``"5.7."``, ``"5.4.3*"``, ``"4"``). Reply codes match as prefixes (``"55"``, ``"4"``).
 ``not_status`` / ``not_codes``
     the reply must not have these.
 ``remote``
@@ -82,6 +83,26 @@ def _prefixes(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(v.rstrip("*").strip() for v in values)
 
 
+def _status_patterns(values: Iterable[str]) -> tuple[str, ...]:
+    """Status patterns: a complete x.y.z is exact (stored with a trailing space); anything shorter,
+    ending in "." or in "*" is a prefix. "5.4.3" then does not catch Microsoft's 5.4.312."""
+    out = []
+    for value in values:
+        v = value.strip()
+        if v.endswith("*"):
+            out.append(v.rstrip("*"))
+        elif v.count(".") == 2 and not v.endswith("."):
+            out.append(v + " ")
+        else:
+            out.append(v)
+    return tuple(out)
+
+
+def _status_matches(status: str, patterns: tuple[str, ...]) -> bool:
+    probe = status + " "
+    return any(probe.startswith(p) for p in patterns if p)
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     """One compiled classification rule."""
@@ -112,7 +133,7 @@ class Rule:
         """Every non-text condition."""
         if (
             self.status
-            and not any(status.startswith(p) for p in self.status if p)
+            and not _status_matches(status, self.status)
             and not ("" in self.status and not status)
         ):
             return False
@@ -122,7 +143,7 @@ class Rule:
             and not ("" in self.codes and not code)
         ):
             return False
-        if self.not_status and status and any(status.startswith(p) for p in self.not_status):
+        if self.not_status and status and _status_matches(status, self.not_status):
             return False
         if self.not_codes and code and any(code.startswith(p) for p in self.not_codes):
             return False
@@ -198,9 +219,9 @@ def compile_rule(raw: dict[str, Any], origin: str) -> Rule:
         any=tuple(normalize_text(p) for p in _as_list(rule_id, "any", raw.get("any", []))),
         all=tuple(normalize_text(p) for p in _as_list(rule_id, "all", raw.get("all", []))),
         regex=regex("regex"),
-        status=_prefixes(_as_list(rule_id, "status", raw.get("status", []))),
+        status=_status_patterns(_as_list(rule_id, "status", raw.get("status", []))),
         codes=_prefixes(_as_list(rule_id, "codes", raw.get("codes", []))),
-        not_status=_prefixes(_as_list(rule_id, "not_status", raw.get("not_status", []))),
+        not_status=_status_patterns(_as_list(rule_id, "not_status", raw.get("not_status", []))),
         not_codes=_prefixes(_as_list(rule_id, "not_codes", raw.get("not_codes", []))),
         remote=regex("remote"),
         command=tuple(c.upper() for c in _as_list(rule_id, "command", raw.get("command", []))),

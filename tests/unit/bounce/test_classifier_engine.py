@@ -157,3 +157,37 @@ def test_packaged_rules_load_with_unique_ids() -> None:
     ids = [r.id for r in rules]
     assert len(ids) == len(set(ids))
     assert rules, "the package ships rules"
+
+
+def test_full_status_matches_exactly_shorter_as_prefix() -> None:
+    clf = make(
+        {"id": "exact", "reason": "mailboxfull", "any": ["x"], "status": ["5.4.3"]},
+        {"id": "star", "reason": "systemerror", "any": ["x"], "status": ["5.4.3*"]},
+        {"id": "dot", "reason": "networkerror", "any": ["x"], "status": ["5.4."]},
+    )
+    assert clf.classify_reply(550, "5.4.3", "x").rule_id == "exact"
+    assert clf.classify_reply(550, "5.4.312", "x").rule_id == "star"
+    assert clf.classify_reply(550, "5.4.4", "x").rule_id == "dot"
+
+
+def test_a_stated_userunknown_yields_only_to_specific_states() -> None:
+    clf = make(
+        {"id": "filter", "reason": "filtered", "any": ["rejected"]},
+        {"id": "full", "reason": "mailboxfull", "any": ["full"]},
+    )
+    kept = clf.resolve(
+        Draft(recipient="a@example.org", diagnostic="rejected", reason=Reason.USERUNKNOWN), "p"
+    )
+    assert (kept.reason, kept.rule_id) == (Reason.USERUNKNOWN, "parser")
+    full = clf.resolve(
+        Draft(recipient="a@example.org", diagnostic="box full", reason=Reason.USERUNKNOWN), "p"
+    )
+    assert full.reason is Reason.MAILBOXFULL
+
+
+def test_a_2xx_code_in_the_middle_of_a_text_is_not_delivery() -> None:
+    clf = make({"id": "x", "reason": "blocked", "any": ["zzz-never"]})
+    rec = clf.resolve(Draft(recipient="a@example.org", diagnostic="X-Unix; exit 250 from program"), "p")
+    assert rec.reason is not Reason.DELIVERED
+    ok = clf.resolve(Draft(recipient="a@example.org", diagnostic="250 2.0.0 OK queued"), "p")
+    assert ok.reason is Reason.DELIVERED
