@@ -9,6 +9,6 @@ import mailfate.bounce
 def test_all_is_sorted_and_complete() -> None:
     for module in (mailfate, mailfate.bounce):
         names = module.__all__
-        assert names == sorted(names, key=str.lower)
+        assert names == sorted(names)
         for name in names:
             assert hasattr(module, name), name

@@ -27,10 +27,21 @@ def clean_address(value: str) -> str:
     return m.group(1) if m else value.strip("<>")
 
 
+def clean_host(value: str) -> str:
+    """The bare host name of an MTA field ("dns; mx.example.org. (192.0.2.1...)" -> "mx.example.org")."""
+    value = value.strip()
+    if ";" in value[:12]:
+        value = value.split(";", 1)[1].strip()
+    token = value.split(None, 1)[0] if value else ""
+    return token.strip("[]<>()").rstrip(".,;:").lower() if token else ""
+
+
 def _finish(mail: Mail, drafts: list[Draft]) -> None:
     mid = ""
     for d in drafts:
         d.recipient = clean_address(d.recipient)
+        d.remote_mta = clean_host(d.remote_mta)
+        d.reporting_mta = clean_host(d.reporting_mta)
         if not d.original_message_id:
             if not mid:
                 mid = mail.original_message_id()

@@ -117,12 +117,12 @@ class Classifier:
         return sorted(found)
 
     def match_text(
-        self, text: str, status: str, code: str, remote: str = "", command: str = ""
+        self, text: str, status: str, code: str, *, remote: str = "", command: str = "", reporting: str = ""
     ) -> tuple[Rule, str] | None:
         """The first text rule that decides, with its evidence."""
         for i in self._candidates(text):
             rule = self.rules[i]
-            if not rule.matches_codes(status, code, remote, command):
+            if not rule.matches_codes(status, code, remote, command, reporting):
                 continue
             evidence = rule.matches_text(text)
             if evidence is not None:
@@ -130,11 +130,11 @@ class Classifier:
         return None
 
     def match_status(
-        self, text: str, status: str, code: str, remote: str = "", command: str = ""
+        self, text: str, status: str, code: str, *, remote: str = "", command: str = "", reporting: str = ""
     ) -> tuple[Rule, str] | None:
         for i in self._status_rules:
             rule = self.rules[i]
-            if not rule.matches_codes(status, code, remote, command):
+            if not rule.matches_codes(status, code, remote, command, reporting):
                 continue
             evidence = rule.matches_text(text) if rule.needs_text else (status or code)
             if evidence is not None:
@@ -149,6 +149,7 @@ class Classifier:
         text: str,
         remote: str = "",
         command: str = "",
+        reporting: str = "",
         stated: Reason | None = None,
         action: str = "",
         diagnostic_type: str = "",
@@ -161,7 +162,7 @@ class Classifier:
             not status and code.startswith("2") and stated is None and (not norm or norm.startswith(code))
         ):
             return Reason.DELIVERED, "fallback:2xx", status or code, ""
-        hit = self.match_text(norm, status, code, remote, command)
+        hit = self.match_text(norm, status, code, remote=remote, command=command, reporting=reporting)
         if hit is not None:
             rule, evidence = hit
             if stated is Reason.USERUNKNOWN and rule.reason not in _OVERRIDE_USERUNKNOWN | {stated}:
@@ -169,7 +170,7 @@ class Classifier:
             return rule.reason, rule.id, evidence, rule.source
         if stated is not None and stated not in (Reason.UNDEFINED, Reason.ONHOLD):
             return stated, "parser", str(stated), ""
-        hit = self.match_status(norm, status, code, remote, command)
+        hit = self.match_status(norm, status, code, remote=remote, command=command, reporting=reporting)
         if hit is not None:
             rule, evidence = hit
             return rule.reason, rule.id, evidence, rule.source
@@ -197,6 +198,7 @@ class Classifier:
         *,
         remote_mta: str = "",
         command: str = "",
+        reporting_mta: str = "",
     ) -> Classification:
         """Classify one SMTP reply. ``code`` may be the whole reply line when the rest is empty."""
         code_s = str(code or "").strip()
@@ -209,7 +211,7 @@ class Classifier:
         if not code_s:
             code_s = find_replycode(text)
         reason, rule_id, evidence, source = self.decide(
-            status=status, code=code_s, text=text, remote=remote_mta, command=command
+            status=status, code=code_s, text=text, remote=remote_mta, command=command, reporting=reporting_mta
         )
         hard = is_hard(reason, status, code_s, text)
         return Classification(
@@ -238,6 +240,7 @@ class Classifier:
             text=text,
             remote=draft.remote_mta,
             command=draft.command,
+            reporting=draft.reporting_mta,
             stated=draft.reason,
             action=draft.action.lower(),
             diagnostic_type=draft.diagnostic_type,

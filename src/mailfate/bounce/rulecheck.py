@@ -63,8 +63,12 @@ def check_rules(classifier: Classifier) -> CheckReport:
             report.without_examples.append(rule.id)
         for example in rule.examples:
             report.examples += 1
+            host = _example_remote(rule)
             got = classifier.classify_reply(
-                example, remote_mta=_example_remote(rule), command=_example_command(rule)
+                example,
+                remote_mta=host if rule.remote is not None else "",
+                reporting_mta=host if rule.reporting is not None else "",
+                command=_example_command(rule),
             )
             if got.rule_id == rule.id:
                 report.examples_ok += 1
@@ -85,18 +89,19 @@ def check_rules(classifier: Classifier) -> CheckReport:
 
 
 def _example_remote(rule: Rule) -> str:
-    if rule.remote is None:
+    pattern_of = rule.remote or rule.reporting
+    if pattern_of is None:
         return ""
     example_host = rule.raw.get("example_remote")
     if isinstance(example_host, str):
         return example_host
     # Build a host name the pattern accepts from its first literal alternative.
-    pattern = rule.remote.pattern
+    pattern = pattern_of.pattern
     literal = pattern.split("|")[0]
     for ch in "^$()?\\":
         literal = literal.replace(ch, "")
     literal = literal.replace(".*", "mx.").replace("[.]", ".").replace("+", "")
-    return literal if rule.remote.search(literal) else pattern
+    return literal if pattern_of.search(literal) else pattern
 
 
 def _example_command(rule: Rule) -> str:

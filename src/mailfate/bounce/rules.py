@@ -29,8 +29,11 @@ Rules live in TOML files (``mailfate/data/bounce_rules/*.toml``, loaded in file-
     where the rule comes from (a provider's published documentation, an RFC).
 ``examples``
     replies the rule must decide; ``mailfate bounce rules --check`` verifies each reaches its rule.
+``reporting``
+    a regular expression on the reporting MTA's host name: for providers that generate the bounce
+    themselves and report what the next server said.
 ``example_remote``
-    for a rule with ``remote``: the host name its examples are checked with.
+    for a rule with ``remote`` or ``reporting``: the host name its examples are checked with.
 
 A user's file overlays the packaged rules: a rule with an existing id replaces it in place; a new
 rule goes before the rule named by ``before`` or after ``after``, else before every packaged rule.
@@ -63,6 +66,7 @@ _KEYS = {
     "not_status",
     "not_codes",
     "remote",
+    "reporting",
     "command",
     "phase",
     "source",
@@ -74,9 +78,16 @@ _KEYS = {
 }
 
 
+_CONTINUATION = re.compile(r"(?<=\s)[245]\d\d-(?:[245]\.\d{1,3}\.\d{1,3}\s)?")
+
+
 def normalize_text(text: str) -> str:
-    """Lowercase with runs of whitespace collapsed to one space: the form rules match against."""
-    return " ".join(text.lower().split())
+    """Lowercase, whitespace collapsed, and the "550-5.7.25 " prefixes of continuation lines of a
+    multi-line reply removed, so a phrase split over two reply lines still matches."""
+    norm = " ".join(text.lower().split())
+    if "-" in norm:
+        norm = _CONTINUATION.sub("", norm)
+    return norm
 
 
 def _prefixes(values: Iterable[str]) -> tuple[str, ...]:
@@ -117,6 +128,7 @@ class Rule:
     not_status: tuple[str, ...] = ()
     not_codes: tuple[str, ...] = ()
     remote: re.Pattern[str] | None = None
+    reporting: re.Pattern[str] | None = None
     command: tuple[str, ...] = ()
     phase: str = "text"
     source: str = ""
@@ -129,7 +141,7 @@ class Rule:
     def needs_text(self) -> bool:
         return bool(self.any or self.all or self.regex)
 
-    def matches_codes(self, status: str, code: str, remote: str, command: str) -> bool:
+    def matches_codes(self, status: str, code: str, remote: str, command: str, reporting: str = "") -> bool:
         """Every non-text condition."""
         if (
             self.status
@@ -148,6 +160,8 @@ class Rule:
         if self.not_codes and code and any(code.startswith(p) for p in self.not_codes):
             return False
         if self.remote is not None and not (remote and self.remote.search(remote)):
+            return False
+        if self.reporting is not None and not (reporting and self.reporting.search(reporting)):
             return False
         return not (self.command and command.upper() not in self.command)
 
@@ -224,6 +238,7 @@ def compile_rule(raw: dict[str, Any], origin: str) -> Rule:
         not_status=_status_patterns(_as_list(rule_id, "not_status", raw.get("not_status", []))),
         not_codes=_prefixes(_as_list(rule_id, "not_codes", raw.get("not_codes", []))),
         remote=regex("remote"),
+        reporting=regex("reporting"),
         command=tuple(c.upper() for c in _as_list(rule_id, "command", raw.get("command", []))),
         phase=phase,
         source=str(raw.get("source", "")),
@@ -234,7 +249,7 @@ def compile_rule(raw: dict[str, Any], origin: str) -> Rule:
     )
     if any(not p for p in rule.any + rule.all):
         raise ConfigError(f"{origin}: rule {rule_id!r} has an empty phrase")
-    if not (rule.needs_text or rule.status or rule.codes or rule.remote or rule.command):
+    if not (rule.needs_text or rule.status or rule.codes or rule.remote or rule.reporting or rule.command):
         raise ConfigError(f"{origin}: rule {rule_id!r} has no condition and would match every reply")
     return rule
 

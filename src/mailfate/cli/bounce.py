@@ -175,17 +175,19 @@ def classify_cmd(
 
 
 @app.command("reply")
-def reply_cmd(
+def reply_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     reply: Annotated[
         str, typer.Argument(help='An SMTP reply, e.g. "550 5.1.1 <x@y>: Recipient address rejected"')
     ],
     json_out: JsonOpt = False,
     rules: RulesOpt = None,
     remote: Annotated[str, typer.Option(help="The remote MTA's host name, for provider rules.")] = "",
+    reporting: Annotated[str, typer.Option(help="The reporting MTA's host name, for provider rules.")] = "",
+    command: Annotated[str, typer.Option(help="The SMTP command the reply answered (RCPT, DATA...).")] = "",
 ) -> None:
     """Classify one SMTP reply."""
     classifier = _classifier(rules)
-    verdict = classifier.classify_reply(reply, remote_mta=remote)
+    verdict = classifier.classify_reply(reply, remote_mta=remote, reporting_mta=reporting, command=command)
     if json_out:
         emit_json({"reply": reply, **verdict.to_dict()})
         return

@@ -34,3 +34,12 @@ def test_non_mbox_is_one_message() -> None:
     raw = (EXAMPLES / "not-a-bounce.eml").read_bytes()
     assert split_mbox(raw) == [raw]
     assert parse_bounce(raw) == []
+
+
+def test_clean_host() -> None:
+    from mailfate.bounce.api import clean_host
+
+    assert clean_host("dns; MX1.Example.org.") == "mx1.example.org"
+    assert clean_host("mx.example.jp. (192.0.2.7, the server for the domain example.jp.)") == "mx.example.jp"
+    assert clean_host("[192.0.2.9]") == "192.0.2.9"
+    assert clean_host("") == ""

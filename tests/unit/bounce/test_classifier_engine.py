@@ -191,3 +191,19 @@ def test_a_2xx_code_in_the_middle_of_a_text_is_not_delivery() -> None:
     assert rec.reason is not Reason.DELIVERED
     ok = clf.resolve(Draft(recipient="a@example.org", diagnostic="250 2.0.0 OK queued"), "p")
     assert ok.reason is Reason.DELIVERED
+
+
+def test_reporting_condition_and_continuation_prefixes() -> None:
+    clf = make(
+        {
+            "id": "rep",
+            "reason": "userunknown",
+            "any": ["no such user"],
+            "reporting": r"\.relay\.example\.net$",
+        },
+        {"id": "ptr", "reason": "requireptr", "any": ["does not have a ptr record"]},
+    )
+    assert clf.classify_reply(550, "", "No such user", reporting_mta="mx.relay.example.net").rule_id == "rep"
+    assert clf.classify_reply(550, "", "No such user").rule_id == "fallback:onhold"
+    split = "550-5.7.25 The IP address does not have a\n550-5.7.25 PTR record setup"
+    assert clf.classify_reply(split).rule_id == "ptr"
