@@ -29,7 +29,7 @@ import ahocorasick
 from mailfate.bounce.reasons import RETRYABLE_REASONS, Kind, Reason, is_hard, kind_of
 from mailfate.bounce.record import BounceRecord, Draft
 from mailfate.bounce.reply import find_replycode, normalize_status, parse_reply
-from mailfate.bounce.rules import Rule, load_rules, normalize_text
+from mailfate.bounce.rules import Rule, load_rules, normalize_text, regex_anchors
 
 __all__ = ["Classification", "Classifier", "classify_reply", "default_classifier"]
 
@@ -92,38 +92,81 @@ class Classifier:
         for i in self._text_rules:
             rule = self.rules[i]
             keys = rule.any or rule.all[:1]
+            if not keys and rule.regex is not None:
+                keys = tuple(regex_anchors(rule.regex.pattern) or ())
             if not keys:
                 self._always.append(i)
                 continue
             for phrase in keys:
                 table.setdefault(phrase, []).append(i)
         for phrase, idx in table.items():
-            automaton.add_word(phrase, tuple(idx))
+            automaton.add_word(phrase, (phrase, tuple(idx)))
         self._has_words = bool(table)
         if self._has_words:
             automaton.make_automaton()
         self._automaton = automaton
+        # Rules decided by the phrase the automaton found, and rules with no non-text condition:
+        # both skip a Python call in the hot loop.
+        self._phrase_only = frozenset(
+            i
+            for i in self._text_rules
+            if self.rules[i].any and not self.rules[i].all and self.rules[i].regex is None
+        )
+        self._no_codes = frozenset(
+            i
+            for i in self._text_rules
+            if not (
+                self.rules[i].status
+                or self.rules[i].codes
+                or self.rules[i].not_status
+                or self.rules[i].not_codes
+                or self.rules[i].remote
+                or self.rules[i].reporting
+                or self.rules[i].command
+            )
+        )
+
+        # Status rules indexed by the first three characters of the status ("5.1"); rules that
+        # need no particular status ("" or prefixes shorter than x.y) are in every list.
+        wild: list[int] = []
+        keyed: dict[str, list[int]] = {}
+        for i in self._status_rules:
+            patterns = self.rules[i].status
+            if not patterns or any(len(p.strip()) < 3 for p in patterns):
+                wild.append(i)
+            else:
+                for p in patterns:
+                    keyed.setdefault(p[:3], []).append(i)
+        self._status_wild = wild
+        self._status_index = {k: sorted(set(v) | set(wild)) for k, v in keyed.items()}
 
     @classmethod
     def from_files(cls, user_files: Sequence[Path] = ()) -> Classifier:
         return cls(load_rules(user_files))
 
     # -- core --------------------------------------------------------------------------------
-    def _candidates(self, text: str) -> list[int]:
-        found: set[int] = set(self._always)
+    def _candidates(self, text: str) -> dict[int, str]:
+        """Rule index -> the first phrase of that rule found in the text ("" for always-checked rules)."""
+        found: dict[int, str] = dict.fromkeys(self._always, "")
         if self._has_words and text:
-            for _, idx in self._automaton.iter(text):
-                found.update(idx)
-        return sorted(found)
+            for _, (phrase, idx) in self._automaton.iter(text):
+                for i in idx:
+                    if i not in found:
+                        found[i] = phrase
+        return found
 
     def match_text(
         self, text: str, status: str, code: str, *, remote: str = "", command: str = "", reporting: str = ""
     ) -> tuple[Rule, str] | None:
         """The first text rule that decides, with its evidence."""
-        for i in self._candidates(text):
-            rule = self.rules[i]
-            if not rule.matches_codes(status, code, remote, command, reporting):
+        found = self._candidates(text)
+        rules, phrase_only, no_codes = self.rules, self._phrase_only, self._no_codes
+        for i in sorted(found):
+            rule = rules[i]
+            if i not in no_codes and not rule.matches_codes(status, code, remote, command, reporting):
                 continue
+            if i in phrase_only:
+                return rule, found[i]
             evidence = rule.matches_text(text)
             if evidence is not None:
                 return rule, evidence
@@ -132,7 +175,7 @@ class Classifier:
     def match_status(
         self, text: str, status: str, code: str, *, remote: str = "", command: str = "", reporting: str = ""
     ) -> tuple[Rule, str] | None:
-        for i in self._status_rules:
+        for i in self._status_index.get(status[:3], self._status_wild):
             rule = self.rules[i]
             if not rule.matches_codes(status, code, remote, command, reporting):
                 continue

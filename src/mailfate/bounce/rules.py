@@ -53,7 +53,7 @@ from typing import Any
 from mailfate.bounce.reasons import Reason
 from mailfate.errors import ConfigError
 
-__all__ = ["Rule", "load_rule_files", "load_rules", "normalize_text", "packaged_rule_files"]
+__all__ = ["Rule", "load_rule_files", "load_rules", "normalize_text", "packaged_rule_files", "regex_anchors"]
 
 _KEYS = {
     "id",
@@ -109,11 +109,6 @@ def _status_patterns(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _status_matches(status: str, patterns: tuple[str, ...]) -> bool:
-    probe = status + " "
-    return any(probe.startswith(p) for p in patterns if p)
-
-
 @dataclass(frozen=True, slots=True)
 class Rule:
     """One compiled classification rule."""
@@ -136,28 +131,39 @@ class Rule:
     examples: tuple[str, ...] = ()
     origin: str = ""
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    _status_t: tuple[str, ...] = field(default=(), init=False, compare=False, repr=False)
+    _codes_t: tuple[str, ...] = field(default=(), init=False, compare=False, repr=False)
+    _not_status_t: tuple[str, ...] = field(default=(), init=False, compare=False, repr=False)
+    _not_codes_t: tuple[str, ...] = field(default=(), init=False, compare=False, repr=False)
 
     @property
     def needs_text(self) -> bool:
         return bool(self.any or self.all or self.regex)
 
+    def __post_init__(self) -> None:
+        # Tuples for str.startswith: one C call per condition. "\0" never matches.
+        object.__setattr__(self, "_status_t", tuple(p for p in self.status if p) or ("\0",))
+        object.__setattr__(self, "_codes_t", tuple(p for p in self.codes if p) or ("\0",))
+        object.__setattr__(self, "_not_status_t", tuple(p for p in self.not_status if p) or ("\0",))
+        object.__setattr__(self, "_not_codes_t", tuple(p for p in self.not_codes if p) or ("\0",))
+
     def matches_codes(self, status: str, code: str, remote: str, command: str, reporting: str = "") -> bool:
         """Every non-text condition."""
-        if (
-            self.status
-            and not _status_matches(status, self.status)
-            and not ("" in self.status and not status)
-        ):
+        if self.status:
+            if status:
+                if not (status + " ").startswith(self._status_t):
+                    return False
+            elif "" not in self.status:
+                return False
+        if self.codes:
+            if code:
+                if not code.startswith(self._codes_t):
+                    return False
+            elif "" not in self.codes:
+                return False
+        if self.not_status and status and (status + " ").startswith(self._not_status_t):
             return False
-        if (
-            self.codes
-            and not any(code.startswith(p) for p in self.codes if p)
-            and not ("" in self.codes and not code)
-        ):
-            return False
-        if self.not_status and status and _status_matches(status, self.not_status):
-            return False
-        if self.not_codes and code and any(code.startswith(p) for p in self.not_codes):
+        if self.not_codes and code and code.startswith(self._not_codes_t):
             return False
         if self.remote is not None and not (remote and self.remote.search(remote)):
             return False
@@ -185,6 +191,56 @@ class Rule:
                 return None
             evidence = evidence or m.group(0)
         return evidence
+
+
+_MIN_ANCHOR = 3
+
+
+def _anchors_of(items: Any) -> list[str] | None:
+    """Strings one of which every match of this parsed sequence contains, or None if unknown."""
+    best: list[str] | None = None
+    run: list[str] = []
+
+    def consider(option: list[str] | None) -> None:
+        nonlocal best
+        if (
+            option
+            and min(len(x) for x in option) >= _MIN_ANCHOR
+            and (best is None or min(len(x) for x in option) > min(len(x) for x in best))
+        ):
+            best = option
+
+    for op, av in [*list(items), (None, None)]:
+        name = str(op)
+        if name == "LITERAL":
+            run.append(chr(av))
+            continue
+        consider(["".join(run).lower()] if run else None)
+        run = []
+        if name == "SUBPATTERN":
+            consider(_anchors_of(av[-1]))
+        elif name == "BRANCH":
+            alternatives = [_anchors_of(alt) for alt in av[1]]
+            if all(alternatives):
+                consider([a for alt in alternatives if alt for a in alt])
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and av[0] >= 1:
+            consider(_anchors_of(av[2]))
+    return best
+
+
+def regex_anchors(pattern: str) -> list[str] | None:
+    """Literal strings (lowercase) one of which occurs in every text the pattern matches, so the
+    Aho-Corasick prefilter can skip the regex when none occurs; None when no such set is known."""
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        parsed = _parser.parse(pattern, re.IGNORECASE)
+    except Exception:  # any surprise means "no anchors": the rule is then always checked
+        return None
+    try:
+        return _anchors_of(parsed)
+    except (TypeError, ValueError, IndexError, AttributeError):
+        return None
 
 
 def _as_list(rule_id: str, key: str, value: Any) -> list[str]:

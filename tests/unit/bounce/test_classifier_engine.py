@@ -207,3 +207,21 @@ def test_reporting_condition_and_continuation_prefixes() -> None:
     assert clf.classify_reply(550, "", "No such user").rule_id == "fallback:onhold"
     split = "550-5.7.25 The IP address does not have a\n550-5.7.25 PTR record setup"
     assert clf.classify_reply(split).rule_id == "ptr"
+
+
+def test_regex_anchors() -> None:
+    from mailfate.bounce.rules import regex_anchors
+
+    assert regex_anchors(r"ip\s+\S+\s+blocked") == ["blocked"]
+    assert regex_anchors(r"(user|mailbox) (unknown|not found)") == ["unknown", "not found"]
+    assert regex_anchors(r"a|bc") is None
+    assert regex_anchors(r"(x") is None
+
+
+def test_regex_only_rule_with_anchor_still_matches_and_order_holds() -> None:
+    clf = make(
+        {"id": "re", "reason": "blocked", "regex": r"client host \[[\d.]+\] blocked"},
+        {"id": "ph", "reason": "spamdetected", "any": ["blocked"]},
+    )
+    assert clf.classify_reply(554, "", "Client host [192.0.2.1] blocked using a list").rule_id == "re"
+    assert clf.classify_reply(554, "", "message blocked as spam").rule_id == "ph"
