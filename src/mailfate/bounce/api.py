@@ -15,6 +15,8 @@ from mailfate.errors import ParseError
 __all__ = ["parse_bounce", "parse_mail"]
 
 log = logging.getLogger(__name__)
+MAX_RECIPIENTS = 1000
+"""A bounce reports at most this many recipients; more is a mangled or hostile mail."""
 _ADDR = re.compile(r"<?([^<>\s\"';,()]+@[^<>\s\"';,()]+?)>?[.;,]*$")
 
 
@@ -72,6 +74,14 @@ def parse_mail(mail: Mail, classifier: Classifier | None = None) -> list[BounceR
             continue
         if drafts is None:
             continue
+        if len(drafts) > MAX_RECIPIENTS:
+            log.warning(
+                "parser %s reported %d recipients; keeping the first %d",
+                entry.name,
+                len(drafts),
+                MAX_RECIPIENTS,
+            )
+            drafts = drafts[:MAX_RECIPIENTS]
         _finish(mail, drafts)
         return [clf.resolve(d, entry.name) for d in drafts]
     return []

@@ -78,13 +78,16 @@ _KEYS = {
 }
 
 
+MAX_MATCH_CHARS = 16 * 1024
+"""Rules read the first 16 KiB of a diagnostic: replies are short, a longer text is a quoted body."""
+
 _CONTINUATION = re.compile(r"(?<=\s)[245]\d\d-(?:[245]\.\d{1,3}\.\d{1,3}\s)?")
 
 
 def normalize_text(text: str) -> str:
     """Lowercase, whitespace collapsed, and the "550-5.7.25 " prefixes of continuation lines of a
     multi-line reply removed, so a phrase split over two reply lines still matches."""
-    norm = " ".join(text.lower().split())
+    norm = " ".join(text[:MAX_MATCH_CHARS].lower().split())
     if "-" in norm:
         norm = _CONTINUATION.sub("", norm)
     return norm

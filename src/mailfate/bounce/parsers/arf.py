@@ -88,7 +88,8 @@ def _parse_arf(mail: Mail) -> list[Draft]:
     fields: dict[str, list[str]] = {}
     for m in _FIELD.finditer(_report_text(mail)):
         fields.setdefault(m.group(1).lower(), []).append(m.group(2).strip())
-    kind = (fields.get("feedback-type") or ["abuse"])[0].lower().split()[0]
+    words = (fields.get("feedback-type") or ["abuse"])[0].lower().split()
+    kind = words[0] if words else "other"
     if kind not in _FEEDBACK_TYPES:
         kind = "other"
     recipients: list[str] = []

@@ -100,3 +100,17 @@ def test_garbage_does_not_raise() -> None:
     result = arf.parse(Mail(junk))
     assert result is not None
     assert all(d.reason is Reason.FEEDBACK for d in result)
+
+
+def test_empty_feedback_type_is_kept_as_other() -> None:
+    from mailfate.bounce import parse_bounce
+
+    raw = (
+        b"From: fbl@example.net\nSubject: complaint\n"
+        b'Content-Type: multipart/report; report-type=feedback-report; boundary="F"\n\n'
+        b"--F\nContent-Type: message/feedback-report\n\nUser-Agent: x/1.0\nVersion: 1\n"
+        b"Original-Rcpt-To: <reader@example.org>\nFeedback-Type: \n\n--F--\n"
+    )
+    (rec,) = parse_bounce(raw)
+    assert rec.recipient == "reader@example.org"
+    assert str(rec.reason) == "feedback"
