@@ -126,7 +126,8 @@ def peak_rss_kib(cmd: list[str]) -> int:
     return int(out.strip())
 
 
-def reply_speed(corpus: Path, seconds: float = 2.0) -> tuple[float, int]:
+def reply_speed(corpus: Path, rounds: int = 7) -> tuple[float, float, int]:
+    """(best, median) replies/second of classify_reply over distinct real diagnostics."""
     from mailfate.bounce import classify_reply, parse_bounce
 
     replies: list[str] = []
@@ -134,16 +135,16 @@ def reply_speed(corpus: Path, seconds: float = 2.0) -> tuple[float, int]:
         for r in parse_bounce((corpus / str(rec["file"])).read_bytes()):
             if r.diagnostic:
                 replies.append(r.diagnostic[:400])
-    # Distinct variants, so no cache could help: vary the address in each text.
+    # Distinct variants, so no cache could help: vary each text.
     replies = [f"{t} (ref {i})" for i, t in enumerate(replies * 5)]
     classify_reply("550 5.1.1 warm-up")
-    n = 0
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
+    rates = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
         for text in replies:
             classify_reply(None, None, text)
-        n += len(replies)
-    return n / (time.perf_counter() - t0), len(set(replies))
+        rates.append(len(replies) / (time.perf_counter() - t0))
+    return max(rates), statistics.median(rates), len(set(replies))
 
 
 def main() -> int:
@@ -212,9 +213,13 @@ def main() -> int:
         figures["memory_files"] = n_files
         print(f"== memory: peak RSS {rss / 1024:.1f} MiB over {n_files} files (target < 150 MiB)")
 
-    rate, distinct = reply_speed(a.corpus)
-    figures["replies_per_sec"] = round(rate)
-    print(f"== classify_reply: {rate:,.0f} replies/s over {distinct} distinct replies (target >= 50,000)")
+    best, median, distinct = reply_speed(a.corpus)
+    figures["replies_per_sec_best"] = round(best)
+    figures["replies_per_sec_median"] = round(median)
+    print(
+        f"== classify_reply: {best:,.0f} replies/s best round, {median:,.0f} median of 7, over {distinct} "
+        "distinct replies (target >= 50,000)"
+    )
     if a.json:
         a.json.write_text(json.dumps(figures, indent=1), encoding="utf-8")
     return 0

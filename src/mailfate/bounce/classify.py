@@ -21,10 +21,10 @@ then checks only those, in order, so a reply costs a few microseconds however ma
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
-import ahocorasick
+import ahocorasick_rs
 
 from mailfate.bounce.reasons import RETRYABLE_REASONS, Kind, Reason, is_hard, kind_of
 from mailfate.bounce.record import BounceRecord, Draft
@@ -33,6 +33,7 @@ from mailfate.bounce.rules import Rule, load_rules, normalize_text, regex_anchor
 
 __all__ = ["Classification", "Classifier", "classify_reply", "default_classifier"]
 
+_EMPTY: frozenset[int] = frozenset()
 _OVERRIDE_USERUNKNOWN = frozenset(
     {
         Reason.MAILBOXFULL,
@@ -47,9 +48,9 @@ _OVERRIDE_USERUNKNOWN = frozenset(
 """A parser that says "unknown user" is believed unless the text shows one of these instead."""
 
 
-@dataclass(frozen=True, slots=True)
-class Classification:
-    """The verdict on one reply."""
+class Classification(NamedTuple):
+    """The verdict on one reply (an immutable value; a named tuple because the delivery engine makes
+    one per SMTP reply and a frozen dataclass costs four times as much to build)."""
 
     reason: Reason
     hardbounce: bool
@@ -87,7 +88,6 @@ class Classifier:
         self._text_rules = [i for i, r in enumerate(self.rules) if r.phase == "text"]
         self._status_rules = [i for i, r in enumerate(self.rules) if r.phase == "status"]
         self._always: list[int] = []
-        automaton = ahocorasick.Automaton()
         table: dict[str, list[int]] = {}
         for i in self._text_rules:
             rule = self.rules[i]
@@ -99,12 +99,20 @@ class Classifier:
                 continue
             for phrase in keys:
                 table.setdefault(phrase, []).append(i)
-        for phrase, idx in table.items():
-            automaton.add_word(phrase, (phrase, tuple(idx)))
-        self._has_words = bool(table)
-        if self._has_words:
-            automaton.make_automaton()
-        self._automaton = automaton
+        # Text-phase rules with no phrase but exact status codes are looked up by status.
+        always: list[int] = []
+        self._always_by_status: dict[str, list[int]] = {}
+        for i in self._always:
+            patterns = self.rules[i].status
+            if patterns and all(p.endswith(" ") for p in patterns):
+                for p in patterns:
+                    self._always_by_status.setdefault(p.strip(), []).append(i)
+            else:
+                always.append(i)
+        self._always = always
+        self._phrases: list[str] = list(table)
+        self._phrase_rules: list[tuple[int, ...]] = [tuple(table[p]) for p in self._phrases]
+        self._automaton = ahocorasick_rs.AhoCorasick(self._phrases) if self._phrases else None
         # Rules decided by the phrase the automaton found, and rules with no non-text condition:
         # both skip a Python call in the hot loop.
         self._phrase_only = frozenset(
@@ -112,6 +120,8 @@ class Classifier:
             for i in self._text_rules
             if self.rules[i].any and not self.rules[i].all and self.rules[i].regex is None
         )
+        self._needs_remote = frozenset(i for i in self._text_rules if self.rules[i].remote is not None)
+        self._needs_reporting = frozenset(i for i in self._text_rules if self.rules[i].reporting is not None)
         self._no_codes = frozenset(
             i
             for i in self._text_rules
@@ -145,23 +155,34 @@ class Classifier:
         return cls(load_rules(user_files))
 
     # -- core --------------------------------------------------------------------------------
-    def _candidates(self, text: str) -> dict[int, str]:
-        """Rule index -> the first phrase of that rule found in the text ("" for always-checked rules)."""
+    def _candidates(self, text: str, status: str = "") -> dict[int, str]:
+        """Rule index -> the first phrase of that rule found in the text ("" for rules without one)."""
         found: dict[int, str] = dict.fromkeys(self._always, "")
-        if self._has_words and text:
-            for _, (phrase, idx) in self._automaton.iter(text):
-                for i in idx:
+        by_status = self._always_by_status.get(status)
+        if by_status:
+            found.update(dict.fromkeys(by_status, ""))
+        if self._automaton is not None and text:
+            phrases, phrase_rules = self._phrases, self._phrase_rules
+            for k, _start, _end in self._automaton.find_matches_as_indexes(text, overlapping=True):
+                for i in phrase_rules[k]:
                     if i not in found:
-                        found[i] = phrase
+                        found[i] = phrases[k]
         return found
 
     def match_text(
         self, text: str, status: str, code: str, *, remote: str = "", command: str = "", reporting: str = ""
     ) -> tuple[Rule, str] | None:
         """The first text rule that decides, with its evidence."""
-        found = self._candidates(text)
+        found = self._candidates(text, status)
         rules, phrase_only, no_codes = self.rules, self._phrase_only, self._no_codes
+        # Without a remote (reporting) host, provider rules keyed on one cannot match: skip them
+        # before paying for a call.
+        skip = (self._needs_remote if not remote else _EMPTY) | (
+            self._needs_reporting if not reporting else _EMPTY
+        )
         for i in sorted(found):
+            if i in skip:
+                continue
             rule = rules[i]
             if i not in no_codes and not rule.matches_codes(status, code, remote, command, reporting):
                 continue

@@ -88,8 +88,12 @@ def normalize_text(text: str) -> str:
     """Lowercase, whitespace collapsed, and the "550-5.7.25 " prefixes of continuation lines of a
     multi-line reply removed, so a phrase split over two reply lines still matches."""
     norm = " ".join(text[:MAX_MATCH_CHARS].lower().split())
-    if "-" in norm:
-        norm = _CONTINUATION.sub("", norm)
+    i = norm.find("-", 4)
+    while i != -1:
+        # The regex runs only when a " 550-" shape is really there: most texts have none.
+        if norm[i - 4] == " " and norm[i - 3] in "245" and norm[i - 2 : i].isdigit():
+            return _CONTINUATION.sub("", norm)
+        i = norm.find("-", i + 1)
     return norm
 
 
