@@ -100,49 +100,58 @@ def classify_cmd(
     reasons: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
     table = Table(title="Bounce classification", show_lines=False)
-    for col in ("file", "recipient", "status", "code", "reason", "kind", "diagnostic"):
-        table.add_column(
-            col, overflow="fold", no_wrap=col in ("recipient", "status", "code", "reason", "kind")
-        )
+    table.add_column("file", overflow="ellipsis", no_wrap=True, max_width=24)
+    table.add_column("recipient", overflow="fold")
+    table.add_column("reply", no_wrap=True)
+    table.add_column("reason / kind", no_wrap=True)
+    wide = out_console.width >= 110
+    if wide:
+        table.add_column("diagnostic", overflow="fold", ratio=1)
     shown = files = errors = 0
 
-    def handle(item: dict[str, Any]) -> None:
+    def handle(item: dict[str, Any], label: str) -> None:
         nonlocal shown, files, errors
         files += 1
+        item["label"] = label
         if json_out:
             if "error" in item:
-                emit_json(item)
+                emit_json({"file": item["file"], "error": item["error"]})
             else:
                 emit_json({"file": item["file"], "results": [r.summary() for r in item["results"]]})
             return
         if "error" in item:
             errors += 1
             if shown < rows:
-                table.add_row(item["file"], "", "", "", "[red]error[/]", "", item["error"])
+                table.add_row(item["label"], "", "", "[red]error[/]", *([item["error"]] if wide else []))
                 shown += 1
             return
         recs: list[BounceRecord] = item["results"]
         if not recs:
             reasons["(not a bounce)"] += 1
+            if shown < rows:
+                table.add_row(item["label"], "", "", "[dim]not a bounce[/]", *([""] if wide else []))
+                shown += 1
         for r in recs:
             reasons[str(r.reason)] += 1
             kinds[str(r.kind)] += 1
             if shown < rows:
                 style = REASON_STYLE.get(str(r.kind), "")
                 table.add_row(
-                    item["file"],
+                    item["label"],
                     r.recipient,
-                    r.status,
-                    r.replycode,
-                    f"[{style}]{r.reason}[/]",
-                    f"[{style}]{r.kind}[/]",
-                    r.diagnostic[:160],
+                    f"{r.replycode} {r.status}".strip(),
+                    f"[{style}]{r.reason}[/]\n[dim]{r.kind}[/]",
+                    *(
+                        [r.diagnostic if len(r.diagnostic) <= 100 else r.diagnostic[:99] + "…"]
+                        if wide
+                        else []
+                    ),
                 )
                 shown += 1
 
     for given in paths:
         if given == "-":
-            handle(_one("-", sys.stdin.buffer.read(), classifier))
+            handle(_one("-", sys.stdin.buffer.read(), classifier), "-")
         elif os.path.isdir(given):
             show = not json_out or err_console.is_terminal
             with Progress(
@@ -156,16 +165,18 @@ def classify_cmd(
             ) as bar:
                 task = bar.add_task(given, total=_count(given) if show else None)
                 for path in _walk(given):
-                    handle(_one(path, None, classifier))
+                    handle(_one(path, None, classifier), os.path.relpath(path, given))
                     bar.advance(task)
         else:
-            handle(_one(given, None, classifier))
+            handle(_one(given, None, classifier), given)
 
     if json_out:
         return
     out_console.print(table)
     if shown >= rows:
         out_console.print(f"[dim]first {rows} rows shown; --rows N for more, --json for everything[/]")
+    if not wide:
+        out_console.print("[dim]diagnostics are shown in a terminal 110 columns wide, and with --json[/]")
     summary = Table(title=f"{files} files, {errors} unreadable")
     summary.add_column("reason")
     summary.add_column("results", justify="right")
