@@ -33,7 +33,6 @@ from mailfate.bounce.rules import Rule, load_rules, normalize_text, regex_anchor
 
 __all__ = ["Classification", "Classifier", "classify_reply", "default_classifier"]
 
-_EMPTY: frozenset[int] = frozenset()
 _OVERRIDE_USERUNKNOWN = frozenset(
     {
         Reason.MAILBOXFULL,
@@ -155,18 +154,17 @@ class Classifier:
         return cls(load_rules(user_files))
 
     # -- core --------------------------------------------------------------------------------
-    def _candidates(self, text: str, status: str = "") -> dict[int, str]:
-        """Rule index -> the first phrase of that rule found in the text ("" for rules without one)."""
-        found: dict[int, str] = dict.fromkeys(self._always, "")
+    def _candidates(self, text: str, status: str = "") -> set[int]:
+        """Indexes of the text rules that can match: a phrase (or regex anchor) of theirs occurs, or
+        they have none."""
+        found = set(self._always)
         by_status = self._always_by_status.get(status)
         if by_status:
-            found.update(dict.fromkeys(by_status, ""))
+            found.update(by_status)
         if self._automaton is not None and text:
-            phrases, phrase_rules = self._phrases, self._phrase_rules
+            phrase_rules = self._phrase_rules
             for k, _start, _end in self._automaton.find_matches_as_indexes(text, overlapping=True):
-                for i in phrase_rules[k]:
-                    if i not in found:
-                        found[i] = phrases[k]
+                found.update(phrase_rules[k])
         return found
 
     def match_text(
@@ -174,20 +172,20 @@ class Classifier:
     ) -> tuple[Rule, str] | None:
         """The first text rule that decides, with its evidence."""
         found = self._candidates(text, status)
-        rules, phrase_only, no_codes = self.rules, self._phrase_only, self._no_codes
-        # Without a remote (reporting) host, provider rules keyed on one cannot match: skip them
+        # Without a remote (reporting) host, provider rules keyed on one cannot match: drop them
         # before paying for a call.
-        skip = (self._needs_remote if not remote else _EMPTY) | (
-            self._needs_reporting if not reporting else _EMPTY
-        )
+        if not remote:
+            found -= self._needs_remote
+        if not reporting:
+            found -= self._needs_reporting
+        rules, phrase_only, no_codes = self.rules, self._phrase_only, self._no_codes
         for i in sorted(found):
-            if i in skip:
-                continue
             rule = rules[i]
             if i not in no_codes and not rule.matches_codes(status, code, remote, command, reporting):
                 continue
             if i in phrase_only:
-                return rule, found[i]
+                # The automaton saw one of its phrases; name the first in the rule's order.
+                return rule, next((p for p in rule.any if p in text), "")
             evidence = rule.matches_text(text)
             if evidence is not None:
                 return rule, evidence
