@@ -7,7 +7,8 @@ import logging
 import re
 
 from mailfate.bounce.classify import Classifier, default_classifier
-from mailfate.bounce.mail import Mail
+from mailfate.bounce.mail import Mail, decode_header
+from mailfate.bounce.reasons import Reason
 from mailfate.bounce.record import BounceRecord, Draft
 from mailfate.bounce.registry import parsers
 from mailfate.errors import ParseError
@@ -38,9 +39,31 @@ def clean_host(value: str) -> str:
     return token.strip("[]<>()").rstrip(".,;:").lower() if token else ""
 
 
+def envelope_sender(mail: Mail) -> str:
+    """The envelope sender of the returned message: its Return-Path, else the address the bounce
+    itself was delivered to (a bounce goes to the envelope sender: that is what VERP relies on)."""
+    inner = mail.original()
+    if inner is not None:
+        found = clean_address(decode_header(inner.get("Return-Path")) or "")
+        if "@" in found:
+            return found
+    for name in ("X-Original-To", "Delivered-To", "Envelope-To", "To"):
+        found = clean_address(mail.header(name))
+        if "@" in found:
+            return found
+    return ""
+
+
 def _finish(mail: Mail, drafts: list[Draft]) -> None:
     mid = ""
+    sender: str | None = None
     for d in drafts:
+        if not d.original_envelope_sender and d.reason not in (Reason.FEEDBACK, Reason.VACATION):
+            if sender is None:
+                sender = envelope_sender(mail)
+            d.original_envelope_sender = sender
+        else:
+            d.original_envelope_sender = clean_address(d.original_envelope_sender)
         d.recipient = clean_address(d.recipient)
         d.remote_mta = clean_host(d.remote_mta)
         d.reporting_mta = clean_host(d.reporting_mta)

@@ -43,3 +43,18 @@ def test_clean_host() -> None:
     assert clean_host("mx.example.jp. (192.0.2.7, the server for the domain example.jp.)") == "mx.example.jp"
     assert clean_host("[192.0.2.9]") == "192.0.2.9"
     assert clean_host("") == ""
+
+
+def test_envelope_sender_of_the_returned_message() -> None:
+    # The Exim example quotes the returned message with its Return-path: that wins.
+    (rec,) = parse_bounce((EXAMPLES / "exim-mailbox-full.eml").read_bytes())
+    assert rec.original_envelope_sender == "bounces+9c21@example.net"
+    # Without a Return-Path in the copy, the address the bounce was delivered to is the sender.
+    raw = (EXAMPLES / "naver-ip-blocked.eml").read_bytes()
+    (rec,) = parse_bounce(raw)
+    assert rec.original_envelope_sender == "bounces+a1b2@mta1.example.net"
+
+
+def test_complaints_and_auto_replies_do_not_guess_an_envelope_sender() -> None:
+    (rec,) = parse_bounce((EXAMPLES / "out-of-office.eml").read_bytes())
+    assert rec.original_envelope_sender == ""
