@@ -263,8 +263,8 @@ class Classifier:
         reporting_mta: str = "",
     ) -> Classification:
         """Classify one SMTP reply. ``code`` may be the whole reply line when the rest is empty."""
-        code_s = str(code or "").strip()
-        status = normalize_status(enhanced_status or "")
+        code_s = str(code).strip() if code else ""
+        status = normalize_status(enhanced_status) if enhanced_status else ""
         if len(code_s) > 3 or (code_s and not code_s.isdigit()):
             parsed = parse_reply(code_s + (" " + text if text else ""))
             code_s, status, text = parsed.code, status or parsed.status, parsed.text
