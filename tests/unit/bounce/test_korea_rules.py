@@ -7,7 +7,6 @@ Addresses and IPs are example.org / example.net / 192.0.2.0/24.
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from importlib import resources
 
@@ -349,8 +348,6 @@ def test_euc_kr_dsn_text_decodes_and_classifies(korea: Classifier) -> None:
 
 
 def test_euc_kr_dsn_through_parse_bounce() -> None:
-    if importlib.util.find_spec("mailfate.bounce.parsers.rfc3464") is None:
-        pytest.skip("the generic RFC 3464 parser (mailfate.bounce.parsers.rfc3464) is not written yet")
     records = parse_bounce(EUC_KR_DSN)
     got = [(r.recipient, r.status, r.replycode, r.reason, r.hardbounce) for r in records]
     assert got == [

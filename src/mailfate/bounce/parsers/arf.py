@@ -19,7 +19,7 @@ from mailfate.bounce.record import Draft
 
 __all__ = ["NAME", "PRIORITY", "parse"]
 
-NAME = "ARF"
+NAME = "arf"
 PRIORITY = 100
 
 _FIELD = re.compile(

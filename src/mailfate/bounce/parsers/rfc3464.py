@@ -17,7 +17,7 @@ from mailfate.bounce.record import Draft
 
 __all__ = ["NAME", "PRIORITY", "parse"]
 
-NAME = "RFC3464"
+NAME = "rfc3464"
 PRIORITY = 500
 
 _STATUS_TYPES = ("message/delivery-status", "message/global-delivery-status")

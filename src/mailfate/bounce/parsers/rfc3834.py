@@ -19,7 +19,7 @@ from mailfate.bounce.record import Draft
 
 __all__ = ["NAME", "PRIORITY", "parse"]
 
-NAME = "RFC3834"
+NAME = "rfc3834"
 PRIORITY = 700
 
 _VACATION_SUBJECT = re.compile(
