@@ -24,7 +24,10 @@ _SENDER = re.compile(r"mailer-daemon|postmaster|mail delivery (?:subsystem|syste
 _SUBJECT = re.compile(
     r"undeliver|undelivered mail|returned mail|delivery status notification|failure notice"
     r"|mail failed|delivery fail|non[- ]?delivery|mail delivery failed|could not be delivered"
-    r"|delivery problem|returning to sender",
+    r"|delivery problem|returning to sender"
+    # the same notice in other languages (de, fr, es, it, nl, sv, pt)
+    r"|unzustellbar|nicht zugestellt|non remis|non distribu|no se puede entregar|no se pudo entregar"
+    r"|non recapitabile|onbestelbaar|olevererbart|n\u00e3o \u00e9 poss\u00edvel entregar",
     re.I,
 )
 _ADDRESS = re.compile(

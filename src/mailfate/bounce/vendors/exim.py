@@ -69,6 +69,8 @@ _SMTP_ERROR = re.compile(
 )
 _HOST = re.compile(r"\bhost\s+(\S+)\s+\[[^\]]{1,64}\](?::\d+)?:?\s*", re.IGNORECASE)
 _GENERATED = re.compile(r"\(?(?:ultimately )?generated (?:from|by)\s+<?([^\s<>()]+)>?\)?", re.IGNORECASE)
+# Exim message ids: "<E1P1YNN-0003AD-Ga@host>" (and the longer ids of Exim 4.97+).
+_EXIM_ID = re.compile(r"<[0-9A-Za-z]{6,8}-[0-9A-Za-z]{6,8}-[0-9A-Za-z]{2,4}@")
 _DELIVERY = re.compile(r"^(?:pipe to|save to|file)\s", re.IGNORECASE)
 
 
@@ -78,6 +80,9 @@ def _is_exim(mail: Mail) -> bool:
         any(h in subject for h in _SUBJECT_HINTS)
         or (subject.startswith("warning: message") and "delayed" in subject)
         or mail.header("X-Failed-Recipients")
+        # a rewritten or translated subject: Exim's own sender name or message id still show
+        or "mail delivery system" in mail.sender
+        or _EXIM_ID.match(mail.header("Message-ID"))
     ):
         return False
     head = mail.text[:6000].lower()

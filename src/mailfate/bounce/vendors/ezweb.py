@@ -32,7 +32,7 @@ def _is_ezweb(mail: Mail) -> bool:
         signals += 1
     if mail.subject == "Mail System Error - Returned Mail":
         signals += 1
-    if any("(EZweb Mail) with" in r for r in mail.headers("Received")):
+    if any("(EZweb Mail) with" in r or ".au.com (" in r for r in mail.headers("Received")):
         signals += 1
     mid = mail.header("Message-ID")
     if mid.endswith((".ezweb.ne.jp>", ".au.com>")):

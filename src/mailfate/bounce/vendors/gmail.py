@@ -57,7 +57,12 @@ _WORKSPACE_MARK = re.compile(r"^\*\* [^*\n]{3,80} \*\*\s*$", re.MULTILINE)
 
 
 def _is_gmail(mail: Mail) -> bool:
-    return _SENDER in mail.sender and "Delivery Status Notification" in mail.subject
+    if _SENDER not in mail.sender:
+        return False
+    if "Delivery Status Notification" in mail.subject:
+        return True
+    # A localized subject: the sender is Google's own, so the notice's structure is enough.
+    return mail.content_type == "multipart/report" or _START in mail.text[:4000]
 
 
 def _classic(mail: Mail) -> list[Draft] | None:

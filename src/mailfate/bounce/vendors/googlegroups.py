@@ -18,6 +18,8 @@ __all__ = ["NAME", "PRIORITY", "parse"]
 NAME = "googlegroups"
 PRIORITY = 240
 
+# The help link, or the signature the localized notices keep in English.
+_MARKS = ("groups.google.com", "Google Groups")
 _ENDS = ("----- Original message -----", "----- Message header follows -----")
 
 
@@ -29,7 +31,7 @@ def parse(mail: Mail) -> list[Draft] | None:
     if "@" not in failed:
         return None
     body = text_before(mail.text, *_ENDS)
-    if "groups.google.com" not in body or "Delivery to the following recipient" in body:
+    if not any(m in body for m in _MARKS) or "Delivery to the following recipient" in body:
         return None
     lines = [ln.strip() for ln in body.split("\n") if ln.strip()]
     # The explanation without the greeting, which names the sender, not the group.

@@ -25,7 +25,13 @@ def _is_interscan(mail: Mail) -> bool:
     sender = mail.sender
     if sender.startswith('"interscan') or "interscan mss" in sender:
         return True
-    return "InterScan" in mail.header("Content-Type") or mail.subject in _SUBJECTS
+    if "InterScan" in mail.header("Content-Type") or mail.subject in _SUBJECTS:
+        return True
+    # Other (localized or site-configured) subjects from a bounce address: the notice names the product.
+    if "postmaster" not in sender and "mailer-daemon" not in sender:
+        return False
+    head = mail.text[:8000]
+    return " InterScan " in head and ("<<< " in head or "Unable to deliver" in head)
 
 
 def parse(mail: Mail) -> list[Draft] | None:

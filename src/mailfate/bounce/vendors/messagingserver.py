@@ -24,7 +24,10 @@ _STAGES = (
 
 def parse(mail: Mail) -> list[Draft] | None:
     """Drafts from a Messaging Server report; None for other mail."""
-    if not mail.subject.startswith("Delivery Notification: "):
+    # The subject may be rewritten or localized; the MIME boundary style is the server's own.
+    if not mail.subject.startswith("Delivery Notification: ") and "Boundary_(ID_" not in mail.header(
+        "Content-Type"
+    ):
         return None
     body = readable(mail, with_dsn=True)
     if "This report relates to a message you sent" not in body:

@@ -319,12 +319,15 @@ def _is_postfix(mail: Mail) -> bool:
     subject = mail.subject.lower()
     if " smtp server: errors from " in subject:
         return "transcript of session follows" in mail.text[:500].lower()
-    if not subject.startswith(_SUBJECTS):
-        return False
     if mail.header("X-ZohoMail") or "zoho" in mail.header("X-Mailer").lower():
         return False
     head = mail.text[:30000].lower()
-    return any(b in head[:3000] for b in _BANNERS) or "x-postfix-queue-id:" in head
+    banner = any(b in head[:3000] for b in _BANNERS)
+    if not subject.startswith(_SUBJECTS):
+        # A rewritten or translated subject (bounce_template_file): the default banner and
+        # Postfix's own DSN field together still name the MTA.
+        return banner and "x-postfix-queue-id:" in head
+    return banner or "x-postfix-queue-id:" in head
 
 
 def parse(mail: Mail) -> list[Draft] | None:

@@ -27,7 +27,8 @@ NAME = "zoho"
 PRIORITY = 255
 
 _LINE = re.compile(
-    r"^([^\s<>@]{1,200}@[A-Za-z0-9.\-]{1,253}) ([^,\n]{0,80}), ERROR_CODE :(\d{3})?, ERROR_CODE :(.*)$"
+    r"^<?([^\s<>@]{1,200}@[A-Za-z0-9.\-]{1,253})>? {1,4}([^,\n]{0,80}), {0,4}ERROR_CODE {0,4}: {0,4}(\d{3})?"
+    r" {0,4}, {0,4}ERROR_CODE {0,4}: {0,4}(.*)$"
 )
 _DELAY = re.compile(
     r"\[Status: [^,\]]{0,40}, Address: <([^<>\s]+@[^<>\s]+)>, ResponseCode (\d{3})?, ([^\]]*)\]"
