@@ -24,3 +24,22 @@ def shared_dir(request: pytest.FixtureRequest) -> Path:
     if not (path / "corpus").is_dir():
         pytest.skip(f"no shared corpus at {path}: pass --shared DIR or set MAILFATE_SHARED")
     return path
+
+
+@pytest.fixture(scope="session")
+def knot_factory():
+    """Start real Knot DNS servers (``KnotServer``) with given zones; all stopped at the end."""
+    from tests.support.knot import KnotServer, knot_available
+
+    if not knot_available():
+        pytest.skip("Knot DNS (Debian package knot) is not installed: bin/test installs it as root")
+    started: list[KnotServer] = []
+
+    def start(zones: dict[str, str]) -> KnotServer:
+        server = KnotServer(zones).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

@@ -1,0 +1,1 @@
+"""A receiving ISP on loopback: simulated domains with personalities (``mailfate simulator``)."""

@@ -1,0 +1,225 @@
+"""The simulator's vocabulary: replies, the contexts a personality sees, the personality hooks.
+
+A simulated domain has an ordered list of personalities. At every step of an SMTP transaction
+(RCPT, DATA, after the message was accepted) the server asks each personality of the
+recipient's domain in order; the first one that answers with a :class:`Reply` decides, ``None``
+means "no objection". Personalities hold their own state (greylist triplets, rate windows) and
+read the time from the injected :class:`Clock`, so tests never sleep.
+
+Reply texts are data: every personality names the reply it gives by a key
+(``"greylisted"``, ``"unknown_user"``, …) and the domain's :class:`ReplyBook` returns the text
+that domain uses — the packaged defaults overlaid by a provider preset (Naver, Gmail, …) and by
+the user's file.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Protocol
+
+from mailfate.bounce.reasons import Reason
+
+__all__ = [
+    "AcceptedMessage",
+    "Clock",
+    "DataContext",
+    "OutgoingReport",
+    "Personality",
+    "RcptContext",
+    "Reply",
+    "ReplyBook",
+    "ReportSink",
+    "SessionInfo",
+    "SystemClock",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One SMTP reply: a real code, an enhanced status code and a realistic text.
+
+    ``reason`` is what mailfate's own classifier must say of this reply (checked by a QA test),
+    ``source`` where the text comes from (a provider's published page) when it is not generic.
+    """
+
+    code: int
+    status: str
+    text: str
+    reason: Reason | None = None
+    source: str = ""
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.code < 400
+
+    @property
+    def is_transient(self) -> bool:
+        return 400 <= self.code < 500
+
+    @property
+    def is_permanent(self) -> bool:
+        return self.code >= 500
+
+    def render(self, **values: str) -> str:
+        """The reply as sent on the wire (without the final CRLF); ``{rcpt}``-style fields filled.
+
+        A text with several lines becomes a multi-line reply, every line carrying the code and
+        the enhanced status as Gmail and Postfix do (``550-5.7.26 …`` then ``550 5.7.26 …``).
+        """
+        text = self.text.format_map(_Missing(values)) if values else self.text
+        lines = [line for line in text.splitlines() if line.strip()] or [""]
+        prefix = f"{self.status} " if self.status else ""
+        out = [f"{self.code}-{prefix}{line}".rstrip() for line in lines[:-1]]
+        out.append(f"{self.code} {prefix}{lines[-1]}".rstrip())
+        return "\r\n".join(out)
+
+    def one_line(self, **values: str) -> str:
+        """The reply on one line (for logs and tables)."""
+        return " ".join(self.render(**values).replace("\r\n", " ").split())
+
+
+class _Missing(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+class ReplyBook(Protocol):
+    """The replies one simulated domain gives, by key."""
+
+    def get(self, key: str) -> Reply:
+        """The reply for ``key``; raises ``KeyError`` for an unknown key."""
+        ...
+
+
+class Clock(Protocol):
+    """Where personalities read the time: wall-clock UTC and a monotonic counter in seconds."""
+
+    def now(self) -> datetime: ...
+
+    def monotonic(self) -> float: ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+@dataclass(slots=True)
+class SessionInfo:
+    """What the server knows about one client connection."""
+
+    session_id: str
+    client_ip: str
+    client_port: int
+    started_at: datetime
+    helo: str = ""
+    tls: bool = False
+    authenticated: bool = False
+    ptr_name: str | None = None
+    """The client IP's reverse DNS name (``None``: not looked up yet or none published)."""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class RcptContext:
+    """One RCPT TO command, seen by the personalities of the recipient's domain."""
+
+    session: SessionInfo
+    mail_from: str
+    """The envelope sender (``""`` for the null sender ``<>``)."""
+    rcpt: str
+    """The recipient as given (``local@domain``)."""
+    local_part: str
+    domain: str
+    replies: ReplyBook
+    clock: Clock
+
+
+@dataclass(slots=True)
+class DataContext:
+    """The end of DATA for the recipients of one domain."""
+
+    session: SessionInfo
+    mail_from: str
+    rcpts: list[str]
+    """The accepted recipients of this domain."""
+    domain: str
+    content: bytes
+    """The message as received (CRLF line ends, dot-stuffing removed)."""
+    replies: ReplyBook
+    clock: Clock
+    add_headers: list[tuple[str, str]] = field(default_factory=list)
+    """Headers a personality wants prepended to the stored copy (``Authentication-Results``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedMessage:
+    """A message the server answered 250 for, as stored."""
+
+    session: SessionInfo
+    mail_from: str
+    rcpts: tuple[str, ...]
+    domain: str
+    content: bytes
+    """The stored copy: the received message with the added headers on top."""
+    queue_id: str
+    accepted_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingReport:
+    """A message the simulator sends later on its own: a DSN, an ARF report, an auto-reply."""
+
+    kind: str
+    """``"dsn"``, ``"arf"`` or ``"autoreply"``."""
+    mail_from: str
+    """Envelope sender of the report (``""`` for DSNs and ARF reports)."""
+    rcpt: str
+    """Where it goes: the envelope sender of the original message."""
+    content: bytes
+    not_before: datetime
+    about: str = ""
+    """The recipient of the original message the report is about."""
+
+
+class ReportSink(Protocol):
+    """Sends :class:`OutgoingReport` values when they are due."""
+
+    def schedule(self, report: OutgoingReport) -> None: ...
+
+
+class Personality:
+    """A behaviour of a simulated receiving domain. Subclasses override the hooks they need.
+
+    ``name`` is the slug used in configuration files (``"greylist"``, ``"strict-auth"``).
+    ``options`` are the personality's own table of the domain's configuration.
+    """
+
+    name: ClassVar[str] = ""
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        self.options: Mapping[str, Any] = dict(options or {})
+
+    async def on_rcpt(self, ctx: RcptContext) -> Reply | None:
+        """Answer a RCPT TO, or ``None`` to let the next personality decide."""
+        return None
+
+    async def on_data(self, ctx: DataContext) -> Reply | None:
+        """Answer the end of DATA, or ``None``; may append to ``ctx.add_headers``."""
+        return None
+
+    async def after_accept(self, message: AcceptedMessage, reports: ReportSink) -> None:
+        """Called once the message was accepted and stored: schedule late reports here."""
+        return None
+
+    def reset(self) -> None:
+        """Forget learned state (greylist triplets, rate windows)."""
+        return None
