@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol
+
+import dns.resolver
 
 from mailfate.bounce.reasons import Reason
 
@@ -32,6 +34,7 @@ __all__ = [
     "Reply",
     "ReplyBook",
     "ReportSink",
+    "Services",
     "SessionInfo",
     "SystemClock",
 ]
@@ -50,6 +53,12 @@ class Reply:
     text: str
     reason: Reason | None = None
     source: str = ""
+    drop: bool = False
+    """Close the connection instead of sending this reply (the reply is only logged)."""
+
+    def fill(self, **values: str) -> Reply:
+        """A copy with ``{name}`` fields of the text filled in; unknown fields are kept."""
+        return replace(self, text=self.text.format_map(_Missing(values)))
 
     @property
     def is_success(self) -> bool:
@@ -196,17 +205,31 @@ class ReportSink(Protocol):
     def schedule(self, report: OutgoingReport) -> None: ...
 
 
+@dataclass(slots=True)
+class Services:
+    """What the server lends its personalities: the clock, DNS, the report sender, its name."""
+
+    clock: Clock
+    reports: ReportSink
+    hostname: str = "mx.mailfate.test"
+    resolver: dns.resolver.Resolver | None = None
+    """The resolver for SPF, DKIM, DMARC and PTR checks (a local DNS server in tests)."""
+
+
 class Personality:
     """A behaviour of a simulated receiving domain. Subclasses override the hooks they need.
 
     ``name`` is the slug used in configuration files (``"greylist"``, ``"strict-auth"``).
-    ``options`` are the personality's own table of the domain's configuration.
+    ``options`` are the personality's own table of the domain's configuration (for a domain
+    ``[domains."x.test".greylist]``); a bad option raises ``ConfigError`` in ``__init__``.
+    One instance serves one domain for the life of the server.
     """
 
     name: ClassVar[str] = ""
 
-    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
-        self.options: Mapping[str, Any] = dict(options or {})
+    def __init__(self, options: Mapping[str, Any], services: Services) -> None:
+        self.options: Mapping[str, Any] = dict(options)
+        self.services = services
 
     async def on_rcpt(self, ctx: RcptContext) -> Reply | None:
         """Answer a RCPT TO, or ``None`` to let the next personality decide."""
