@@ -14,6 +14,7 @@ Usage in a test module::
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -142,10 +143,8 @@ class KnotServer:
         """Replace ``name``'s ``rtype`` records live (``values`` in zone-file syntax)."""
         origin = origin.rstrip(".")
         self.knotc("zone-begin", origin)
-        try:
+        with contextlib.suppress(RuntimeError):  # nothing to remove
             self.knotc("zone-unset", origin, name, rtype)
-        except RuntimeError:
-            pass  # nothing to remove
         for value in values:
             self.knotc("zone-set", origin, name, str(ttl), rtype, value)
         self.knotc("zone-commit", origin)
