@@ -7,6 +7,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.errors import HeaderParseError
 from email.header import decode_header, make_header
 from typing import Any
 
@@ -285,7 +286,7 @@ def _decode(value: Any) -> str:
         return text
     try:
         return str(make_header(decode_header(text)))
-    except (ValueError, LookupError, UnicodeError, TypeError):
+    except (HeaderParseError, ValueError, LookupError, UnicodeError, TypeError):
         return text
 
 

@@ -294,3 +294,9 @@ def test_dmarc_fail_with_aligned_relaxed_dkim_subdomain() -> None:
     dmarc = next(a for a in analyze_headers(raw).authentication if a.method == "dmarc")
     assert "d=mail.shop.example (aligned)" in dmarc.explanation
     assert "esp.example (not aligned with shop.example)" in dmarc.explanation
+
+
+def test_broken_base64_encoded_word_in_subject_is_kept_raw() -> None:
+    # Found by hypothesis: email.header raises HeaderParseError (not a ValueError) on bad base64.
+    report = analyze_headers(b"Subject: =?UTF-8?B? by ?=\r\n\r\nbody\r\n")
+    assert report.to_json()["summary"]["Subject"] == "=?UTF-8?B? by ?="
