@@ -6,6 +6,8 @@ import typer
 
 from mailfate import __version__
 from mailfate.cli.bounce import app as bounce_app
+from mailfate.cli.doctor import doctor_app
+from mailfate.cli.simulator import app as simulator_app
 
 app = typer.Typer(
     name="mailfate",
@@ -15,6 +17,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(bounce_app, name="bounce")
+app.add_typer(simulator_app, name="simulator")
+app.add_typer(doctor_app, name="doctor")
 
 
 def _version(value: bool) -> None:
