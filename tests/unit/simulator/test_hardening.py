@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import socket
 import time
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -194,3 +195,28 @@ def test_an_idle_session_is_closed_and_an_active_one_is_not(mailfate_simulator: 
     assert client.closed()  # blocks until the server hangs up
     assert 0.8 <= time.monotonic() - started <= 3
     client.close()
+
+
+def test_50_mb_of_data_is_refused_with_memory_bounded_by_the_limit(tmp_path: Path) -> None:
+    limit = 1024 * 1024
+    config = load_config(overrides={"server": {"max_message_size": limit}})
+    with SimulatorThread(config, maildir=tmp_path / "m", journal=tmp_path / "j.jsonl") as sim:
+        client = RawClient(sim.port, timeout=60)
+        assert client.cmd(b"EHLO out.app.example").startswith("250")
+        _transaction(client)
+        line = b"y" * 998 + b"\r\n"
+        block = line * 1024  # 1 MB
+        tracemalloc.start()
+        try:
+            client.send(b"Subject: huge\r\n\r\n")
+            for _ in range(50):
+                client.send(block)
+            client.send(b".\r\n")
+            assert client.reply() == "552 5.3.4 Message size exceeds fixed limit"
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert peak < 4 * limit, f"peak {peak} bytes while reading 50 MB against a {limit} byte limit"
+        assert client.cmd(b"NOOP") == "250 OK"
+        client.close()
+        assert sim.stored("accept.mailfate.test") == []
