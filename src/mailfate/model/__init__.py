@@ -1,0 +1,19 @@
+"""The delivery engine's vocabulary: fates, event types, attempt results, derived fates."""
+
+from __future__ import annotations
+
+from mailfate.model.fate import FINAL_FATES, OPEN_FATES, EventType, Fate, fate_of, message_fate
+from mailfate.model.records import AttemptResult, Envelope, Event, Outcome
+
+__all__ = [
+    "FINAL_FATES",
+    "OPEN_FATES",
+    "AttemptResult",
+    "Envelope",
+    "Event",
+    "EventType",
+    "Fate",
+    "Outcome",
+    "fate_of",
+    "message_fate",
+]

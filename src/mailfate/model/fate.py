@@ -1,0 +1,112 @@
+"""Fates and the events that decide them.
+
+A recipient's fate is a fold over its events in order (:func:`fate_of`); the store keeps the
+result in a column for queries, written in the same transaction as the event, and a test checks
+that the two agree. ::
+
+    queued ──attempt──▶ sending ──▶ delivered ──▶ complained / autoreplied
+       │                   │    └──▶ deferred ──(retry)──▶ sending …  ──▶ expired
+       ├──▶ suppressed     └──────▶ bounced (5xx, or a DSN after a 250)
+       └──▶ rejected (refused before sending)
+
+``sending`` is a lease, not an event: a worker holds the recipient for one attempt; a worker
+killed mid-attempt leaves a lease that runs out, and the recipient is tried again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+__all__ = ["FINAL_FATES", "OPEN_FATES", "EventType", "Fate", "fate_of", "message_fate"]
+
+
+class Fate(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    DEFERRED = "deferred"
+    DELIVERED = "delivered"
+    BOUNCED = "bounced"
+    EXPIRED = "expired"
+    SUPPRESSED = "suppressed"
+    REJECTED = "rejected"
+    COMPLAINED = "complained"
+    AUTOREPLIED = "autoreplied"
+
+
+OPEN_FATES = frozenset({Fate.QUEUED, Fate.SENDING, Fate.DEFERRED})
+"""Still being worked on: a worker will try again."""
+FINAL_FATES = frozenset(set(Fate) - OPEN_FATES)
+"""Known. ``delivered`` can still become ``bounced`` (a late DSN), ``complained`` or ``autoreplied``."""
+
+
+class EventType(StrEnum):
+    QUEUED = "queued"
+    """Accepted from the application; data: category, deadline."""
+    ATTEMPT = "attempt"
+    """One delivery attempt; data: outcome (delivered|deferred|bounced), the reply and its
+    classification, remote host and IP, TLS version, timings, next_attempt_at when deferred."""
+    EXPIRED = "expired"
+    """Given up at the deadline or the maximum age; data: the last reason and reply."""
+    SUPPRESSED = "suppressed"
+    """Refused because the address is suppressed; data: the suppression's reason and date."""
+    REJECTED = "rejected"
+    """Refused before sending (the transport refused the message itself); data: why."""
+    BOUNCED = "bounced"
+    """An asynchronous bounce (a DSN to the VERP address, an SES notification)."""
+    DELAYED = "delayed"
+    """An asynchronous delay notice (DSN Action: delayed): information, the fate does not change."""
+    COMPLAINED = "complained"
+    """An ARF complaint (or an SES complaint)."""
+    AUTOREPLIED = "autoreplied"
+    """An RFC 3834 auto-reply (out of office)."""
+    SUPPRESSION_ADDED = "suppression_added"
+    """This recipient's address was put on the suppression list (after a hard bounce or complaint)."""
+
+
+_ATTEMPT = {"delivered": Fate.DELIVERED, "deferred": Fate.DEFERRED, "bounced": Fate.BOUNCED}
+_AFTER_DELIVERY = frozenset({Fate.DELIVERED, Fate.AUTOREPLIED, Fate.COMPLAINED})
+
+
+def _step(fate: Fate, kind: str, outcome: str = "") -> Fate:
+    if kind == EventType.QUEUED:
+        return Fate.QUEUED
+    if kind == EventType.ATTEMPT:
+        return _ATTEMPT.get(outcome, fate)
+    if kind == EventType.EXPIRED:
+        return Fate.EXPIRED if fate in OPEN_FATES else fate
+    if kind == EventType.SUPPRESSED:
+        return Fate.SUPPRESSED
+    if kind == EventType.REJECTED:
+        return Fate.REJECTED
+    if kind == EventType.BOUNCED:  # a DSN after a 250, or while still retrying
+        return Fate.BOUNCED if fate not in (Fate.SUPPRESSED, Fate.REJECTED) else fate
+    if kind == EventType.COMPLAINED:
+        return Fate.COMPLAINED if fate in _AFTER_DELIVERY else fate
+    if kind == EventType.AUTOREPLIED:
+        return Fate.AUTOREPLIED if fate == Fate.DELIVERED else fate
+    return fate
+
+
+def fate_of(events: Iterable[tuple[str, str]]) -> Fate:
+    """The fate after ``events``, each ``(event type, attempt outcome or "")``, in order."""
+    fate = Fate.QUEUED
+    for kind, outcome in events:
+        fate = _step(fate, kind, outcome)
+    return fate
+
+
+_PRECEDENCE = (
+    Fate.SENDING, Fate.DEFERRED, Fate.QUEUED,  # open first: the message is not done
+    Fate.BOUNCED, Fate.EXPIRED, Fate.REJECTED, Fate.SUPPRESSED, Fate.COMPLAINED,
+    Fate.AUTOREPLIED, Fate.DELIVERED,
+)  # fmt: skip
+
+
+def message_fate(recipient_fates: Iterable[Fate | str]) -> Fate:
+    """A message's fate from its recipients': the one they share, else the most pressing (open
+    before failed before delivered) — a message to three people with one bounce is ``bounced``."""
+    present = {Fate(f) for f in recipient_fates}
+    if not present:
+        return Fate.QUEUED
+    return next(f for f in _PRECEDENCE if f in present)

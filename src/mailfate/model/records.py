@@ -1,0 +1,80 @@
+"""Values passed between the delivery engine's parts: envelopes, attempt results, events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+__all__ = ["AttemptResult", "Envelope", "Event", "Outcome"]
+
+Outcome = Literal["delivered", "deferred", "bounced"]
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """What a transport needs for one delivery: the SMTP envelope and the bytes to send.
+
+    ``recipients`` share one destination domain; ``keys`` are the store's recipient ids in the
+    same order, so results map back to rows.
+    """
+
+    mail_from: str
+    recipients: tuple[str, ...]
+    data: bytes
+    keys: tuple[int, ...] = ()
+    message_id: str = ""
+    """The store's message id (not the Message-ID header)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptResult:
+    """What happened to one recipient in one attempt: the reply, what it means, where it came from.
+
+    ``outcome`` is decided from the classification (a 4xx that the classifier calls hard stays
+    deferred only if the code is transient: the reply code wins for the outcome, the reason for the
+    explanation). ``retry_after`` is a receiver's "try again in N seconds" when it said so.
+    """
+
+    outcome: Outcome
+    code: int
+    status: str
+    text: str
+    reason: str
+    hardbounce: bool
+    rule_id: str = ""
+    command: str = ""
+    """The SMTP command the reply answered (connect, EHLO, MAIL, RCPT, DATA) or "api" for SES."""
+    transport: str = ""
+    remote_host: str = ""
+    remote_ip: str = ""
+    tls_version: str = ""
+    connect_ms: float | None = None
+    total_ms: float | None = None
+    retry_after: float | None = None
+    remote_id: str = ""
+    """The receiver's queue id or SES MessageId, when it gave one."""
+    fix: str = ""
+    """What the sender must change, when the transport knows (SES: verify the MAIL FROM domain)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__ if getattr(self, k) not in (None, "")}
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One row of a timeline."""
+
+    id: int
+    message_id: str
+    recipient_id: int | None
+    recipient: str
+    at: datetime
+    type: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "message_id": self.message_id, "recipient": self.recipient,
+            "at": self.at.isoformat(), "type": self.type, **self.data,
+        }  # fmt: skip

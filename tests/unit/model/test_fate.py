@@ -1,0 +1,67 @@
+"""Fates are a fold over events: the order of a recipient's life, and a message's summary."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mailfate.model import FINAL_FATES, OPEN_FATES, EventType, Fate, fate_of, message_fate
+
+Q = (EventType.QUEUED, "")
+
+
+def attempt(outcome: str) -> tuple[str, str]:
+    return (EventType.ATTEMPT, outcome)
+
+
+def test_greylisted_then_delivered() -> None:
+    assert fate_of([Q, attempt("deferred")]) == Fate.DEFERRED
+    assert fate_of([Q, attempt("deferred"), attempt("delivered")]) == Fate.DELIVERED
+
+
+def test_a_late_dsn_turns_delivered_into_bounced() -> None:
+    assert fate_of([Q, attempt("delivered"), (EventType.BOUNCED, "")]) == Fate.BOUNCED
+
+
+def test_complaint_and_autoreply_only_after_delivery() -> None:
+    delivered = [Q, attempt("delivered")]
+    assert fate_of([*delivered, (EventType.AUTOREPLIED, "")]) == Fate.AUTOREPLIED
+    assert fate_of([*delivered, (EventType.AUTOREPLIED, ""), (EventType.COMPLAINED, "")]) == Fate.COMPLAINED
+    assert fate_of([Q, attempt("deferred"), (EventType.COMPLAINED, "")]) == Fate.DEFERRED
+    assert fate_of([*delivered, (EventType.COMPLAINED, ""), (EventType.AUTOREPLIED, "")]) == Fate.COMPLAINED
+
+
+def test_expiry_applies_only_while_open() -> None:
+    assert fate_of([Q, attempt("deferred"), (EventType.EXPIRED, "")]) == Fate.EXPIRED
+    assert fate_of([Q, attempt("delivered"), (EventType.EXPIRED, "")]) == Fate.DELIVERED
+
+
+def test_suppressed_and_rejected_are_not_undone_by_a_stray_dsn() -> None:
+    assert fate_of([(EventType.SUPPRESSED, ""), (EventType.BOUNCED, "")]) == Fate.SUPPRESSED
+    assert fate_of([Q, (EventType.REJECTED, ""), (EventType.BOUNCED, "")]) == Fate.REJECTED
+
+
+def test_information_events_do_not_move_the_fate() -> None:
+    for kind in (EventType.DELAYED, EventType.SUPPRESSION_ADDED):
+        assert fate_of([Q, attempt("deferred"), (kind, "")]) == Fate.DEFERRED
+
+
+def test_message_fate_open_before_failed_before_delivered() -> None:
+    assert message_fate([Fate.DELIVERED, Fate.DELIVERED]) == Fate.DELIVERED
+    assert message_fate([Fate.DELIVERED, Fate.BOUNCED]) == Fate.BOUNCED
+    assert message_fate([Fate.BOUNCED, Fate.DEFERRED]) == Fate.DEFERRED
+    assert message_fate([]) == Fate.QUEUED
+
+
+_EVENTS = st.lists(
+    st.tuples(st.sampled_from(list(EventType)), st.sampled_from(["", "delivered", "deferred", "bounced"]))
+)
+
+
+@given(_EVENTS)
+def test_any_sequence_ends_in_a_fate_and_final_failures_stick(events: list[tuple[str, str]]) -> None:
+    fate = fate_of(events)
+    assert fate in OPEN_FATES | FINAL_FATES
+    if fate in (Fate.SUPPRESSED, Fate.REJECTED):
+        later = [*events, (EventType.BOUNCED, ""), (EventType.COMPLAINED, ""), (EventType.EXPIRED, "")]
+        assert fate_of(later) == fate
