@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mailfate.model.fate import FINAL_FATES, OPEN_FATES, EventType, Fate, fate_of, message_fate
+from mailfate.model.fate import FINAL_FATES, OPEN_FATES, EventType, Fate, advance, fate_of, message_fate
 from mailfate.model.records import AttemptResult, Envelope, Event, Outcome
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "EventType",
     "Fate",
     "Outcome",
+    "advance",
     "fate_of",
     "message_fate",
 ]

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-__all__ = ["FINAL_FATES", "OPEN_FATES", "EventType", "Fate", "fate_of", "message_fate"]
+__all__ = ["FINAL_FATES", "OPEN_FATES", "EventType", "Fate", "advance", "fate_of", "message_fate"]
 
 
 class Fate(StrEnum):
@@ -68,7 +68,8 @@ _ATTEMPT = {"delivered": Fate.DELIVERED, "deferred": Fate.DEFERRED, "bounced": F
 _AFTER_DELIVERY = frozenset({Fate.DELIVERED, Fate.AUTOREPLIED, Fate.COMPLAINED})
 
 
-def _step(fate: Fate, kind: str, outcome: str = "") -> Fate:
+def advance(fate: Fate, kind: str, outcome: str = "") -> Fate:
+    """The fate after one more event of type ``kind`` (``outcome`` for attempts)."""
     if kind == EventType.QUEUED:
         return Fate.QUEUED
     if kind == EventType.ATTEMPT:
@@ -92,7 +93,7 @@ def fate_of(events: Iterable[tuple[str, str]]) -> Fate:
     """The fate after ``events``, each ``(event type, attempt outcome or "")``, in order."""
     fate = Fate.QUEUED
     for kind, outcome in events:
-        fate = _step(fate, kind, outcome)
+        fate = advance(fate, kind, outcome)
     return fate
 
 

@@ -1,0 +1,31 @@
+"""The store: messages, recipients (the queue), events and suppressions — SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+from mailfate.store.errors import StoreError
+from mailfate.store.ids import new_message_id
+from mailfate.store.repo import Store
+from mailfate.store.views import (
+    AttemptRecord,
+    Claimed,
+    DestinationSummary,
+    MessageView,
+    NewMessage,
+    RecipientView,
+    SubmitResult,
+    Suppression,
+)
+
+__all__ = [
+    "AttemptRecord",
+    "Claimed",
+    "DestinationSummary",
+    "MessageView",
+    "NewMessage",
+    "RecipientView",
+    "Store",
+    "StoreError",
+    "SubmitResult",
+    "Suppression",
+    "new_message_id",
+]

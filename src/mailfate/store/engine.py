@@ -1,0 +1,68 @@
+"""A store URL (or a path) → a SQLAlchemy engine with the settings the queue needs.
+
+SQLite: WAL (readers never wait for the writer), ``synchronous=NORMAL`` — a committed
+transaction survives the process being killed (kill -9); after a power loss the last
+transactions may be lost: add ``?synchronous=full`` to the URL to trade speed for that —,
+``busy_timeout`` 10 s, foreign keys on, and every transaction starts with ``BEGIN IMMEDIATE`` so
+that two writers never deadlock on a lock upgrade. PostgreSQL: ``postgresql+psycopg://...``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from sqlalchemy import Engine, create_engine, event
+
+from mailfate.errors import ConfigError
+
+__all__ = ["make_engine", "normalize_url"]
+
+_SYNC = {"normal": "NORMAL", "full": "FULL", "off": "OFF"}
+
+
+def normalize_url(url_or_path: str | Path) -> str:
+    text = str(url_or_path)
+    if "://" in text:
+        if text.startswith("postgresql://"):
+            text = "postgresql+psycopg://" + text[len("postgresql://") :]
+        return text
+    if not text:
+        raise ConfigError("store: empty URL; give a file path or sqlite:///... or postgresql+psycopg://...")
+    return f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
+def make_engine(url_or_path: str | Path) -> Engine:
+    url = normalize_url(url_or_path)
+    parts = urlsplit(url)
+    if url.startswith("sqlite"):
+        query = parse_qs(parts.query)
+        sync = _SYNC.get((query.get("synchronous") or ["normal"])[0].lower())
+        if sync is None:
+            raise ConfigError(f"store URL {url}: synchronous must be normal, full or off")
+        path = url.split("?", 1)[0]
+        if path not in ("sqlite://", "sqlite:///:memory:"):
+            Path(path.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(path, connect_args={"check_same_thread": False, "timeout": 10})
+        _sqlite_events(engine, sync)
+        return engine
+    if url.startswith("postgresql"):
+        return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+    raise ConfigError(f"store URL {url}: only sqlite and postgresql are supported")
+
+
+def _sqlite_events(engine: Engine, sync: str) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # the driver stays out of the way; we BEGIN ourselves
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={sync}")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,675 @@
+"""The store: typed functions over the tables; every write is one transaction.
+
+All methods are synchronous and thread-safe (one engine, a connection per call); the worker calls
+them from one thread so the event loop never waits on the disk. See ``engine.py`` for what a
+committed transaction survives.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+
+from mailfate.errors import InputError
+from mailfate.model import Event, EventType, Fate, advance, message_fate
+from mailfate.store.engine import make_engine, normalize_url
+from mailfate.store.errors import StoreError
+from mailfate.store.ids import new_message_id
+from mailfate.store.tables import events, messages, recipients, suppressions
+from mailfate.store.views import (
+    AttemptRecord,
+    Claimed,
+    DestinationSummary,
+    MessageView,
+    NewMessage,
+    RecipientView,
+    SubmitResult,
+    Suppression,
+)
+
+__all__ = ["Store"]
+
+log = logging.getLogger(__name__)
+_OPEN = (Fate.QUEUED.value, Fate.DEFERRED.value)
+_FINAL_CLEAR = {"next_attempt_at": None, "lease_until": None, "lease_owner": None}
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2].lower()
+
+
+def _norm(address: str) -> str:
+    local, _, domain = address.strip().rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+class Store:
+    """Messages, recipients (the queue), events and suppressions in one database."""
+
+    def __init__(self, url: str | Path) -> None:
+        self.url = normalize_url(url)
+        self.engine = make_engine(self.url)
+        self.dialect = self.engine.dialect.name
+
+    @classmethod
+    def open(cls, url: str | Path) -> Store:
+        """Open (creating or migrating the schema to the latest revision) a store."""
+        store = cls(url)
+        try:
+            store.migrate()
+        except OperationalError as exc:
+            store.close()
+            raise StoreError(f"cannot open the store {store.url}: {exc.orig}", fix=_fix(exc)) from exc
+        return store
+
+    def migrate(self) -> None:
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+        with self.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _write(self) -> Connection:
+        return self.engine.begin()  # type: ignore[return-value]
+
+    # -- submit ---------------------------------------------------------------------------------
+    def submit(self, msg: NewMessage, now: datetime) -> SubmitResult:
+        """Queue one message: its row, one row per recipient, a ``queued`` (or ``suppressed``)
+        event each — in one transaction. An idempotency key seen before returns that message."""
+        if not msg.recipients:
+            raise InputError("a message needs at least one recipient")
+        addresses = list(dict.fromkeys(_norm(a) for a in msg.recipients))
+        sending = _domain(msg.from_addr)
+        try:
+            with self.engine.begin() as conn:
+                if msg.idempotency_key is not None:
+                    found = conn.execute(
+                        select(messages.c.id).where(messages.c.idempotency_key == msg.idempotency_key)
+                    ).scalar()
+                    if found is not None:
+                        return SubmitResult(found, False)
+                refused = self._suppressed(conn, addresses, sending)
+                mid = new_message_id(int(now.timestamp() * 1000))
+                fates = [Fate.SUPPRESSED if a.lower() in refused else Fate.QUEUED for a in addresses]
+                conn.execute(
+                    messages.insert().values(
+                        id=mid,
+                        created_at=now,
+                        from_addr=msg.from_addr,
+                        sending_domain=sending,
+                        subject=msg.subject,
+                        category=msg.category,
+                        tags=list(msg.tags),
+                        idempotency_key=msg.idempotency_key,
+                        deadline=msg.deadline,
+                        expires_at=now + timedelta(seconds=msg.max_age),
+                        header_message_id=msg.header_message_id,
+                        size=len(msg.raw),
+                        raw=msg.raw,
+                        fate=message_fate(fates),
+                    )
+                )
+                rows = [
+                    {
+                        "message_id": mid,
+                        "address": a,
+                        "domain": _domain(a),
+                        "fate": f.value,
+                        "attempts": 0,
+                        "next_attempt_at": now if f is Fate.QUEUED else None,
+                        "updated_at": now,
+                    }
+                    for a, f in zip(addresses, fates, strict=True)
+                ]
+                ids = [
+                    conn.execute(recipients.insert().values(**row).returning(recipients.c.id)).scalar_one()
+                    for row in rows
+                ]
+                event_rows = []
+                for rid, address, fate in zip(ids, addresses, fates, strict=True):
+                    if fate is Fate.SUPPRESSED:
+                        s = refused[address.lower()]
+                        data = {
+                            "reason": s.reason,
+                            "since": s.created_at.isoformat(),
+                            "detail": s.detail,
+                            "scope": s.scope,
+                        }
+                        event_rows.append(
+                            _event(mid, rid, now, EventType.SUPPRESSED, data, reason="suppressed")
+                        )
+                    else:
+                        data = {"category": msg.category}
+                        if msg.deadline:
+                            data["deadline"] = msg.deadline.isoformat()
+                        event_rows.append(_event(mid, rid, now, EventType.QUEUED, data))
+                conn.execute(events.insert(), event_rows)
+        except IntegrityError as exc:
+            if msg.idempotency_key is not None:  # a concurrent submit with the same key won
+                with self.engine.connect() as conn:
+                    found = conn.execute(
+                        select(messages.c.id).where(messages.c.idempotency_key == msg.idempotency_key)
+                    ).scalar()
+                if found is not None:
+                    return SubmitResult(found, False)
+            raise StoreError(f"submit failed: {exc.orig}") from exc
+        except OperationalError as exc:
+            raise StoreError(f"cannot write to the store {self.url}: {exc.orig}", fix=_fix(exc)) from exc
+        suppressed = tuple(
+            (a, refused[a.lower()].reason, refused[a.lower()].created_at)
+            for a in addresses
+            if a.lower() in refused
+        )
+        return SubmitResult(mid, True, suppressed)
+
+    def _suppressed(self, conn: Connection, addresses: Iterable[str], sending: str) -> dict[str, Suppression]:
+        lowered = [a.lower() for a in addresses]
+        rows = conn.execute(
+            select(suppressions).where(
+                suppressions.c.address.in_(lowered), suppressions.c.scope.in_([sending, "*"])
+            )
+        ).all()
+        return {r.address: _suppression(r) for r in rows}
+
+    # -- the queue ------------------------------------------------------------------------------
+    def claim(self, limit: int, *, now: datetime, lease: float, owner: str) -> list[Claimed]:
+        """Lease up to ``limit`` due recipients (oldest due first), and those whose lease ran out."""
+        r = recipients.c
+        pg = self.dialect == "postgresql"
+        try:
+            with self.engine.begin() as conn:
+                ids: list[int] = []
+                for cond in (
+                    and_(r.fate == Fate.QUEUED.value, r.next_attempt_at <= now),
+                    and_(r.fate == Fate.DEFERRED.value, r.next_attempt_at <= now),
+                    and_(r.fate == Fate.SENDING.value, r.lease_until < now),
+                ):
+                    if len(ids) >= limit:
+                        break
+                    query = select(r.id).where(cond).order_by(r.next_attempt_at, r.id).limit(limit - len(ids))
+                    if pg:
+                        query = query.with_for_update(skip_locked=True)
+                    ids.extend(conn.execute(query).scalars())
+                if not ids:
+                    return []
+                rows = conn.execute(
+                    update(recipients)
+                    .where(r.id.in_(ids))
+                    .values(
+                        fate=Fate.SENDING.value,
+                        lease_until=now + timedelta(seconds=lease),
+                        lease_owner=owner,
+                        attempts=r.attempts + 1,
+                        updated_at=now,
+                    )
+                    .returning(r.id, r.message_id, r.address, r.domain, r.attempts)
+                ).all()
+                mids = {row.message_id for row in rows}
+                info = {
+                    m.id: m
+                    for m in conn.execute(
+                        select(
+                            messages.c.id,
+                            messages.c.from_addr,
+                            messages.c.sending_domain,
+                            messages.c.created_at,
+                            messages.c.deadline,
+                            messages.c.expires_at,
+                            messages.c.category,
+                        ).where(messages.c.id.in_(mids))
+                    )
+                }
+        except OperationalError as exc:
+            raise StoreError(f"cannot claim from the store {self.url}: {exc.orig}", fix=_fix(exc)) from exc
+        out = []
+        for row in sorted(rows, key=lambda x: x.id):
+            m = info[row.message_id]
+            out.append(
+                Claimed(
+                    row.id,
+                    row.message_id,
+                    row.address,
+                    row.domain,
+                    m.from_addr,
+                    m.sending_domain,
+                    row.attempts,
+                    m.created_at,
+                    m.deadline,
+                    m.expires_at,
+                    m.category,
+                )
+            )
+        return out
+
+    def due_in(self, now: datetime) -> float | None:
+        """Seconds until the next recipient is due (0 if one is due now); None if nothing waits."""
+        r = recipients.c
+        with self.engine.connect() as conn:
+            soon = [
+                conn.execute(select(func.min(r.next_attempt_at)).where(r.fate == fate)).scalar()
+                for fate in _OPEN
+            ]
+            soon.append(
+                conn.execute(select(func.min(r.lease_until)).where(r.fate == Fate.SENDING.value)).scalar()
+            )
+        found = [t for t in soon if t is not None]
+        if not found:
+            return None
+        first = min(t for t in (_aware(x) for x in found) if t is not None)
+        return max(0.0, (first - now).total_seconds())
+
+    def raw(self, message_id: str) -> bytes:
+        with self.engine.connect() as conn:
+            raw = conn.execute(select(messages.c.raw).where(messages.c.id == message_id)).scalar()
+        if raw is None:
+            raise InputError(f"no message {message_id!r}")
+        return bytes(raw)
+
+    # -- results --------------------------------------------------------------------------------
+    def record_attempts(self, records: Sequence[AttemptRecord]) -> None:
+        """One transaction: an ``attempt`` event per record (and ``expired`` where it gave up), the
+        recipients' fates, the messages' fates."""
+        if not records:
+            return
+        r = recipients.c
+        try:
+            with self.engine.begin() as conn:
+                current = {
+                    row.id: row
+                    for row in conn.execute(
+                        select(r.id, r.message_id, r.fate).where(r.id.in_([x.recipient_id for x in records]))
+                    )
+                }
+                event_rows: list[dict[str, Any]] = []
+                updates: list[dict[str, Any]] = []
+                for rec in records:
+                    row = current.get(rec.recipient_id)
+                    if row is None:
+                        continue
+                    res = rec.result
+                    data = res.to_json()
+                    data["outcome"] = res.outcome
+                    if rec.next_attempt_at is not None and not rec.expire:
+                        data["next_attempt_at"] = rec.next_attempt_at.isoformat()
+                    event_rows.append(
+                        _event(
+                            row.message_id,
+                            rec.recipient_id,
+                            rec.at,
+                            EventType.ATTEMPT,
+                            data,
+                            reason=res.reason,
+                            outcome=res.outcome,
+                        )
+                    )
+                    fate = Fate(row.fate)
+                    if fate not in (Fate.SENDING, Fate.QUEUED, Fate.DEFERRED):
+                        continue  # already decided by another path: keep the event, not the fate
+                    fate = advance(fate, EventType.ATTEMPT, res.outcome)
+                    if rec.expire:
+                        event_rows.append(
+                            _event(
+                                row.message_id,
+                                rec.recipient_id,
+                                rec.at,
+                                EventType.EXPIRED,
+                                {
+                                    "why": rec.expire_why,
+                                    "last_reason": res.reason,
+                                    "last_code": res.code,
+                                    "last_status": res.status,
+                                    "last_text": res.text,
+                                },
+                                reason="expired",
+                            )
+                        )
+                        fate = advance(fate, EventType.EXPIRED)
+                    updates.append(
+                        {
+                            "rid": rec.recipient_id,
+                            "fate": fate.value,
+                            "next_at": rec.next_attempt_at if fate is Fate.DEFERRED else None,
+                            "reason": res.reason,
+                            "code": res.code,
+                            "status": res.status,
+                            "text": res.text[:2000],
+                            "at": rec.at,
+                        }
+                    )
+                if event_rows:
+                    conn.execute(events.insert(), event_rows)
+                if updates:
+                    conn.execute(
+                        update(recipients)
+                        .where(r.id == bindparam("rid"))
+                        .values(
+                            fate=bindparam("fate"),
+                            next_attempt_at=bindparam("next_at"),
+                            lease_until=None,
+                            lease_owner=None,
+                            last_reason=bindparam("reason"),
+                            last_code=bindparam("code"),
+                            last_status=bindparam("status"),
+                            last_text=bindparam("text"),
+                            updated_at=bindparam("at"),
+                        ),
+                        updates,
+                    )
+                self._refresh_messages(conn, {current[u["rid"]].message_id for u in updates})
+        except OperationalError as exc:
+            raise StoreError(f"cannot record results in {self.url}: {exc.orig}", fix=_fix(exc)) from exc
+
+    def _refresh_messages(self, conn: Connection, message_ids: set[str]) -> None:
+        if not message_ids:
+            return
+        fates: dict[str, list[str]] = defaultdict(list)
+        for row in conn.execute(
+            select(recipients.c.message_id, recipients.c.fate).where(recipients.c.message_id.in_(message_ids))
+        ):
+            fates[row.message_id].append(row.fate)
+        conn.execute(
+            update(messages).where(messages.c.id == bindparam("mid")).values(fate=bindparam("fate")),
+            [{"mid": m, "fate": message_fate(f).value} for m, f in fates.items()],
+        )
+
+    def append_event(
+        self,
+        message_id: str,
+        recipient_id: int | None,
+        type: EventType | str,
+        at: datetime,
+        data: dict[str, Any] | None = None,
+        *,
+        reason: str | None = None,
+    ) -> int:
+        """Append one event (an asynchronous report, an expiry, a refusal) and move the fate."""
+        kind = EventType(type)
+        r = recipients.c
+        try:
+            with self.engine.begin() as conn:
+                if recipient_id is not None:
+                    row = conn.execute(select(r.fate, r.message_id).where(r.id == recipient_id)).one_or_none()
+                    if row is None or row.message_id != message_id:
+                        raise InputError(f"message {message_id} has no recipient {recipient_id}")
+                eid = int(
+                    conn.execute(
+                        events.insert()
+                        .values(**_event(message_id, recipient_id, at, kind, data or {}, reason=reason))
+                        .returning(events.c.id)
+                    ).scalar_one()
+                )
+                if recipient_id is not None:
+                    before = Fate(row.fate)
+                    after = advance(before, kind)
+                    values: dict[str, Any] = {"fate": after.value, "updated_at": at}
+                    if after is not before and after not in (Fate.QUEUED, Fate.DEFERRED, Fate.SENDING):
+                        values.update(_FINAL_CLEAR)
+                    if before is Fate.SENDING and kind in (EventType.EXPIRED, EventType.SUPPRESSED):
+                        values["attempts"] = r.attempts - 1  # claimed, but no attempt was made
+                    if reason and after is not before:
+                        values["last_reason"] = reason
+                    conn.execute(update(recipients).where(r.id == recipient_id).values(**values))
+                    self._refresh_messages(conn, {message_id})
+        except OperationalError as exc:
+            raise StoreError(f"cannot write to the store {self.url}: {exc.orig}", fix=_fix(exc)) from exc
+        return eid
+
+    # -- suppressions ---------------------------------------------------------------------------
+    def suppress(
+        self,
+        scope: str,
+        address: str,
+        reason: str,
+        *,
+        at: datetime,
+        detail: str = "",
+        source_message_id: str | None = None,
+    ) -> bool:
+        """Refuse ``address`` for the sending domain ``scope`` ("*": all); False if it already was."""
+        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        stmt = (
+            insert(suppressions)
+            .values(
+                scope=scope.lower(),
+                address=address.strip().lower(),
+                reason=reason,
+                detail=detail[:1000],
+                source_message_id=source_message_id,
+                created_at=at,
+            )
+            .on_conflict_do_nothing(index_elements=["scope", "address"])
+        )
+        with self.engine.begin() as conn:
+            return bool(conn.execute(stmt).rowcount)
+
+    def unsuppress(self, scope: str, address: str) -> bool:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                suppressions.delete().where(
+                    suppressions.c.scope == scope.lower(), suppressions.c.address == address.strip().lower()
+                )
+            )
+        return bool(result.rowcount)
+
+    def suppression(self, address: str, sending_domain: str) -> Suppression | None:
+        with self.engine.connect() as conn:
+            found = self._suppressed(conn, [address], sending_domain.lower())
+        return next(iter(found.values()), None)
+
+    def suppressions(self, *, scope: str | None = None, limit: int = 1000) -> list[Suppression]:
+        query = select(suppressions).order_by(suppressions.c.created_at.desc()).limit(limit)
+        if scope is not None:
+            query = query.where(suppressions.c.scope == scope.lower())
+        with self.engine.connect() as conn:
+            return [_suppression(row) for row in conn.execute(query)]
+
+    # -- reading --------------------------------------------------------------------------------
+    def message(self, message_id: str) -> MessageView | None:
+        m = messages.c
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(
+                    m.id,
+                    m.created_at,
+                    m.from_addr,
+                    m.subject,
+                    m.category,
+                    m.tags,
+                    m.deadline,
+                    m.expires_at,
+                    m.header_message_id,
+                    m.size,
+                    m.fate,
+                ).where(m.id == message_id)
+            ).one_or_none()
+            if row is None:
+                return None
+            recs = [
+                _recipient(x)
+                for x in conn.execute(
+                    select(recipients).where(recipients.c.message_id == message_id).order_by(recipients.c.id)
+                )
+            ]
+            names = {x.id: x.address for x in recs}
+            evs = tuple(
+                _to_event(e, names)
+                for e in conn.execute(
+                    select(events).where(events.c.message_id == message_id).order_by(events.c.id)
+                )
+            )
+        return MessageView(
+            row.id,
+            row.created_at,
+            row.from_addr,
+            row.subject,
+            row.category,
+            tuple(row.tags or ()),
+            row.deadline,
+            row.expires_at,
+            row.header_message_id,
+            row.size,
+            row.fate,
+            tuple(recs),
+            evs,
+        )
+
+    def recipient(self, recipient_id: int) -> RecipientView | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(recipients).where(recipients.c.id == recipient_id)).one_or_none()
+        return _recipient(row) if row is not None else None
+
+    def find_recipient(self, message_id: str, address: str) -> int | None:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(recipients.c.id, recipients.c.address).where(recipients.c.message_id == message_id)
+            ).all()
+        wanted = _norm(address).lower()
+        return next((row.id for row in rows if row.address.lower() == wanted), None)
+
+    def events_since(self, message_id: str, after_id: int) -> list[Event]:
+        with self.engine.connect() as conn:
+            names = dict(
+                conn.execute(
+                    select(recipients.c.id, recipients.c.address).where(recipients.c.message_id == message_id)
+                ).all()
+            )
+            return [
+                _to_event(e, names)
+                for e in conn.execute(
+                    select(events)
+                    .where(events.c.message_id == message_id, events.c.id > after_id)
+                    .order_by(events.c.id)
+                )
+            ]
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(recipients.c.fate, func.count()).group_by(recipients.c.fate)).all()
+        return {fate: int(n) for fate, n in rows}
+
+    def queue_summary(self, now: datetime, top: int = 3) -> list[DestinationSummary]:
+        r, m = recipients.c, messages.c
+        open_fates = (Fate.QUEUED.value, Fate.SENDING.value, Fate.DEFERRED.value)
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(r.domain, r.fate, func.count(), func.min(m.created_at), func.min(r.next_attempt_at))
+                .join(messages, m.id == r.message_id)
+                .where(r.fate.in_(open_fates))
+                .group_by(r.domain, r.fate)
+            ).all()
+            reasons = conn.execute(
+                select(r.domain, r.last_reason, func.count(), func.max(r.last_text))
+                .where(r.fate == Fate.DEFERRED.value)
+                .group_by(r.domain, r.last_reason)
+            ).all()
+        per: dict[str, dict[str, Any]] = defaultdict(
+            lambda: {"queued": 0, "sending": 0, "deferred": 0, "oldest": None, "next": None}
+        )
+        for domain, fate, n, first, soonest in rows:
+            d = per[domain]
+            d[fate] = int(n)
+            oldest = _aware(first)
+            nxt = _aware(soonest)
+            d["oldest"] = (
+                min(x for x in (d["oldest"], oldest) if x is not None) if oldest or d["oldest"] else None
+            )
+            if fate != Fate.SENDING.value and nxt is not None:
+                d["next"] = min(x for x in (d["next"], nxt) if x is not None)
+        tops: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
+        for domain, reason, n, sample in sorted(reasons, key=lambda x: -x[2]):
+            if len(tops[domain]) < top:
+                tops[domain].append((reason or "undefined", int(n), sample or ""))
+        out = [
+            DestinationSummary(
+                domain, d["queued"], d["sending"], d["deferred"], d["oldest"], d["next"], tuple(tops[domain])
+            )
+            for domain, d in per.items()
+        ]
+        return sorted(out, key=lambda s: -(s.queued + s.sending + s.deferred))
+
+
+def _event(
+    message_id: str,
+    recipient_id: int | None,
+    at: datetime,
+    kind: EventType,
+    data: dict[str, Any],
+    *,
+    reason: str | None = None,
+    outcome: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "message_id": message_id,
+        "recipient_id": recipient_id,
+        "at": at,
+        "type": kind.value,
+        "outcome": outcome,
+        "reason": reason,
+        "data": data,
+    }
+
+
+def _to_event(row: Any, names: dict[int, str]) -> Event:
+    data = dict(row.data or {})
+    if row.reason and "reason" not in data:
+        data["reason"] = row.reason
+    if row.outcome and "outcome" not in data:
+        data["outcome"] = row.outcome
+    return Event(
+        row.id, row.message_id, row.recipient_id, names.get(row.recipient_id, ""), row.at, row.type, data
+    )
+
+
+def _recipient(row: Any) -> RecipientView:
+    return RecipientView(
+        row.id,
+        row.message_id,
+        row.address,
+        row.domain,
+        row.fate,
+        row.attempts,
+        row.next_attempt_at,
+        row.last_reason,
+        row.last_code,
+        row.last_status,
+        row.last_text,
+    )
+
+
+def _suppression(row: Any) -> Suppression:
+    return Suppression(row.scope, row.address, row.reason, row.detail, row.source_message_id, row.created_at)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """Aggregates (min, max) bypass the column type: SQLite hands back naive datetimes or text."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _fix(exc: SQLAlchemyError) -> str:
+    text = str(getattr(exc, "orig", exc)).lower()
+    if "full" in text:
+        return "the disk (or the database size limit) is full: free space and restart; nothing was written"
+    if "readonly" in text or "read-only" in text or "permission" in text:
+        return "the store file or its folder is not writable by this user"
+    if "unable to open" in text:
+        return "check that the folder exists and is writable"
+    return "check the store URL and that the database is reachable"

@@ -1,0 +1,129 @@
+"""The store's tables (SQLAlchemy Core). The migration in ``migrations/versions`` creates the same.
+
+- ``messages``: one row per submitted message; the MIME is kept once (``raw``).
+- ``recipients``: one row per recipient; it is also the queue (fate queued/deferred and due, or a
+  lease that ran out). ``fate`` caches the fold of its events (see :mod:`mailfate.model.fate`).
+- ``events``: append-only; never updated or deleted.
+- ``suppressions``: addresses refused per sending domain (``scope``) or everywhere (``"*"``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+__all__ = ["UtcDateTime", "events", "messages", "metadata", "recipients", "suppressions"]
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite (which keeps no zone) too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use an aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+_ID = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER PRIMARY KEY only
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("from_addr", Text, nullable=False),
+    Column("sending_domain", Text, nullable=False),
+    Column("subject", Text, nullable=False, default=""),
+    Column("category", String(16), nullable=False, default="transactional"),
+    Column("tags", JSON, nullable=False, default=list),
+    Column("idempotency_key", Text, nullable=True, unique=True),
+    Column("deadline", UtcDateTime(), nullable=True),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("header_message_id", Text, nullable=False, default=""),
+    Column("size", Integer, nullable=False),
+    Column("raw", LargeBinary, nullable=False),
+    Column("fate", String(16), nullable=False),
+    Index("ix_messages_created_at", "created_at"),
+)
+
+recipients = Table(
+    "recipients",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("message_id", String(32), ForeignKey("messages.id"), nullable=False),
+    Column("address", Text, nullable=False),
+    Column("domain", Text, nullable=False),
+    Column("fate", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UtcDateTime(), nullable=True),
+    Column("lease_until", UtcDateTime(), nullable=True),
+    Column("lease_owner", Text, nullable=True),
+    Column("last_reason", Text, nullable=True),
+    Column("last_code", Integer, nullable=True),
+    Column("last_status", Text, nullable=True),
+    Column("last_text", Text, nullable=True),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Index("ix_recipients_due", "fate", "next_attempt_at"),
+    Index("ix_recipients_lease", "fate", "lease_until"),
+    Index("ix_recipients_message", "message_id"),
+    Index("ix_recipients_address", "address"),
+    Index("ix_recipients_domain", "domain", "fate"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("message_id", String(32), nullable=False),
+    Column("recipient_id", _ID, nullable=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("type", String(24), nullable=False),
+    Column("outcome", String(16), nullable=True),
+    Column("reason", String(32), nullable=True),
+    Column("data", JSON, nullable=False, default=dict),
+    Index("ix_events_message", "message_id", "id"),
+)
+
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("scope", Text, nullable=False),
+    Column("address", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("detail", Text, nullable=False, default=""),
+    Column("source_message_id", String(32), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("scope", "address", name="uq_suppressions_scope_address"),
+    Index("ix_suppressions_address", "address"),
+)
