@@ -6,7 +6,11 @@ import typer
 
 from mailfate import __version__
 from mailfate.cli.bounce import app as bounce_app
+from mailfate.cli.demo import demo_cmd
 from mailfate.cli.doctor import doctor_app
+from mailfate.cli.messages import queue_cmd, send_cmd, trace_cmd
+from mailfate.cli.suppression import app as suppression_app
+from mailfate.cli.worker import worker_cmd
 from mailfate.cli.simulator import app as simulator_app
 
 app = typer.Typer(
@@ -16,6 +20,12 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command("demo")(demo_cmd)
+app.command("send")(send_cmd)
+app.command("trace")(trace_cmd)
+app.command("queue")(queue_cmd)
+app.command("worker")(worker_cmd)
+app.add_typer(suppression_app, name="suppression")
 app.add_typer(bounce_app, name="bounce")
 app.add_typer(simulator_app, name="simulator")
 app.add_typer(doctor_app, name="doctor")

@@ -133,6 +133,8 @@ class Store:
                         "attempts": 0,
                         "next_attempt_at": now if f is Fate.QUEUED else None,
                         "updated_at": now,
+                        "last_reason": "suppressed" if f is Fate.SUPPRESSED else None,
+                        "last_text": _refusal(refused[a.lower()]) if f is Fate.SUPPRESSED else None,
                     }
                     for a, f in zip(addresses, fates, strict=True)
                 ]
@@ -622,6 +624,10 @@ def _event(
         "reason": reason,
         "data": data,
     }
+
+
+def _refusal(s: Suppression) -> str:
+    return f"suppressed since {s.created_at:%Y-%m-%d %H:%M} UTC ({s.reason})"
 
 
 def _to_event(row: Any, names: dict[int, str]) -> Event:

@@ -1,0 +1,240 @@
+"""``mailfate send``, ``trace`` and ``queue``: hand a message over, follow it, see what waits.
+
+All three work on the store named by ``--config`` / ``$MAILFATE_STORE_URL`` / ``--data-dir``
+(default ``./mailfate-data/mailfate.db``); a ``mailfate worker`` delivers what ``send`` queued.
+Errors a user can cause are one line on standard error and exit code 2; ``send`` to an address
+that is suppressed exits 1 and says since when and why.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.table import Table
+
+from mailfate.cli.output import emit_json, err_console, out_console
+from mailfate.errors import MailfateError
+
+if TYPE_CHECKING:
+    from mailfate.config import Settings
+    from mailfate.store import MessageView, Store
+
+__all__ = ["queue_cmd", "send_cmd", "trace_cmd"]
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="JSON output for scripts.")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Settings file (TOML).", dir_okay=False)]
+DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="Where the SQLite store lives.")]
+FATE_STYLE = {
+    "delivered": "green", "bounced": "bold red", "expired": "red", "suppressed": "magenta",
+    "rejected": "red", "complained": "magenta", "autoreplied": "cyan", "deferred": "yellow",
+    "queued": "dim", "sending": "blue",
+}  # fmt: skip
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err_console.print(f"[red]error:[/] {message}", soft_wrap=True)
+    return typer.Exit(code)
+
+
+def settings_for(config: Path | None, data_dir: Path | None) -> Settings:
+    from mailfate.config import load_settings
+
+    try:
+        return load_settings(config, data_dir=data_dir)
+    except MailfateError as exc:
+        raise fail(str(exc)) from exc
+
+
+def open_store(settings: Settings) -> Store:
+    from mailfate.store import Store
+
+    try:
+        return Store.open(settings.url)
+    except MailfateError as exc:
+        raise fail(str(exc)) from exc
+
+
+def styled(fate: str) -> str:
+    style = FATE_STYLE.get(fate, "")
+    return f"[{style}]{fate}[/]" if style else fate
+
+
+# -- send ---------------------------------------------------------------------------------------
+def send_cmd(  # noqa: PLR0913, PLR0917 - Typer maps parameters to options
+    from_: Annotated[str, typer.Option("--from", help='Sender: "Name <addr>" or addr.')],
+    to: Annotated[list[str], typer.Option("--to", help="Recipient (repeat, or comma-separated).")],
+    subject: Annotated[str | None, typer.Option(help="Subject (templates bring their own).")] = None,
+    text: Annotated[str | None, typer.Option(help="Plain-text body.")] = None,
+    html: Annotated[str | None, typer.Option(help="HTML body.")] = None,
+    template: Annotated[str | None, typer.Option(help="Template name, e.g. verification-code.")] = None,
+    var: Annotated[list[str] | None, typer.Option("--var", help="Template variable NAME=VALUE.")] = None,
+    lang: Annotated[str, typer.Option(help="Template language: ko or en.")] = "en",
+    header: Annotated[list[str] | None, typer.Option("--header", help='Extra header "Name: value".')] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="A tag for search and stats.")] = None,
+    idempotency_key: Annotated[str | None, typer.Option(help="Same key again: the same message.")] = None,
+    deadline: Annotated[str | None, typer.Option(help="Give up after this long: 10m, 1h, 90s.")] = None,
+    category: Annotated[str, typer.Option(help="transactional or marketing.")] = "transactional",
+    config: ConfigOpt = None,
+    data_dir: DataOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Queue a message; prints its id at once (a worker delivers it)."""
+    from mailfate.client import Client, SuppressedError
+
+    variables: dict[str, Any] = {}
+    for item in var or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise fail(f"--var {item!r}: give NAME=VALUE")
+        variables[name] = value
+    headers: dict[str, str] = {}
+    for item in header or []:
+        name, sep, value = item.partition(":")
+        if not sep:
+            raise fail(f'--header {item!r}: give "Name: value"')
+        headers[name.strip()] = value.strip()
+    settings = settings_for(config, data_dir)
+    try:
+        with Client(open_store(settings), settings=settings) as client:
+            sent = client.send(
+                from_=from_, to=to, subject=subject, text=text, html=html, template=template,
+                variables=variables or None, lang=lang, headers=headers or None, tags=tag or (),
+                idempotency_key=idempotency_key, deadline=deadline, category=category,
+            )  # fmt: skip
+    except SuppressedError as exc:
+        if json_out:
+            emit_json({"message_id": exc.message_id, "fate": "suppressed", "suppressed": _supp(exc.suppressed)})
+        else:
+            err_console.print(f"[magenta]refused:[/] {exc}", soft_wrap=True)
+        raise typer.Exit(1) from exc
+    except MailfateError as exc:
+        raise fail(str(exc)) from exc
+    if json_out:
+        out: dict[str, Any] = {"message_id": sent.message_id}
+        if not sent.created:
+            out["existing"] = True
+        if sent.suppressed:
+            out["suppressed"] = _supp(sent.suppressed)
+        emit_json(out)
+        return
+    out_console.print(sent.message_id)
+    for address, reason, since in sent.suppressed:
+        err_console.print(f"[magenta]not sent to {address}:[/] suppressed since {since:%Y-%m-%d %H:%M} UTC ({reason})")
+
+
+def _supp(items: tuple[tuple[str, str, datetime], ...]) -> list[dict[str, str]]:
+    return [{"address": a, "reason": r, "since": s.isoformat()} for a, r, s in items]
+
+
+# -- trace --------------------------------------------------------------------------------------
+def view_json(view: MessageView) -> dict[str, Any]:
+    return {
+        "message_id": view.id,
+        "fate": view.fate,
+        "from": view.from_addr,
+        "subject": view.subject,
+        "created_at": view.created_at.isoformat(),
+        "deadline": view.deadline.isoformat() if view.deadline else None,
+        "recipients": [
+            {
+                "address": r.address, "fate": r.fate, "attempts": r.attempts, "reason": r.last_reason,
+                "next_attempt_at": r.next_attempt_at.isoformat() if r.next_attempt_at else None,
+                "last_reply": " ".join(str(x) for x in (r.last_code, r.last_status, r.last_text) if x),
+            }
+            for r in view.recipients
+        ],
+        "events": [e.to_json() for e in view.events],
+    }  # fmt: skip
+
+
+def print_view(view: MessageView, now: datetime) -> None:
+    from mailfate.tracking.timeline import next_step, steps
+
+    out_console.print(
+        f"[bold]{view.id}[/]  {styled(view.fate)}  from {view.from_addr}  "
+        f"[dim]{view.subject!r}, queued {view.created_at:%Y-%m-%d %H:%M:%S} UTC[/]"
+    )
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("time (UTC)", no_wrap=True)
+    table.add_column("recipient", overflow="fold")
+    table.add_column("what happened", overflow="fold", ratio=2)
+    table.add_column("what it means", overflow="fold", ratio=2)
+    for step in steps(view.events):
+        table.add_row(f"{step.at:%H:%M:%S.%f}"[:-3], step.event.recipient, step.summary, f"[dim]{step.meaning}[/]")
+    out_console.print(table)
+    for r in view.recipients:
+        out_console.print(f"  {r.address}: {styled(r.fate)} — {next_step(r.fate, r.next_attempt_at, r.last_reason, now)}")
+
+
+def trace_cmd(
+    message_id: Annotated[str, typer.Argument(help="The id `send` printed.")],
+    follow: Annotated[bool, typer.Option("--follow", help="Stream new events until the fate is final.")] = False,
+    timeout: Annotated[float, typer.Option(help="With --follow: stop after this many seconds.")] = 3600.0,
+    config: ConfigOpt = None,
+    data_dir: DataOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """The timeline of one message: every attempt, its reply and what it means, the next retry, the fate."""
+    from mailfate.model import FINAL_FATES, Fate
+    from mailfate.tracking.timeline import explain
+
+    store = open_store(settings_for(config, data_dir))
+    try:
+        view = store.message(message_id)
+        if view is None:
+            raise fail(f"no message {message_id!r} in {store.url}")
+        if not follow:
+            if json_out:
+                emit_json(view_json(view))
+            else:
+                print_view(view, datetime.now(UTC))
+            return
+        last = 0
+        end = time.monotonic() + timeout
+        while True:
+            for event in store.events_since(message_id, last):
+                last = event.id
+                if json_out:
+                    emit_json(event.to_json())
+                else:
+                    step = explain(event)
+                    out_console.print(f"{step.at:%H:%M:%S} {event.recipient} {step.summary} [dim]{step.meaning}[/]")
+            view = store.message(message_id)
+            assert view is not None
+            if all(Fate(r.fate) in FINAL_FATES for r in view.recipients) or time.monotonic() > end:
+                break
+            time.sleep(0.2)
+        if not json_out:
+            out_console.print(f"fate: {styled(view.fate)}")
+    finally:
+        store.close()
+
+
+# -- queue --------------------------------------------------------------------------------------
+def queue_cmd(config: ConfigOpt = None, data_dir: DataOpt = None, json_out: JsonOpt = False) -> None:
+    """What is waiting, per destination, with the top deferral reasons."""
+    store = open_store(settings_for(config, data_dir))
+    try:
+        now = datetime.now(UTC)
+        rows = store.queue_summary(now)
+        counts = store.counts()
+    finally:
+        store.close()
+    if json_out:
+        emit_json({"counts": counts, "destinations": [r.to_json() for r in rows]})
+        return
+    table = Table(title="Queue by destination")
+    for col in ("domain", "queued", "sending", "deferred", "oldest", "next attempt", "top deferral reasons"):
+        table.add_column(col, overflow="fold", justify="right" if col in ("queued", "sending", "deferred") else "left")
+    for r in rows:
+        reasons = "\n".join(f"{reason} ×{n}: [dim]{sample[:70]}[/]" for reason, n, sample in r.top_reasons)
+        table.add_row(
+            r.domain, str(r.queued), str(r.sending), str(r.deferred), f"{r.oldest:%m-%d %H:%M}" if r.oldest else "",
+            f"{r.next_attempt_at:%H:%M:%S}" if r.next_attempt_at else "", reasons,
+        )  # fmt: skip
+    out_console.print(table)
+    out_console.print(" · ".join(f"{styled(k)} {v}" for k, v in sorted(counts.items()) if v))

@@ -1,0 +1,171 @@
+"""The Python client: hand a message over, get its id at once, ask for its fate later.
+
+::
+
+    from mailfate import Client
+
+    client = Client()                                  # ./mailfate-data/mailfate.db, or $MAILFATE_STORE_URL
+    sent = client.send(from_="App <no-reply@app.example>", to="kim@naver.com",
+                       template="verification-code", variables={"code": "428913"}, lang="ko",
+                       deadline="10m")
+    state = client.wait(sent.message_id, timeout=20)   # returns as soon as the fate is known
+    if state.fate != "delivered":
+        offer_sms_instead(state)                       # the code is stuck: say why, offer another way
+
+``send`` writes the message to the store in one transaction and returns; a ``mailfate worker``
+(or :class:`mailfate.delivery.service.WorkerService` in the same process) delivers it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from mailfate.config import Settings, load_settings
+from mailfate.delivery.schedule import parse_duration
+from mailfate.errors import InputError
+from mailfate.model import FINAL_FATES, Fate
+from mailfate.store import MessageView, NewMessage, Store
+from mailfate.submit.compose import compose
+
+__all__ = ["Client", "Sent", "SuppressedError"]
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    message_id: str
+    created: bool
+    """False when the idempotency key named a message sent before (nothing new was queued)."""
+    suppressed: tuple[tuple[str, str, datetime], ...] = ()
+    """Recipients refused because they are suppressed: (address, reason, since)."""
+
+
+class SuppressedError(InputError):
+    """Every recipient is on the suppression list: nothing will be sent (the refusal is recorded)."""
+
+    def __init__(self, message_id: str, suppressed: tuple[tuple[str, str, datetime], ...]) -> None:
+        self.message_id = message_id
+        self.suppressed = suppressed
+        detail = "; ".join(f"{a}: {r} since {s:%Y-%m-%d %H:%M} UTC" for a, r, s in suppressed)
+        super().__init__(f"not sent, every recipient is suppressed ({detail}); message {message_id}")
+
+
+def _deadline(value: datetime | timedelta | float | str | None, now: datetime) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise InputError("deadline: give an aware datetime (with a time zone)")
+        return value.astimezone(UTC)
+    if isinstance(value, timedelta):
+        return now + value
+    seconds = parse_duration(value) if isinstance(value, str) else float(value)
+    if seconds <= 0:
+        raise InputError(f"deadline: {value!r} is not in the future")
+    return now + timedelta(seconds=seconds)
+
+
+class Client:
+    """Submit messages to a mailfate store and follow them (in-process, no server needed)."""
+
+    def __init__(
+        self,
+        store: Store | str | Path | None = None,
+        *,
+        settings: Settings | None = None,
+        template_dirs: Sequence[Path] = (),
+        on_submit: Callable[[], None] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings = settings or load_settings()
+        if isinstance(store, Store):
+            self.store, self._owned = store, False
+        else:
+            self.store, self._owned = Store.open(store or self.settings.url), True
+        self.template_dirs = tuple(template_dirs)
+        self.on_submit = on_submit
+        self.clock = clock
+        self.max_age = float(self.settings.retry.get("max_age", 5 * 86400))
+
+    def send(
+        self,
+        *,
+        from_: str,
+        to: Sequence[str] | str,
+        subject: str | None = None,
+        text: str | None = None,
+        html: str | None = None,
+        template: str | None = None,
+        variables: Mapping[str, Any] | None = None,
+        lang: str = "en",
+        headers: Mapping[str, str] | None = None,
+        tags: Sequence[str] = (),
+        idempotency_key: str | None = None,
+        deadline: datetime | timedelta | float | str | None = None,
+        category: str = "transactional",
+        reply_to: str | None = None,
+        list_unsubscribe: str | None = None,
+    ) -> Sent:
+        """Queue one message; its id at once. Raises InputError for anything unusable (naming the
+        field), :class:`SuppressedError` when every recipient is suppressed."""
+        now = self.clock()
+        if idempotency_key is not None and not (0 < len(idempotency_key) <= 200):
+            raise InputError("idempotency_key: 1 to 200 characters")
+        composed = compose(
+            from_=from_, to=to, subject=subject, text=text, html=html, template=template,
+            variables=variables, lang=lang, headers=headers, tags=tags, category=category,
+            reply_to=reply_to, list_unsubscribe=list_unsubscribe, now=now,
+            **({"template_dirs": self.template_dirs} if self.template_dirs else {}),
+        )  # fmt: skip
+        result = self.store.submit(
+            NewMessage(
+                from_addr=composed.from_addr,
+                recipients=composed.recipients,
+                raw=composed.raw,
+                subject=composed.subject,
+                category=composed.category,
+                tags=composed.tags,
+                idempotency_key=idempotency_key,
+                deadline=_deadline(deadline, now),
+                header_message_id=composed.header_message_id,
+                max_age=self.max_age,
+            ),
+            now,
+        )
+        if result.created and self.on_submit is not None:
+            self.on_submit()
+        if result.created and result.suppressed and len(result.suppressed) == len(composed.recipients):
+            raise SuppressedError(result.message_id, result.suppressed)
+        return Sent(result.message_id, result.created, result.suppressed)
+
+    def message(self, message_id: str) -> MessageView:
+        """The message, its recipients' fates and its timeline (InputError if there is none)."""
+        view = self.store.message(message_id)
+        if view is None:
+            raise InputError(f"no message {message_id!r} in {self.store.url}")
+        return view
+
+    def wait(self, message_id: str, timeout: float = 30.0, *, poll: float = 0.05) -> MessageView:
+        """The message as soon as every recipient's fate is known, or when ``timeout`` seconds
+        have passed — whichever comes first; look at ``.fate`` (still ``deferred``? the last
+        event says why and when the next attempt is)."""
+        end = time.monotonic() + timeout
+        while True:
+            view = self.message(message_id)
+            if all(Fate(r.fate) in FINAL_FATES for r in view.recipients) or time.monotonic() >= end:
+                return view
+            time.sleep(min(poll, max(0.0, end - time.monotonic())))
+
+    def close(self) -> None:
+        if self._owned:
+            self.store.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,1 @@
+"""Delivery: the worker loop, retry schedule, transports, DKIM signing."""

@@ -1,0 +1,371 @@
+"""The delivery worker: claim due recipients, sign, address, deliver, record, retry.
+
+One asyncio task runs the loop; deliveries run concurrently up to ``concurrency``; the store is
+used from one thread (``store_thread``) so SQLite sees a single writer and the event loop never
+waits on a disk. Results are recorded in batches (group commit): a batch is one transaction.
+
+For each claimed recipient:
+
+1. past its deadline or maximum age → ``expired`` (no attempt);
+2. suppressed meanwhile (a complaint arrived after it was queued) → ``suppressed``;
+3. the message is DKIM-signed once (cached), the envelope sender is the recipient's VERP
+   address, the router picks the transport by recipient domain;
+4. the reply becomes an ``attempt`` event: delivered, bounced, or deferred with the next attempt
+   time from the retry policy (or, past the deadline, ``expired`` with the last reason);
+5. a hard bounce suppresses the address for the sending domain.
+
+Asynchronous reports (:meth:`Engine.on_inbound`) append ``bounced``, ``delayed``, ``complained``
+and ``autoreplied`` events to the recipient the VERP address names; a hard DSN or a complaint
+suppresses the address.
+
+Delivery is at-least-once: a worker killed mid-attempt leaves a lease that runs out, and the
+recipient is tried again — a receiver may see that one message twice, never zero times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import os
+import random
+import socket
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from mailfate.bounce import Reason
+from mailfate.delivery.dkim import DkimSigner
+from mailfate.delivery.routing import Router
+from mailfate.delivery.schedule import RetryPolicy
+from mailfate.intake.smtp_inbound import InboundReport
+from mailfate.model import AttemptResult, Envelope, EventType
+from mailfate.model.verp import VerpCodec
+from mailfate.store import AttemptRecord, Claimed, Store
+
+__all__ = ["Engine", "EngineSettings"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_ASYNC_EVENTS = {
+    "bounced": EventType.BOUNCED,
+    "delayed": EventType.DELAYED,
+    "complained": EventType.COMPLAINED,
+    "autoreplied": EventType.AUTOREPLIED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    concurrency: int = 200
+    """Deliveries in flight at once (across all destinations; per destination see the limits)."""
+    batch: int = 200
+    """Recipients claimed per store round trip."""
+    lease: float = 600.0
+    """Seconds a claimed recipient stays ours; a worker that dies releases it after this."""
+    idle_poll: float = 1.0
+    """Longest sleep when nothing is due."""
+    flush_every: float = 0.02
+    """Results are written at least this often (seconds) while deliveries complete."""
+    suppress_hard: bool = True
+    suppress_complaints: bool = True
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Engine:
+    """Delivers what the store holds; :meth:`run` until ``stop`` is set."""
+
+    def __init__(
+        self,
+        store: Store,
+        router: Router,
+        codec: VerpCodec,
+        *,
+        signer: DkimSigner | None = None,
+        retry: RetryPolicy | None = None,
+        settings: EngineSettings | None = None,
+        clock: Callable[[], datetime] = _now,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.router = router
+        self.codec = codec
+        self.signer = signer or DkimSigner()
+        self.retry = retry or RetryPolicy()
+        self.settings = settings or EngineSettings()
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.store_thread = ThreadPoolExecutor(1, thread_name_prefix="mailfate-store")
+        self._signed: collections.OrderedDict[str, bytes] = collections.OrderedDict()
+        self._pending: list[AttemptRecord] = []
+        self._after: list[Callable[[], None]] = []
+        self._flushing: asyncio.Task[None] | None = None
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self.delivered = 0
+        self.attempts = 0
+
+    # -- plumbing -------------------------------------------------------------------------------
+    async def db(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a store call on the store thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.store_thread, lambda: func(*args, **kwargs))
+
+    def wake(self) -> None:
+        """Something was submitted: look for due work now instead of after the idle sleep."""
+        self._wake.set()
+
+    # -- the loop -------------------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event) -> None:
+        try:
+            while not stop.is_set():
+                free = self.settings.concurrency - len(self._inflight)
+                claimed: list[Claimed] = []
+                if free > 0:
+                    now = self.clock()
+                    claimed = await self.db(
+                        self.store.claim,
+                        min(free, self.settings.batch),
+                        now=now,
+                        lease=self.settings.lease,
+                        owner=self.owner,
+                    )
+                for item in claimed:
+                    task = asyncio.create_task(self._one(item))
+                    self._inflight.add(task)
+                    task.add_done_callback(self._inflight.discard)
+                if claimed and len(claimed) >= min(free, self.settings.batch):
+                    await asyncio.sleep(0)  # more may be due: claim again soon
+                    if len(self._inflight) >= self.settings.concurrency:
+                        await asyncio.wait(self._inflight, return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                await self._idle(stop)
+        finally:
+            if self._inflight:
+                await asyncio.wait(self._inflight, timeout=30)
+            await self.flush()
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        if self._inflight:
+            await asyncio.wait(
+                self._inflight, timeout=self.settings.idle_poll, return_when=asyncio.FIRST_COMPLETED
+            )
+            return
+        due = await self.db(self.store.due_in, self.clock())
+        wait = self.settings.idle_poll if due is None else max(0.0, min(due, self.settings.idle_poll))
+        if wait <= 0:
+            return
+        self._wake.clear()
+        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waiters:
+                w.cancel()
+
+    async def run_until_idle(self, timeout: float = 60.0) -> None:
+        """Deliver until nothing is due now and nothing is in flight (tests, benchmarks)."""
+        stop = asyncio.Event()
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            claimed = await self.db(
+                self.store.claim,
+                self.settings.batch,
+                now=self.clock(),
+                lease=self.settings.lease,
+                owner=self.owner,
+            )
+            if not claimed and not self._inflight:
+                break
+            for item in claimed:
+                task = asyncio.create_task(self._one(item))
+                self._inflight.add(task)
+                task.add_done_callback(self._inflight.discard)
+            if self._inflight:
+                await asyncio.wait(self._inflight, return_when=asyncio.FIRST_COMPLETED)
+        stop.set()
+        if self._inflight:
+            await asyncio.wait(self._inflight)
+        await self.flush()
+
+    # -- one recipient --------------------------------------------------------------------------
+    async def _one(self, item: Claimed) -> None:
+        try:
+            await self._deliver(item)
+        except Exception:
+            log.exception("delivery of recipient %s (message %s) failed", item.recipient_id, item.message_id)
+            # the lease runs out and the recipient is tried again: nothing is lost
+
+    async def _deliver(self, item: Claimed) -> None:
+        now = self.clock()
+        limit = min(item.expires_at, item.deadline) if item.deadline else item.expires_at
+        if now >= limit:
+            why = "deadline" if item.deadline and now >= item.deadline else "max_age"
+            await self.db(
+                self.store.append_event,
+                item.message_id,
+                item.recipient_id,
+                EventType.EXPIRED,
+                now,
+                {"why": why, "attempts": item.attempts - 1},
+                reason=str(Reason.EXPIRED),
+            )
+            return
+        found = await self.db(self.store.suppression, item.address, item.sending_domain)
+        if found is not None:
+            await self.db(
+                self.store.append_event,
+                item.message_id,
+                item.recipient_id,
+                EventType.SUPPRESSED,
+                now,
+                {"reason": found.reason, "since": found.created_at.isoformat(), "detail": found.detail},
+                reason=str(Reason.SUPPRESSED),
+            )
+            return
+        data = await self._signed_copy(item)
+        envelope = Envelope(
+            mail_from=self.codec.encode(item.message_id, item.recipient_id),
+            recipients=(item.address,),
+            data=data,
+            keys=(item.recipient_id,),
+            message_id=item.message_id,
+        )
+        transport = self.router.route(item.domain)
+        [result] = await transport.deliver(envelope)
+        self.attempts += 1
+        self._record(item, result)
+
+    async def _signed_copy(self, item: Claimed) -> bytes:
+        cached = self._signed.get(item.message_id)
+        if cached is not None:
+            self._signed.move_to_end(item.message_id)
+            return cached
+        raw = await self.db(self.store.raw, item.message_id)
+        signed = self.signer.sign(raw, item.sending_domain)
+        self._signed[item.message_id] = signed
+        while len(self._signed) > 512:
+            self._signed.popitem(last=False)
+        return signed
+
+    def _record(self, item: Claimed, result: AttemptResult) -> None:
+        now = self.clock()
+        next_at: datetime | None = None
+        expire = False
+        why = ""
+        if result.outcome == "deferred":
+            next_at, why = self.retry.next_attempt(
+                attempts=item.attempts,
+                now=now,
+                created_at=item.created_at,
+                deadline=item.deadline,
+                retry_after=result.retry_after,
+                rng=self.rng,
+            )
+            expire = next_at is None
+        elif result.outcome == "delivered":
+            self.delivered += 1
+        self._pending.append(AttemptRecord(item.recipient_id, result, now, next_at, expire, why or "deadline"))
+        if result.outcome == "bounced" and result.hardbounce and self.settings.suppress_hard:
+            self._after.append(
+                lambda: self._suppress(
+                    item.message_id,
+                    item.recipient_id,
+                    item.address,
+                    item.sending_domain,
+                    result.reason,
+                    result.text,
+                    now,
+                )
+            )
+        if self._flushing is None:
+            self._flushing = asyncio.create_task(self._flush_soon())
+
+    def _suppress(
+        self,
+        message_id: str,
+        recipient_id: int,
+        address: str,
+        scope: str,
+        reason: str,
+        detail: str,
+        at: datetime,
+    ) -> None:
+        """On the store thread: suppress the address and note it on the recipient's timeline."""
+        if self.store.suppress(
+            scope, address, reason, at=at, detail=detail[:500], source_message_id=message_id
+        ):
+            self.store.append_event(
+                message_id, recipient_id, EventType.SUPPRESSION_ADDED, at, {"scope": scope, "reason": reason}
+            )
+
+    async def _flush_soon(self) -> None:
+        try:
+            await asyncio.sleep(self.settings.flush_every)
+            await self.flush()
+        finally:
+            self._flushing = None
+
+    async def flush(self) -> None:
+        """Write the recorded attempts (one transaction), then the suppressions they caused."""
+        while self._pending or self._after:
+            records, self._pending = self._pending, []
+            after, self._after = self._after, []
+            if records:
+                await self.db(self.store.record_attempts, records)
+            for job in after:
+                await self.db(job)
+
+    # -- asynchronous results -------------------------------------------------------------------
+    async def on_inbound(self, reports: list[InboundReport], raw: bytes) -> None:
+        """The inbound server's sink: append each report to its recipient's timeline."""
+        await self.db(self._apply_reports, reports)
+
+    def _apply_reports(self, reports: list[InboundReport]) -> None:
+        for report in reports:
+            kind = _ASYNC_EVENTS.get(report.kind)
+            view = self.store.recipient(report.recipient_id)
+            if kind is None or view is None or view.message_id != report.message_id:
+                log.info(
+                    "inbound %s report for %s/%s ignored", report.kind, report.message_id, report.recipient_id
+                )
+                continue
+            data = {
+                "status": report.status, "diagnostic": report.diagnostic, "remote_mta": report.remote_mta,
+                "feedback_type": report.feedback_type,
+            }  # fmt: skip
+            self.store.append_event(
+                report.message_id,
+                report.recipient_id,
+                kind,
+                report.at,
+                {k: v for k, v in data.items() if v},
+                reason=report.reason or None,
+            )
+            message = self.store.message(report.message_id)
+            scope = message.from_addr.rpartition("@")[2].lower() if message else "*"
+            hard = kind == EventType.BOUNCED and report.hardbounce and self.settings.suppress_hard
+            if hard or (kind == EventType.COMPLAINED and self.settings.suppress_complaints):
+                reason = "complaint" if kind == EventType.COMPLAINED else (report.reason or "bounced")
+                self._suppress(
+                    report.message_id,
+                    report.recipient_id,
+                    view.address,
+                    scope,
+                    reason,
+                    report.diagnostic or report.feedback_type,
+                    report.at,
+                )
+
+    async def aclose(self) -> None:
+        for transport in self.router.transports():
+            with contextlib.suppress(Exception):
+                await transport.aclose()
+        self.store_thread.shutdown(wait=True)

@@ -1,0 +1,1 @@
+"""Transports: one interface (:class:`~mailfate.delivery.transports.base.Transport`), several ways out."""

@@ -1,0 +1,74 @@
+"""The transport interface and the one rule for turning replies into attempt results.
+
+``deliver`` never raises for anything the network or the receiver does: a refused connection, a
+timeout, a garbled reply, a connection dropped mid-DATA are all results (deferred, never
+delivered). 2xx → delivered, 4xx → deferred, 5xx → bounced; the reply is classified for the
+reason (the code decides the outcome, the classification explains it).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol
+
+from mailfate.bounce import classify_reply
+from mailfate.delivery.schedule import retry_hint
+from mailfate.model import AttemptResult, Envelope
+
+__all__ = ["Transport", "no_reply", "result_from_reply"]
+
+_STATUS = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})\b")
+
+
+class Transport(Protocol):
+    name: str
+
+    async def deliver(self, envelope: Envelope) -> list[AttemptResult]: ...
+
+    async def aclose(self) -> None: ...
+
+
+def result_from_reply(
+    code: int,
+    text: str,
+    *,
+    command: str,
+    transport: str,
+    remote_host: str = "",
+    remote_ip: str = "",
+    tls_version: str = "",
+    connect_ms: float | None = None,
+    total_ms: float | None = None,
+    remote_id: str = "",
+) -> AttemptResult:
+    """An attempt result from one SMTP reply (``text`` without the code)."""
+    text = " ".join(text.split())[:2000]
+    match = _STATUS.match(text)
+    status = ".".join(match.groups()) if match else ""
+    verdict = classify_reply(code, status or None, text)
+    outcome = "delivered" if 200 <= code < 300 else "bounced" if 500 <= code < 600 else "deferred"
+    return AttemptResult(
+        outcome=outcome, code=code, status=status or verdict.status, text=text, reason=str(verdict.reason),
+        hardbounce=outcome == "bounced" and verdict.hardbounce, rule_id=verdict.rule_id, command=command, transport=transport,
+        remote_host=remote_host, remote_ip=remote_ip, tls_version=tls_version, connect_ms=connect_ms,
+        total_ms=total_ms, retry_after=retry_hint(text) if outcome == "deferred" else None, remote_id=remote_id,
+    )  # fmt: skip
+
+
+def no_reply(
+    text: str,
+    *,
+    command: str,
+    transport: str,
+    status: str = "4.4.1",
+    reason: str = "networkerror",
+    remote_host: str = "",
+    remote_ip: str = "",
+    total_ms: float | None = None,
+) -> AttemptResult:
+    """A deferral with no SMTP reply at all: refused, timed out, dropped, TLS or DNS failure."""
+    return AttemptResult(
+        outcome="deferred", code=0, status=status, text=text, reason=reason, hardbounce=False,
+        rule_id="transport", command=command, transport=transport, remote_host=remote_host,
+        remote_ip=remote_ip, total_ms=total_ms,
+    )  # fmt: skip

@@ -1,0 +1,47 @@
+"""The relay transport: a smarthost with AUTH and TLS (your provider's submission server).
+
+AUTH is only sent over TLS (``starttls`` or ``implicit``); ``tls = "off"`` with credentials is
+allowed for a loopback host only.
+"""
+
+from __future__ import annotations
+
+import ssl
+
+from mailfate.delivery.transports.smtp import SmtpPool
+from mailfate.errors import ConfigError
+from mailfate.model import AttemptResult, Envelope
+
+__all__ = ["RelayTransport"]
+
+
+class RelayTransport:
+    name = "relay"
+
+    def __init__(
+        self,
+        host: str,
+        port: int = 587,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        tls: str = "starttls",
+        helo: str | None = None,
+        max_connections: int = 20,
+        tls_context: ssl.SSLContext | None = None,
+    ) -> None:
+        if tls not in ("starttls", "implicit", "off"):
+            raise ConfigError(f"relay tls = {tls!r}: starttls, implicit or off")
+        if username and tls == "off" and host not in ("127.0.0.1", "::1", "localhost"):
+            raise ConfigError("relay: AUTH without TLS sends the password in clear; use tls = starttls")
+        mode = {"starttls": "required", "implicit": "implicit", "off": "off"}[tls]
+        self.pool = SmtpPool(
+            host, port, transport=self.name, helo=helo, tls=mode, username=username, password=password,
+            max_connections=max_connections, tls_context=tls_context,
+        )  # fmt: skip
+
+    async def deliver(self, envelope: Envelope) -> list[AttemptResult]:
+        return await self.pool.deliver(envelope)
+
+    async def aclose(self) -> None:
+        await self.pool.aclose()

@@ -1,0 +1,209 @@
+"""SMTP sessions on aiosmtplib, pooled: one destination (host, port), many messages per connection.
+
+A connection is opened on demand (EHLO, STARTTLS by policy, AUTH when configured), used for one
+transaction at a time, then kept for the next (RSET after a failed transaction); one that errors
+is closed. At most ``max_connections`` are open to the destination. Each recipient gets its own
+result: refused at RCPT, or the DATA reply shared by the accepted ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import ssl
+import time
+from dataclasses import dataclass
+
+import aiosmtplib
+
+from mailfate.delivery.transports.base import no_reply, result_from_reply
+from mailfate.model import AttemptResult, Envelope
+
+__all__ = ["SmtpPool", "TlsMode"]
+
+TlsMode = str  # "off" | "opportunistic" | "required" | "implicit"
+_QUEUED_AS = re.compile(r"queued as\s+<?([A-Za-z0-9._@-]+)", re.IGNORECASE)
+
+
+@dataclass(slots=True)
+class _Conn:
+    client: aiosmtplib.SMTP
+    ip: str
+    tls: str
+    connect_ms: float | None
+
+
+class SmtpPool:
+    """Deliveries to one SMTP server."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        transport: str,
+        helo: str | None = None,
+        tls: TlsMode = "opportunistic",
+        username: str | None = None,
+        password: str | None = None,
+        max_connections: int = 20,
+        connect_timeout: float = 30.0,
+        command_timeout: float = 300.0,
+        tls_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.host, self.port = host, port
+        self.transport = transport
+        self.helo = helo
+        self.tls = tls
+        self.username, self.password = username, password
+        self.connect_timeout = connect_timeout
+        self.command_timeout = command_timeout
+        self.tls_context = tls_context
+        self._idle: list[_Conn] = []
+        self._slots = asyncio.Semaphore(max_connections)
+        self.opened = 0
+
+    async def _open(self) -> _Conn:
+        started = time.perf_counter()
+        start_tls: bool | None = {"off": False, "opportunistic": None, "required": True, "implicit": False}[
+            self.tls
+        ]
+        context = self.tls_context
+        if context is None and self.tls == "opportunistic":
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE  # as MTAs do: encrypt when offered, verify never
+        client = aiosmtplib.SMTP(
+            hostname=self.host, port=self.port, local_hostname=self.helo, timeout=self.command_timeout,
+            use_tls=self.tls == "implicit", start_tls=start_tls, tls_context=context,
+            validate_certs=self.tls in ("required", "implicit") and context is None,
+        )  # fmt: skip
+        await client.connect(timeout=self.connect_timeout)
+        if self.username:
+            await client.login(self.username, self.password or "")
+        self.opened += 1
+        transport = client.transport
+        peer = transport.get_extra_info("peername") if transport else None
+        ssl_object = transport.get_extra_info("ssl_object") if transport else None
+        return _Conn(
+            client, str(peer[0]) if peer else "", ssl_object.version() if ssl_object else "",
+            (time.perf_counter() - started) * 1000,
+        )  # fmt: skip
+
+    async def deliver(self, envelope: Envelope) -> list[AttemptResult]:
+        async with self._slots:
+            started = time.perf_counter()
+            conn: _Conn | None = self._idle.pop() if self._idle else None
+            if conn is not None and not conn.client.is_connected:
+                conn = None
+            if conn is None:
+                try:
+                    conn = await self._open()
+                except aiosmtplib.SMTPResponseException as exc:  # a 4xx/5xx greeting, EHLO or AUTH
+                    return self._all(envelope, exc.code, exc.message, "connect", "", started)
+                except aiosmtplib.SMTPException as exc:
+                    return self._fail(envelope, f"{self._where()}: {exc}", "connect", started, status="4.4.1")
+                except (OSError, TimeoutError) as exc:
+                    text = f"cannot connect to {self._where()}: {exc.strerror or exc}" if isinstance(exc, OSError) \
+                        else f"no answer from {self._where()}"  # fmt: skip
+                    return self._fail(envelope, text, "connect", started, status="4.4.1")
+            else:
+                conn.connect_ms = None
+            keep, results = await self._transaction(conn, envelope, started)
+            if keep:
+                self._idle.append(conn)
+            else:
+                with contextlib.suppress(Exception):
+                    conn.client.close()
+            return results
+
+    async def _transaction(
+        self, conn: _Conn, env: Envelope, started: float
+    ) -> tuple[bool, list[AttemptResult]]:
+        client = conn.client
+        command = "MAIL"
+        try:
+            try:
+                await client.mail(env.mail_from)
+            except aiosmtplib.SMTPResponseException as exc:
+                await self._rset(client)
+                return True, self._all(env, exc.code, exc.message, "MAIL", conn.ip, started, conn)
+            refused: dict[int, AttemptResult] = {}
+            command = "RCPT"
+            for i, rcpt in enumerate(env.recipients):
+                try:
+                    await client.rcpt(rcpt)
+                except aiosmtplib.SMTPResponseException as exc:
+                    refused[i] = self._result(exc.code, exc.message, "RCPT", conn, started)
+            if len(refused) == len(env.recipients):
+                await self._rset(client)
+                return True, [refused[i] for i in range(len(env.recipients))]
+            command = "DATA"
+            try:
+                reply = await client.data(env.data)
+                code, text = reply.code, reply.message
+            except aiosmtplib.SMTPResponseException as exc:
+                code, text = exc.code, exc.message
+            done = self._result(code, text, "DATA", conn, started)
+            return True, [refused.get(i, done) for i in range(len(env.recipients))]
+        except (
+            aiosmtplib.SMTPServerDisconnected,
+            aiosmtplib.SMTPTimeoutError,
+            ConnectionError,
+            OSError,
+        ) as exc:
+            what = "timed out" if isinstance(exc, aiosmtplib.SMTPTimeoutError | TimeoutError) else "dropped"
+            text = f"connection to {self._where()} {what} during {command}: {exc}"
+            return False, self._fail(env, text, command, started, status="4.4.2", ip=conn.ip)
+        except aiosmtplib.SMTPException as exc:  # a reply that is not SMTP
+            text = f"{self._where()} answered {command} with something that is not SMTP: {exc}"
+            return False, self._fail(env, text, command, started, status="4.5.0", ip=conn.ip)
+
+    async def _rset(self, client: aiosmtplib.SMTP) -> None:
+        with contextlib.suppress(Exception):
+            await client.rset()
+
+    def _where(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def _result(self, code: int, text: str, command: str, conn: _Conn, started: float) -> AttemptResult:
+        found = _QUEUED_AS.search(text) if 200 <= code < 300 else None
+        return result_from_reply(
+            code, text, command=command, transport=self.transport, remote_host=self.host, remote_ip=conn.ip,
+            tls_version=conn.tls, connect_ms=conn.connect_ms, total_ms=(time.perf_counter() - started) * 1000,
+            remote_id=found.group(1) if found else "",
+        )  # fmt: skip
+
+    def _all(
+        self,
+        env: Envelope,
+        code: int,
+        text: str,
+        command: str,
+        ip: str,
+        started: float,
+        conn: _Conn | None = None,
+    ) -> list[AttemptResult]:
+        result = result_from_reply(
+            code, text, command=command, transport=self.transport, remote_host=self.host, remote_ip=ip,
+            tls_version=conn.tls if conn else "", total_ms=(time.perf_counter() - started) * 1000,
+        )  # fmt: skip
+        return [result] * len(env.recipients)
+
+    def _fail(
+        self, env: Envelope, text: str, command: str, started: float, *, status: str, ip: str = ""
+    ) -> list[AttemptResult]:
+        result = no_reply(
+            text, command=command, transport=self.transport, status=status, remote_host=self.host, remote_ip=ip,
+            total_ms=(time.perf_counter() - started) * 1000,
+        )  # fmt: skip
+        return [result] * len(env.recipients)
+
+    async def aclose(self) -> None:
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(conn.client.quit(), 2)
+            with contextlib.suppress(Exception):
+                conn.client.close()

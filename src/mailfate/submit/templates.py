@@ -1,0 +1,75 @@
+"""Jinja2 templates for messages: packaged ones, overlaid by the user's directories.
+
+A template ``NAME`` in language ``LANG`` is three files in a template directory:
+``NAME.LANG.subject.txt`` (one line), ``NAME.LANG.text.txt`` and, optionally,
+``NAME.LANG.html``. The environment is sandboxed (templates may come from users), undefined
+variables are errors (naming the variable), and HTML output is autoescaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from mailfate.errors import InputError
+
+__all__ = ["Rendered", "render_template"]
+
+PACKAGED = "packaged"
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str | None
+
+
+def _environment(template_dirs: Sequence[Path]) -> SandboxedEnvironment:
+    packaged = Path(str(resources.files("mailfate") / "data" / "templates"))
+    loader = jinja2.FileSystemLoader([*(str(d) for d in template_dirs), str(packaged)])
+    return SandboxedEnvironment(
+        loader=loader,
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+_ENVS: dict[tuple[Path, ...], SandboxedEnvironment] = {}
+
+
+def render_template(
+    name: str, variables: Mapping[str, Any], lang: str = "en", template_dirs: Sequence[Path] = ()
+) -> Rendered:
+    if not name or not all(c.isalnum() or c in "-_" for c in name):
+        raise InputError(f"template name {name!r}: letters, digits, - and _ only")
+    if not lang.isalpha() or len(lang) > 8:
+        raise InputError(f"template language {lang!r}: a language code like ko or en")
+    key = tuple(template_dirs)
+    env = _ENVS.get(key) or _ENVS.setdefault(key, _environment(template_dirs))
+    values = dict(variables)
+
+    def render(part: str, required: bool) -> str | None:
+        try:
+            return env.get_template(f"{name}.{lang}.{part}").render(values)
+        except jinja2.TemplateNotFound:
+            if required:
+                raise InputError(f"template {name!r} has no {part} in language {lang!r}") from None
+            return None
+        except jinja2.UndefinedError as exc:
+            raise InputError(f"template {name!r}: {exc.message}; pass it in variables") from exc
+        except jinja2.TemplateError as exc:
+            raise InputError(f"template {name!r} ({part}): {exc}") from exc
+
+    subject = render("subject.txt", True) or ""
+    subject = subject.rstrip("\n")
+    if "\n" in subject or "\r" in subject:
+        raise InputError(f"template {name!r}: the subject must be one line (a variable holds a line break)")
+    return Rendered(subject, render("text.txt", True) or "", render("html", False))

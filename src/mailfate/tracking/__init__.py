@@ -1,0 +1,1 @@
+"""What happened to messages, told for people: timelines, explanations, next steps."""

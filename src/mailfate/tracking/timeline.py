@@ -1,0 +1,130 @@
+"""A message's timeline for people: each event with what it means, and what happens next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from mailfate.model import Event, EventType
+
+__all__ = ["MEANING", "Step", "explain", "next_step", "steps"]
+
+MEANING: dict[str, str] = {
+    "greylisting": "the receiver greylists unknown senders: the retry from the same IP and envelope "
+    "should pass",
+    "speeding": "the receiver limits how fast you send: mailfate slows down for this destination",
+    "toomanyconn": "too many connections to this receiver: mailfate opens fewer",
+    "authfailure": "the receiver could not authenticate your mail (SPF, DKIM or DMARC): check your "
+    "DNS records with `mailfate doctor domain`",
+    "requireptr": "your sending IP has no matching reverse DNS (PTR): ask your provider to set it",
+    "blocked": "the receiver blocks your sending IP or host: check blocklists, then ask its postmaster",
+    "badreputation": "the receiver distrusts your IP or domain: slow down, check complaints and bounces",
+    "spamdetected": "the receiver's filter took the message for spam: check content and authentication",
+    "policyviolation": "the receiver's policy refused it: read the reply text for which rule",
+    "userunknown": "the mailbox does not exist: the address is suppressed, ask the user to correct it",
+    "hostunknown": "the domain does not exist or has no mail server: likely a typo in the address",
+    "mailboxfull": "the recipient's mailbox is full",
+    "systemfull": "the receiving server is out of space",
+    "exceedlimit": "the message is larger than the receiver accepts",
+    "mesgtoobig": "the message is larger than the receiver accepts",
+    "networkerror": "the receiver could not be reached (connection refused, timed out or dropped)",
+    "failedstarttls": "TLS could not be set up with the receiver",
+    "notaccept": "the domain accepts no mail (null MX)",
+    "suspend": "the mailbox (or your sending account) is suspended",
+    "rejected": "the sender address was refused",
+    "norelaying": "the server refused to relay for your domain",
+    "filtered": "a filter at the receiver refused the message",
+    "contenterror": "the receiver refused the message's format",
+    "securityerror": "a security rule at the receiver refused it",
+    "virusdetected": "the receiver found malware in the message",
+    "systemerror": "the receiver had an internal error",
+    "expired": "retries ran out before the deadline or the maximum age",
+    "suppressed": "the address is on the suppression list",
+    "syntaxerror": "the receiver did not understand a command",
+    "onhold": "the receiver holds the message for review",
+    "hasmoved": "the mailbox has moved",
+    "vacation": "an automatic reply (out of office)",
+    "feedback": "a complaint: the recipient reported the message as spam",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    at: datetime
+    type: str
+    summary: str
+    """One line: the reply or the report, as the receiver said it."""
+    meaning: str
+    """What it means and what the sender can do."""
+    event: Event
+
+
+def _reply(data: dict[str, Any]) -> str:
+    code = data.get("code") or ""
+    parts = [str(code) if code else "", str(data.get("status") or ""), str(data.get("text") or "")]
+    return " ".join(p for p in parts if p).strip()
+
+
+def explain(event: Event) -> Step:
+    data = event.data
+    reason = str(data.get("reason") or "")
+    meaning = MEANING.get(reason, "")
+    host = data.get("remote_host") or ""
+    where = f" — {host}" + (f" [{data['remote_ip']}]" if data.get("remote_ip") else "") if host else ""
+    if event.type == EventType.QUEUED:
+        deadline = data.get("deadline")
+        summary = "queued" + (f", deadline {deadline}" if deadline else "")
+        return Step(event.at, event.type, summary, "accepted from the application", event)
+    if event.type == EventType.ATTEMPT:
+        outcome = data.get("outcome", "")
+        summary = f"{outcome}: {_reply(data)}{where}"
+        if data.get("tls_version"):
+            summary += f" ({data['tls_version']})"
+        if outcome == "delivered":
+            meaning = "the receiver accepted the message"
+        elif outcome == "deferred" and data.get("next_attempt_at"):
+            meaning = (meaning + "; " if meaning else "") + f"next attempt {data['next_attempt_at']}"
+        if data.get("fix"):
+            meaning = (meaning + "; " if meaning else "") + str(data["fix"])
+        return Step(event.at, event.type, summary, meaning or reason, event)
+    if event.type == EventType.EXPIRED:
+        why = "its deadline" if data.get("why") == "deadline" else "the maximum age"
+        last = data.get("last_reason") or reason
+        summary = f"expired at {why}" + (f" after {data['attempts']} attempts" if data.get("attempts") else "")
+        return Step(event.at, event.type, summary, f"gave up; the last reason: {last}", event)
+    if event.type == EventType.SUPPRESSED:
+        summary = f"not sent: suppressed ({data.get('reason', '')}, since {data.get('since', '?')})"
+        return Step(event.at, event.type, summary, MEANING["suppressed"], event)
+    if event.type == EventType.SUPPRESSION_ADDED:
+        summary = f"address suppressed for {data.get('scope', '*')}: {data.get('reason', '')}"
+        return Step(event.at, event.type, summary, "future mail to this address is refused", event)
+    if event.type in (EventType.BOUNCED, EventType.DELAYED, EventType.COMPLAINED, EventType.AUTOREPLIED):
+        text = data.get("diagnostic") or data.get("feedback_type") or ""
+        mta = f" from {data['remote_mta']}" if data.get("remote_mta") else ""
+        summary = f"{event.type} (report{mta}): {data.get('status', '')} {text}".strip()
+        if event.type == EventType.BOUNCED:
+            meaning = "a bounce arrived after the receiver had accepted the message; " + (meaning or reason)
+        elif event.type == EventType.COMPLAINED:
+            meaning = MEANING["feedback"] + "; the address is suppressed"
+        elif event.type == EventType.AUTOREPLIED:
+            meaning = MEANING["vacation"] + "; the message was delivered"
+        return Step(event.at, event.type, summary, meaning, event)
+    return Step(event.at, event.type, event.type, meaning, event)
+
+
+def steps(events: list[Event]) -> list[Step]:
+    return [explain(e) for e in events]
+
+
+def next_step(fate: str, next_attempt_at: datetime | None, last_reason: str | None, now: datetime) -> str:
+    """What happens next to a recipient, in one line."""
+    if fate == "deferred" and next_attempt_at is not None:
+        wait = max(0, int((next_attempt_at - now).total_seconds()))
+        why = f" ({last_reason})" if last_reason else ""
+        return f"deferred{why}: next attempt in {wait} s at {next_attempt_at:%H:%M:%S} UTC"
+    if fate == "queued":
+        return "queued: a worker will send it"
+    if fate == "sending":
+        return "being sent now"
+    return f"final: {fate}" + (f" ({last_reason})" if last_reason else "")

@@ -1,0 +1,82 @@
+"""Engine settings: TOML over defaults, environment over the file, one-line errors with the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mailfate.config import load_settings
+from mailfate.errors import ConfigError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "mailfate.toml"
+    path.write_text(text, "utf-8")
+    return path
+
+
+def test_defaults_are_the_embedded_setup(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MAILFATE_CONFIG", raising=False)
+    monkeypatch.delenv("MAILFATE_STORE_URL", raising=False)
+    monkeypatch.delenv("MAILFATE_DATA_DIR", raising=False)
+    s = load_settings()
+    assert s.url == str(Path("mailfate-data") / "mailfate.db")
+    assert s.transport_settings(s.transport).type == "simulator"
+
+
+def test_file_routes_and_transports(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+data_dir = "d"
+[delivery]
+transport = "relay"
+concurrency = 50
+[[routes]]
+domain = "*.Example.COM"
+transport = "sim"
+[transports.relay]
+type = "relay"
+host = "smtp.example.net"
+[transports.sim]
+type = "simulator"
+""",
+    )
+    s = load_settings(path)
+    assert (s.transport, s.concurrency, s.data_dir) == ("relay", 50, Path("d"))
+    assert [(r.domain, r.transport) for r in s.routes] == [("*.example.com", "sim")]
+    assert s.transport_settings("relay").options["host"] == "smtp.example.net"
+
+
+def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, '[store]\nurl = "sqlite:///a.db"\n')
+    monkeypatch.setenv("MAILFATE_STORE_URL", "sqlite:///b.db")
+    assert load_settings(path).url == "sqlite:///b.db"
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("[delivery]\nconcurrency = 0\n", "concurrency = 0"),
+        ("[[routes]]\ndomain = 'x'\n", "routes[0]"),
+        ("[[routes]]\ndomain = 'x'\ntransport = 'nope'\n", "transports.nope"),
+        ("[transports.x]\ntype = 'carrier-pigeon'\n", "transports.x.type"),
+        ("[bogus]\n", "unknown key 'bogus'"),
+        ("[inbound]\nport = 70000\n", "inbound.port"),
+        ("not toml = = =", "not valid TOML"),
+    ],
+)
+def test_bad_settings_name_the_key(tmp_path: Path, text: str, needle: str) -> None:
+    with pytest.raises(ConfigError, match=None) as info:
+        load_settings(write(tmp_path, text))
+    assert needle in str(info.value)
+    assert str(tmp_path) in str(info.value)
+
+
+def test_verp_key_is_created_once_and_private(tmp_path: Path) -> None:
+    s = load_settings(None, data_dir=tmp_path / "data")
+    key = s.verp_key()
+    assert len(key) == 64
+    assert s.verp_key() == key
+    assert (tmp_path / "data" / "verp.key").stat().st_mode & 0o777 == 0o600
