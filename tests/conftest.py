@@ -43,3 +43,27 @@ def knot_factory():
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A PostgreSQL server for the session (skipped with the reason where it cannot run)."""
+    from tests.support.postgres import PostgresServer, pg_bin
+
+    if pg_bin() is None:
+        pytest.skip("PostgreSQL (Debian package postgresql) is not installed: bin/test installs it as root")
+    try:
+        server = PostgresServer().start()
+    except Exception as exc:  # noqa: BLE001 - report why, skip the PostgreSQL variants
+        pytest.skip(f"PostgreSQL could not start here: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database: a SQLite file, or a new database on the session's PostgreSQL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "store.db")
+    server = request.getfixturevalue("pg_server")
+    return str(server.new_database())

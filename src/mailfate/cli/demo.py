@@ -61,7 +61,12 @@ def simulator_overrides(nameserver: str) -> dict[str, Any]:
     }
 
 
-async def run_demo(data_dir: Path, on_change: Callable[[list[dict[str, Any]]], None], timeout: float = 50.0) -> list[dict[str, Any]]:
+async def run_demo(
+    data_dir: Path,
+    on_change: Callable[[list[dict[str, Any]]], None],
+    timeout: float = 50.0,
+    store_url: str = "",
+) -> list[dict[str, Any]]:
     """Run every scenario; the rows (one per scenario) as they end or at ``timeout``."""
     from mailfate.client import Client, SuppressedError
     from mailfate.config import load_settings
@@ -70,7 +75,7 @@ async def run_demo(data_dir: Path, on_change: Callable[[list[dict[str, Any]]], N
     from mailfate.simulator.emptydns import EmptyDns
 
     settings = load_settings(
-        None, data_dir=data_dir, store_url=str(data_dir / "demo.db"), inbound_port=0,
+        None, data_dir=data_dir, store_url=store_url or None, inbound_port=0,
         retry={"first": 1.5, "factor": 1.5, "max_interval": 3.0, "max_age": 120.0, "jitter": 0.0},
         concurrency=20, batch=20,
     )  # fmt: skip

@@ -61,14 +61,21 @@ class Step:
 
 
 def _reply(data: dict[str, Any]) -> str:
-    code = data.get("code") or ""
-    parts = [str(code) if code else "", str(data.get("status") or ""), str(data.get("text") or "")]
-    return " ".join(p for p in parts if p).strip()
+    code = str(data.get("code") or "")
+    status = str(data.get("status") or "")
+    text = str(data.get("text") or data.get("diagnostic") or "")
+    if status and text.startswith(status):
+        status = ""
+    if code and text.startswith(code):
+        code = ""
+    return " ".join(p for p in (code, status, text) if p).strip()
 
 
 def explain(event: Event) -> Step:
     data = event.data
     reason = str(data.get("reason") or "")
+    if "greylist" in str(data.get("rule_id") or ""):
+        reason = "greylisting"  # the taxonomy files it under spamdetected; people need the word
     meaning = MEANING.get(reason, "")
     host = data.get("remote_host") or ""
     where = f" — {host}" + (f" [{data['remote_ip']}]" if data.get("remote_ip") else "") if host else ""
@@ -100,9 +107,9 @@ def explain(event: Event) -> Step:
         summary = f"address suppressed for {data.get('scope', '*')}: {data.get('reason', '')}"
         return Step(event.at, event.type, summary, "future mail to this address is refused", event)
     if event.type in (EventType.BOUNCED, EventType.DELAYED, EventType.COMPLAINED, EventType.AUTOREPLIED):
-        text = data.get("diagnostic") or data.get("feedback_type") or ""
+        text = _reply({"status": data.get("status"), "text": data.get("diagnostic")}) or data.get("feedback_type", "")
         mta = f" from {data['remote_mta']}" if data.get("remote_mta") else ""
-        summary = f"{event.type} (report{mta}): {data.get('status', '')} {text}".strip()
+        summary = f"{event.type} (report{mta}): {text}".strip()
         if event.type == EventType.BOUNCED:
             meaning = "a bounce arrived after the receiver had accepted the message; " + (meaning or reason)
         elif event.type == EventType.COMPLAINED:
