@@ -456,8 +456,8 @@ class Store:
             )
             .on_conflict_do_nothing(index_elements=["scope", "address"])
         )
-        with self.engine.begin() as conn:
-            return bool(conn.execute(stmt).rowcount)
+        with self.engine.begin() as conn:  # RETURNING: rowcount is not reliable for DO NOTHING everywhere
+            return conn.execute(stmt.returning(suppressions.c.id)).first() is not None
 
     def unsuppress(self, scope: str, address: str) -> bool:
         with self.engine.begin() as conn:

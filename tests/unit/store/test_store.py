@@ -1,0 +1,188 @@
+"""The store on SQLite and PostgreSQL: submit, claim with leases, results, late reports, suppressions."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from mailfate.errors import InputError
+from mailfate.model import AttemptResult, EventType, fate_of
+from mailfate.store import AttemptRecord, NewMessage, Store, StoreError
+
+NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+OK = AttemptResult("delivered", 250, "2.0.0", "Ok: queued as ABC", "delivered", False)
+GREY = AttemptResult("deferred", 451, "4.7.1", "Greylisted", "spamdetected", False)
+UNKNOWN = AttemptResult("bounced", 550, "5.1.1", "User unknown", "userunknown", True)
+
+
+@pytest.fixture
+def store(store_url: str) -> Store:
+    s = Store.open(store_url)
+    yield s
+    s.close()
+
+
+def new(*to: str, key: str | None = None, deadline: datetime | None = None) -> NewMessage:
+    return NewMessage("no-reply@app.example", to, b"Subject: x\r\n\r\nbody\r\n", subject="x",
+                      idempotency_key=key, deadline=deadline)  # fmt: skip
+
+
+def consistent(store: Store, message_id: str) -> None:
+    """The cached fate of every recipient is the fold of its events."""
+    view = store.message(message_id)
+    assert view is not None
+    for r in view.recipients:
+        evs = [(e.type, e.data.get("outcome", "") if e.type == "attempt" else "") for e in view.events
+               if e.recipient_id == r.id]  # fmt: skip
+        if r.fate != "sending":
+            assert fate_of(evs) == r.fate, (r, evs)
+
+
+def test_submit_queues_every_recipient_once_and_idempotency_returns_the_same_message(store: Store) -> None:
+    first = store.submit(new("Kim@Naver.TEST", "Kim@naver.test", "lee@daum.test", key="signup-1"), NOW)
+    again = store.submit(new("other@x.test", key="signup-1"), NOW)
+    assert first.created and not again.created and again.message_id == first.message_id
+    view = store.message(first.message_id)
+    assert view is not None
+    assert [r.address for r in view.recipients] == ["Kim@naver.test", "lee@daum.test"]
+    assert [e.type for e in view.events] == ["queued", "queued"]
+    assert view.fate == "queued" and bytes(store.raw(first.message_id)).startswith(b"Subject: x")
+
+
+def test_claim_leases_due_recipients_and_a_lost_lease_is_claimed_again(store: Store) -> None:
+    mid = store.submit(new("a@x.test", "b@y.test"), NOW).message_id
+    claimed = store.claim(10, now=NOW, lease=60, owner="w1")
+    assert {c.address for c in claimed} == {"a@x.test", "b@y.test"} and all(c.attempts == 1 for c in claimed)
+    assert store.claim(10, now=NOW + timedelta(seconds=30), lease=60, owner="w2") == []
+    again = store.claim(10, now=NOW + timedelta(seconds=61), lease=60, owner="w2")  # w1 died
+    assert {c.recipient_id for c in again} == {c.recipient_id for c in claimed}
+    assert all(c.attempts == 2 and c.message_id == mid for c in again)
+
+
+def test_two_workers_claiming_at_once_never_share_a_recipient(store: Store) -> None:
+    for i in range(60):
+        store.submit(new(f"u{i}@x.test"), NOW)
+    got: list[list[int]] = []
+    barrier = threading.Barrier(3)
+
+    def worker(name: str) -> None:
+        barrier.wait()
+        mine: list[int] = []
+        while batch := store.claim(7, now=NOW, lease=60, owner=name):
+            mine += [c.recipient_id for c in batch]
+        got.append(mine)
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    flat = [rid for mine in got for rid in mine]
+    assert len(flat) == 60 and len(set(flat)) == 60
+
+
+def test_results_move_fates_and_a_late_dsn_turns_delivered_into_bounced(store: Store) -> None:
+    mid = store.submit(new("a@x.test", "b@y.test", "c@z.test"), NOW).message_id
+    a, b, c = sorted(store.claim(10, now=NOW, lease=60, owner="w"), key=lambda x: x.address)
+    later = NOW + timedelta(minutes=5)
+    store.record_attempts([
+        AttemptRecord(a.recipient_id, OK, NOW), AttemptRecord(b.recipient_id, GREY, NOW, later),
+        AttemptRecord(c.recipient_id, UNKNOWN, NOW),
+    ])  # fmt: skip
+    view = store.message(mid)
+    assert view is not None
+    assert [(r.fate, r.last_code) for r in view.recipients] == [("delivered", 250), ("deferred", 451), ("bounced", 550)]
+    assert view.fate == "deferred" and view.recipients[1].next_attempt_at == later
+    assert store.claim(10, now=NOW, lease=60, owner="w") == []
+    assert [x.recipient_id for x in store.claim(10, now=later, lease=60, owner="w")] == [b.recipient_id]
+    store.append_event(mid, a.recipient_id, EventType.BOUNCED, NOW, {"status": "5.1.1"}, reason="userunknown")
+    store.append_event(mid, c.recipient_id, EventType.COMPLAINED, NOW)  # not delivered: no complaint fate
+    view = store.message(mid)
+    assert view is not None
+    assert [r.fate for r in view.recipients] == ["bounced", "sending", "bounced"]
+    consistent(store, mid)
+
+
+def test_expiry_with_the_last_reason(store: Store) -> None:
+    mid = store.submit(new("a@x.test", deadline=NOW + timedelta(minutes=1)), NOW).message_id
+    [a] = store.claim(1, now=NOW, lease=60, owner="w")
+    store.record_attempts([AttemptRecord(a.recipient_id, GREY, NOW, None, expire=True)])
+    view = store.message(mid)
+    assert view is not None
+    assert view.fate == "expired" and [e.type for e in view.events] == ["queued", "attempt", "expired"]
+    assert view.events[-1].data["last_reason"] == "spamdetected"
+    consistent(store, mid)
+
+
+def test_suppressed_recipients_are_refused_with_reason_and_date(store: Store) -> None:
+    assert store.suppress("app.example", "Kim@naver.test", "userunknown", at=NOW)
+    assert not store.suppress("app.example", "kim@naver.test", "complaint", at=NOW)
+    store.suppress("*", "lee@daum.test", "complaint", at=NOW)
+    result = store.submit(new("kim@naver.test", "lee@daum.test", "park@x.test"), NOW)
+    assert [(a, r) for a, r, _ in result.suppressed] == [("kim@naver.test", "userunknown"), ("lee@daum.test", "complaint")]
+    view = store.message(result.message_id)
+    assert view is not None
+    assert [r.fate for r in view.recipients] == ["suppressed", "suppressed", "queued"]
+    assert view.events[0].data["reason"] == "userunknown"
+    other = store.submit(NewMessage("x@other.example", ("kim@naver.test",), b"x"), NOW)
+    assert not other.suppressed  # scoped to app.example
+    assert store.unsuppress("app.example", "kim@naver.test") and not store.unsuppress("app.example", "kim@naver.test")
+    assert [s.address for s in store.suppressions()] == ["lee@daum.test"]
+
+
+def test_queue_summary_and_counts(store: Store) -> None:
+    mid = store.submit(new("a@naver.test", "b@naver.test", "c@gmail.test"), NOW).message_id
+    claimed = store.claim(10, now=NOW, lease=60, owner="w")
+    store.record_attempts([AttemptRecord(c.recipient_id, GREY, NOW, NOW + timedelta(minutes=5))
+                           for c in claimed if c.domain == "naver.test"])  # fmt: skip
+    rows = {r.domain: r for r in store.queue_summary(NOW)}
+    assert (rows["naver.test"].deferred, rows["gmail.test"].sending) == (2, 1)
+    assert rows["naver.test"].top_reasons == (("spamdetected", 2, "Greylisted"),)
+    assert store.counts() == {"deferred": 2, "sending": 1}
+    assert store.due_in(NOW) == pytest.approx(60)
+    assert store.find_recipient(mid, "A@NAVER.test") == claimed[0].recipient_id
+
+
+def test_unknown_recipient_for_an_event_is_an_input_error(store: Store) -> None:
+    mid = store.submit(new("a@x.test"), NOW).message_id
+    with pytest.raises(InputError):
+        store.append_event(mid, 999_999, EventType.BOUNCED, NOW)
+    assert store.message("m" + "0" * 26) is None
+
+
+def test_a_full_database_is_a_store_error_and_nothing_is_half_written(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "full.db")
+    try:
+        mid = store.submit(new("a@x.test"), NOW).message_id
+        with store.engine.connect() as conn:
+            pages = conn.execute(text("PRAGMA page_count")).scalar()
+        big = NewMessage("no-reply@app.example", tuple(f"u{i}@x.test" for i in range(200)), b"x" * 400_000)
+
+        def shrink(dbapi_conn: object, _: object) -> None:
+            cursor = dbapi_conn.cursor()  # type: ignore[attr-defined]
+            cursor.execute(f"PRAGMA max_page_count={int(pages or 0) + 5}")
+            cursor.close()
+
+        from sqlalchemy import event
+
+        store.engine.dispose()
+        event.listen(store.engine, "connect", shrink)
+        with pytest.raises(StoreError, match="full"):
+            store.submit(big, NOW)
+        assert store.counts() == {"queued": 1}  # the failed submit left nothing behind
+        assert store.message(mid) is not None
+    finally:
+        store.close()
+
+
+def test_open_twice_is_a_noop_and_a_bad_url_is_a_clear_error(tmp_path: Path) -> None:
+    Store.open(tmp_path / "s.db").close()
+    Store.open(tmp_path / "s.db").close()
+    (tmp_path / "ro").mkdir()
+    (tmp_path / "ro" / "s.db").mkdir()  # a directory where the file should be
+    with pytest.raises(StoreError):
+        Store.open(tmp_path / "ro" / "s.db")
