@@ -28,6 +28,9 @@ def validate_address(addr: str) -> str:
         valid = validate_email(addr.strip(), check_deliverability=False, test_environment=True)
     except EmailNotValidError as exc:
         raise InputError(f"address {addr.strip()!r}: {exc}") from exc
+    local = valid.local_part.encode("utf-8")
+    if len(local) > 64 or len(valid.normalized.encode("utf-8")) > 254:
+        raise InputError(f"address {addr.strip()[:80]!r}: too long (RFC 5321: 64 octets before the @, 254 in all)")
     return valid.normalized
 
 

@@ -51,8 +51,11 @@ class Composed:
     tags: tuple[str, ...]
 
 
+_BREAKS = frozenset("\r\n\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")  # what str.splitlines splits on
+
+
 def _one_line(value: str, what: str) -> str:
-    if any(c in value for c in "\r\n\x00"):
+    if not _BREAKS.isdisjoint(value):
         raise InputError(f"{what}: line breaks and NUL are not allowed in a header (header injection)")
     return value
 
