@@ -79,9 +79,13 @@ class SmtpPool:
             use_tls=self.tls == "implicit", start_tls=start_tls, tls_context=context,
             validate_certs=self.tls in ("required", "implicit") and context is None,
         )  # fmt: skip
-        await client.connect(timeout=self.connect_timeout)
-        if self.username:
-            await client.login(self.username, self.password or "")
+        try:
+            await client.connect(timeout=self.connect_timeout)
+            if self.username:
+                await client.login(self.username, self.password or "")
+        except BaseException:
+            client.close()
+            raise
         self.opened += 1
         transport = client.transport
         peer = transport.get_extra_info("peername") if transport else None
@@ -101,6 +105,9 @@ class SmtpPool:
                 try:
                     conn = await self._open()
                 except aiosmtplib.SMTPResponseException as exc:  # a 4xx/5xx greeting, EHLO or AUTH
+                    if exc.code < 200:
+                        text = f"{self._where()} answered with something that is not SMTP: {exc.message}"
+                        return self._fail(envelope, text, "connect", started, status="4.5.0")
                     return self._all(envelope, exc.code, exc.message, "connect", "", started)
                 except aiosmtplib.SMTPException as exc:
                     return self._fail(envelope, f"{self._where()}: {exc}", "connect", started, status="4.4.1")
@@ -127,6 +134,8 @@ class SmtpPool:
             try:
                 await client.mail(env.mail_from)
             except aiosmtplib.SMTPResponseException as exc:
+                if exc.code < 200:
+                    raise
                 await self._rset(client)
                 return True, self._all(env, exc.code, exc.message, "MAIL", conn.ip, started, conn)
             refused: dict[int, AttemptResult] = {}
@@ -135,6 +144,8 @@ class SmtpPool:
                 try:
                     await client.rcpt(rcpt)
                 except aiosmtplib.SMTPResponseException as exc:
+                    if exc.code < 200:
+                        raise
                     refused[i] = self._result(exc.code, exc.message, "RCPT", conn, started)
             if len(refused) == len(env.recipients):
                 await self._rset(client)
@@ -144,6 +155,8 @@ class SmtpPool:
                 reply = await client.data(env.data)
                 code, text = reply.code, reply.message
             except aiosmtplib.SMTPResponseException as exc:
+                if exc.code < 200:
+                    raise
                 code, text = exc.code, exc.message
             done = self._result(code, text, "DATA", conn, started)
             return True, [refused.get(i, done) for i in range(len(env.recipients))]
