@@ -54,7 +54,7 @@ def pg_server():
         pytest.skip("PostgreSQL (Debian package postgresql) is not installed: bin/test installs it as root")
     try:
         server = PostgresServer().start()
-    except Exception as exc:  # noqa: BLE001 - report why, skip the PostgreSQL variants
+    except Exception as exc:
         pytest.skip(f"PostgreSQL could not start here: {exc}")
     yield server
     server.stop()

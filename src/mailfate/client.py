@@ -116,11 +116,22 @@ class Client:
         if idempotency_key is not None and not (0 < len(idempotency_key) <= 200):
             raise InputError("idempotency_key: 1 to 200 characters")
         composed = compose(
-            from_=from_, to=to, subject=subject, text=text, html=html, template=template,
-            variables=variables, lang=lang, headers=headers, tags=tags, category=category,
-            reply_to=reply_to, list_unsubscribe=list_unsubscribe, now=now,
+            from_=from_,
+            to=to,
+            subject=subject,
+            text=text,
+            html=html,
+            template=template,
+            variables=variables,
+            lang=lang,
+            headers=headers,
+            tags=tags,
+            category=category,
+            reply_to=reply_to,
+            list_unsubscribe=list_unsubscribe,
+            now=now,
             **({"template_dirs": self.template_dirs} if self.template_dirs else {}),
-        )  # fmt: skip
+        )
         result = self.store.submit(
             NewMessage(
                 from_addr=composed.from_addr,

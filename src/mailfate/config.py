@@ -149,15 +149,17 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     inbound = _table(raw.get("inbound", {}), "inbound", source)
     dkim = _table(raw.get("dkim", {}), "dkim", source)
     transports: dict[str, TransportSettings] = {}
-    for name, table in _table(raw.get("transports", {}), "transports", source).items():
-        table = dict(_table(table, f"transports.{name}", source))
+    for name, given in _table(raw.get("transports", {}), "transports", source).items():
+        table = dict(_table(given, f"transports.{name}", source))
         kind = str(table.pop("type", name))
         if kind not in TRANSPORT_TYPES:
-            raise ConfigError(f"{source}: transports.{name}.type = {kind!r}; one of {', '.join(TRANSPORT_TYPES)}")
+            raise ConfigError(
+                f"{source}: transports.{name}.type = {kind!r}; one of {', '.join(TRANSPORT_TYPES)}"
+            )
         transports[name] = TransportSettings(name, kind, table)
     routes: list[RouteSettings] = []
-    for i, route in enumerate(raw.get("routes", [])):
-        route = _table(route, f"routes[{i}]", source)
+    for i, item in enumerate(raw.get("routes", [])):
+        route = _table(item, f"routes[{i}]", source)
         if not isinstance(route.get("domain"), str) or not isinstance(route.get("transport"), str):
             raise ConfigError(f'{source}: routes[{i}] needs domain = "pattern" and transport = "name"')
         routes.append(RouteSettings(route["domain"].lower(), route["transport"]))
@@ -183,7 +185,7 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     settings = Settings(**values)
-    for route in settings.routes:
-        settings.transport_settings(route.transport)
+    for configured in settings.routes:
+        settings.transport_settings(configured.transport)
     settings.transport_settings(settings.transport)
     return settings

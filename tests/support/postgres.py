@@ -41,18 +41,44 @@ class PostgresServer:
 
     def _run(self, *cmd: str) -> None:
         prefix = ["runuser", "-u", "postgres", "--"] if self.root else []
-        subprocess.run([*prefix, *cmd], check=True, cwd=self.dir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        subprocess.run(
+            [*prefix, *cmd], check=True, cwd=self.dir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
 
     def start(self) -> PostgresServer:
         if self.root:
             shutil.chown(self.dir, "postgres", "postgres")
         data = os.path.join(self.dir, "data")
-        self._run(f"{self.bin}/initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                  "--locale=C.UTF-8", "--no-sync")  # fmt: skip
-        options = (f"-k {self.dir} -p {self.port} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")  # fmt: skip
-        self._run(f"{self.bin}/pg_ctl", "-D", data, "-l", f"{self.dir}/server.log", "-w", "-t", "60", "-o", options,
-                  "start")  # fmt: skip
+        self._run(
+            f"{self.bin}/initdb",
+            "-D",
+            data,
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        )
+        options = (
+            f"-k {self.dir} -p {self.port} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        self._run(
+            f"{self.bin}/pg_ctl",
+            "-D",
+            data,
+            "-l",
+            f"{self.dir}/server.log",
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            options,
+            "start",
+        )
         return self
 
     def url(self, database: str = "postgres") -> str:
@@ -62,12 +88,16 @@ class PostgresServer:
         import psycopg
 
         name = "t_" + uuid.uuid4().hex[:12]
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True) as conn:
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
+        ) as conn:
             conn.execute(f"CREATE DATABASE {name}")
         return self.url(name)
 
     def stop(self) -> None:
         try:
-            self._run(f"{self.bin}/pg_ctl", "-D", os.path.join(self.dir, "data"), "-m", "immediate", "-w", "stop")
+            self._run(
+                f"{self.bin}/pg_ctl", "-D", os.path.join(self.dir, "data"), "-m", "immediate", "-w", "stop"
+            )
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)

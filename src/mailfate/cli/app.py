@@ -9,9 +9,9 @@ from mailfate.cli.bounce import app as bounce_app
 from mailfate.cli.demo import demo_cmd
 from mailfate.cli.doctor import doctor_app
 from mailfate.cli.messages import queue_cmd, send_cmd, trace_cmd
+from mailfate.cli.simulator import app as simulator_app
 from mailfate.cli.suppression import app as suppression_app
 from mailfate.cli.worker import worker_cmd
-from mailfate.cli.simulator import app as simulator_app
 
 app = typer.Typer(
     name="mailfate",

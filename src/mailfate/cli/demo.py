@@ -44,13 +44,22 @@ class Scenario:
 SCENARIOS = (
     Scenario("delivered", "new-user@accept.mailfate.test", "delivered", note="250 at once"),
     Scenario("hard_bounce", "bounce@simulator.mailfate.test", "bounced", note="550 5.1.1, then suppressed"),
-    Scenario("greylisted", "kim@greylist.mailfate.test", "delivered", note="451 4.7.1 first, the retry passes"),
-    Scenario("late_bounce", "lee@late-bounce.mailfate.test", "bounced", note="250, then a DSN to the VERP address"),
+    Scenario(
+        "greylisted", "kim@greylist.mailfate.test", "delivered", note="451 4.7.1 first, the retry passes"
+    ),
+    Scenario(
+        "late_bounce", "lee@late-bounce.mailfate.test", "bounced", note="250, then a DSN to the VERP address"
+    ),
     Scenario("complaint", "complaint@simulator.mailfate.test", "complained", note="250, then an ARF report"),
     Scenario("suppressed", "former-user@accept.mailfate.test", "suppressed", note="refused before sending"),
-    Scenario("auth_softfail", "park@lenient-auth.mailfate.test", "expired", deadline=6.0,
-             note="451 4.7.26 until the deadline"),
-)  # fmt: skip
+    Scenario(
+        "auth_softfail",
+        "park@lenient-auth.mailfate.test",
+        "expired",
+        deadline=6.0,
+        note="451 4.7.26 until the deadline",
+    ),
+)
 
 
 def simulator_overrides(nameserver: str) -> dict[str, Any]:
@@ -75,10 +84,14 @@ async def run_demo(
     from mailfate.simulator.emptydns import EmptyDns
 
     settings = load_settings(
-        None, data_dir=data_dir, store_url=store_url or None, inbound_port=0,
+        None,
+        data_dir=data_dir,
+        store_url=store_url or None,
+        inbound_port=0,
         retry={"first": 1.5, "factor": 1.5, "max_interval": 3.0, "max_age": 120.0, "jitter": 0.0},
-        concurrency=20, batch=20,
-    )  # fmt: skip
+        concurrency=20,
+        batch=20,
+    )
     dns = EmptyDns()
     await dns.start()
     service = WorkerService(
@@ -91,19 +104,34 @@ async def run_demo(
     runner = asyncio.create_task(engine.run(stop))
     client = Client(store, settings=settings, on_submit=engine.wake)
     now = datetime.now(UTC)
-    store.suppress("*", "former-user@accept.mailfate.test", "complaint", at=now - timedelta(days=3),
-                   detail="reported as spam on an earlier message")  # fmt: skip
+    store.suppress(
+        "*",
+        "former-user@accept.mailfate.test",
+        "complaint",
+        at=now - timedelta(days=3),
+        detail="reported as spam on an earlier message",
+    )
     rows: list[dict[str, Any]] = []
     for sc in SCENARIOS:
-        row: dict[str, Any] = {"scenario": sc.name, "to": sc.to, "message_id": None, "fate": "queued",
-                               "reason": None, "attempts": 0}  # fmt: skip
+        row: dict[str, Any] = {
+            "scenario": sc.name,
+            "to": sc.to,
+            "message_id": None,
+            "fate": "queued",
+            "reason": None,
+            "attempts": 0,
+        }
         try:
             sent = await asyncio.to_thread(
-                client.send, from_=SENDER, to=sc.to, template="verification-code",
+                client.send,
+                from_=SENDER,
+                to=sc.to,
+                template="verification-code",
                 variables={"code": f"{abs(hash(sc.name)) % 1_000_000:06d}", "app_name": "Mailfate Demo"},
-                lang="ko" if sc.name in ("greylisted", "auth_softfail") else "en", deadline=sc.deadline,
+                lang="ko" if sc.name in ("greylisted", "auth_softfail") else "en",
+                deadline=sc.deadline,
                 idempotency_key=None,
-            )  # fmt: skip
+            )
             row["message_id"] = sent.message_id
         except SuppressedError as exc:
             row.update(message_id=exc.message_id, fate="suppressed", reason=exc.suppressed[0][1])
@@ -113,7 +141,9 @@ async def run_demo(
         while time.monotonic() < end:
             done = True
             for sc, row in zip(SCENARIOS, rows, strict=True):
-                view = await asyncio.to_thread(store.message, row["message_id"]) if row["message_id"] else None
+                view = (
+                    await asyncio.to_thread(store.message, row["message_id"]) if row["message_id"] else None
+                )
                 if view is not None:
                     r = view.recipients[0]
                     row.update(fate=r.fate, reason=r.last_reason, attempts=r.attempts)
@@ -121,8 +151,9 @@ async def run_demo(
                         row["suppressed"] = store.suppression(sc.to, "app.example") is not None
                     if sc.name == "complaint":
                         row["suppressed"] = store.suppression(sc.to, "app.example") is not None
-                finished = row["fate"] == sc.expect or (sc.expect not in ("bounced", "complained")
-                                                        and Fate(row["fate"]) in FINAL_FATES)  # fmt: skip
+                finished = row["fate"] == sc.expect or (
+                    sc.expect not in ("bounced", "complained") and Fate(row["fate"]) in FINAL_FATES
+                )
                 if sc.name in ("hard_bounce", "complaint") and not row.get("suppressed"):
                     finished = False
                 done = done and finished
@@ -144,13 +175,17 @@ def _table(rows: list[dict[str, Any]], started: float) -> Table:
         table.add_column(col, overflow="fold", justify="right" if col == "attempts" else "left")
     for sc, row in zip(SCENARIOS, rows, strict=False):
         fate = styled(str(row["fate"])) + (" [magenta]+ suppressed[/]" if row.get("suppressed") else "")
-        table.add_row(sc.name, sc.to, fate, str(row["reason"] or ""), str(row["attempts"]), f"[dim]{sc.note}[/]")
+        table.add_row(
+            sc.name, sc.to, fate, str(row["reason"] or ""), str(row["attempts"]), f"[dim]{sc.note}[/]"
+        )
     return table
 
 
 def demo_cmd(
     json_out: JsonOpt = False,
-    keep: Annotated[Path | None, typer.Option(help="Keep the store and the simulator's mail in this directory.")] = None,
+    keep: Annotated[
+        Path | None, typer.Option(help="Keep the store and the simulator's mail in this directory.")
+    ] = None,
 ) -> None:
     """Send a verification code to every scenario through a local simulator and show each fate."""
     started = time.monotonic()
@@ -172,4 +207,6 @@ def demo_cmd(
     unexpected = [sc.name for sc, row in zip(SCENARIOS, rows, strict=True) if row["fate"] != sc.expect]
     if unexpected:
         err_console.print(f"[yellow]not as expected:[/] {', '.join(unexpected)}")
-    out_console.print(f"[dim]trace any message: mailfate trace ID --data-dir DIR (use --keep DIR to keep the store)[/]")
+    out_console.print(
+        "[dim]trace any message: mailfate trace ID --data-dir DIR (use --keep DIR to keep the store)[/]"
+    )

@@ -29,10 +29,17 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="JSON output for scripts."
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Settings file (TOML).", dir_okay=False)]
 DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="Where the SQLite store lives.")]
 FATE_STYLE = {
-    "delivered": "green", "bounced": "bold red", "expired": "red", "suppressed": "magenta",
-    "rejected": "red", "complained": "magenta", "autoreplied": "cyan", "deferred": "yellow",
-    "queued": "dim", "sending": "blue",
-}  # fmt: skip
+    "delivered": "green",
+    "bounced": "bold red",
+    "expired": "red",
+    "suppressed": "magenta",
+    "rejected": "red",
+    "complained": "magenta",
+    "autoreplied": "cyan",
+    "deferred": "yellow",
+    "queued": "dim",
+    "sending": "blue",
+}
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -64,7 +71,7 @@ def styled(fate: str) -> str:
 
 
 # -- send ---------------------------------------------------------------------------------------
-def send_cmd(  # noqa: PLR0913, PLR0917 - Typer maps parameters to options
+def send_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     from_: Annotated[str, typer.Option("--from", help='Sender: "Name <addr>" or addr.')],
     to: Annotated[list[str], typer.Option("--to", help="Recipient (repeat, or comma-separated).")],
     subject: Annotated[str | None, typer.Option(help="Subject (templates bring their own).")] = None,
@@ -101,13 +108,25 @@ def send_cmd(  # noqa: PLR0913, PLR0917 - Typer maps parameters to options
     try:
         with Client(open_store(settings), settings=settings) as client:
             sent = client.send(
-                from_=from_, to=to, subject=subject, text=text, html=html, template=template,
-                variables=variables or None, lang=lang, headers=headers or None, tags=tag or (),
-                idempotency_key=idempotency_key, deadline=deadline, category=category,
-            )  # fmt: skip
+                from_=from_,
+                to=to,
+                subject=subject,
+                text=text,
+                html=html,
+                template=template,
+                variables=variables or None,
+                lang=lang,
+                headers=headers or None,
+                tags=tag or (),
+                idempotency_key=idempotency_key,
+                deadline=deadline,
+                category=category,
+            )
     except SuppressedError as exc:
         if json_out:
-            emit_json({"message_id": exc.message_id, "fate": "suppressed", "suppressed": _supp(exc.suppressed)})
+            emit_json(
+                {"message_id": exc.message_id, "fate": "suppressed", "suppressed": _supp(exc.suppressed)}
+            )
         else:
             err_console.print(f"[magenta]refused:[/] {exc}", soft_wrap=True)
         raise typer.Exit(1) from exc
@@ -123,7 +142,9 @@ def send_cmd(  # noqa: PLR0913, PLR0917 - Typer maps parameters to options
         return
     out_console.print(sent.message_id)
     for address, reason, since in sent.suppressed:
-        err_console.print(f"[magenta]not sent to {address}:[/] suppressed since {since:%Y-%m-%d %H:%M} UTC ({reason})")
+        err_console.print(
+            f"[magenta]not sent to {address}:[/] suppressed since {since:%Y-%m-%d %H:%M} UTC ({reason})"
+        )
 
 
 def _supp(items: tuple[tuple[str, str, datetime], ...]) -> list[dict[str, str]]:
@@ -141,14 +162,17 @@ def view_json(view: MessageView) -> dict[str, Any]:
         "deadline": view.deadline.isoformat() if view.deadline else None,
         "recipients": [
             {
-                "address": r.address, "fate": r.fate, "attempts": r.attempts, "reason": r.last_reason,
+                "address": r.address,
+                "fate": r.fate,
+                "attempts": r.attempts,
+                "reason": r.last_reason,
                 "next_attempt_at": r.next_attempt_at.isoformat() if r.next_attempt_at else None,
                 "last_reply": " ".join(str(x) for x in (r.last_code, r.last_status, r.last_text) if x),
             }
             for r in view.recipients
         ],
         "events": [e.to_json() for e in view.events],
-    }  # fmt: skip
+    }
 
 
 def print_view(view: MessageView, now: datetime) -> None:
@@ -163,16 +187,22 @@ def print_view(view: MessageView, now: datetime) -> None:
     table.add_column("recipient", overflow="fold")
     table.add_column("what happened", overflow="fold", ratio=2)
     table.add_column("what it means", overflow="fold", ratio=2)
-    for step in steps(view.events):
-        table.add_row(f"{step.at:%H:%M:%S.%f}"[:-3], step.event.recipient, step.summary, f"[dim]{step.meaning}[/]")
+    for step in steps(list(view.events)):
+        table.add_row(
+            f"{step.at:%H:%M:%S.%f}"[:-3], step.event.recipient, step.summary, f"[dim]{step.meaning}[/]"
+        )
     out_console.print(table)
     for r in view.recipients:
-        out_console.print(f"  {r.address}: {styled(r.fate)} — {next_step(r.fate, r.next_attempt_at, r.last_reason, now)}")
+        out_console.print(
+            f"  {r.address}: {styled(r.fate)} — {next_step(r.fate, r.next_attempt_at, r.last_reason, now)}"
+        )
 
 
-def trace_cmd(
+def trace_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     message_id: Annotated[str, typer.Argument(help="The id `send` printed.")],
-    follow: Annotated[bool, typer.Option("--follow", help="Stream new events until the fate is final.")] = False,
+    follow: Annotated[
+        bool, typer.Option("--follow", help="Stream new events until the fate is final.")
+    ] = False,
     timeout: Annotated[float, typer.Option(help="With --follow: stop after this many seconds.")] = 3600.0,
     config: ConfigOpt = None,
     data_dir: DataOpt = None,
@@ -202,7 +232,9 @@ def trace_cmd(
                     emit_json(event.to_json())
                 else:
                     step = explain(event)
-                    out_console.print(f"{step.at:%H:%M:%S} {event.recipient} {step.summary} [dim]{step.meaning}[/]")
+                    out_console.print(
+                        f"{step.at:%H:%M:%S} {event.recipient} {step.summary} [dim]{step.meaning}[/]"
+                    )
             view = store.message(message_id)
             assert view is not None
             if all(Fate(r.fate) in FINAL_FATES for r in view.recipients) or time.monotonic() > end:
@@ -229,12 +261,19 @@ def queue_cmd(config: ConfigOpt = None, data_dir: DataOpt = None, json_out: Json
         return
     table = Table(title="Queue by destination")
     for col in ("domain", "queued", "sending", "deferred", "oldest", "next attempt", "top deferral reasons"):
-        table.add_column(col, overflow="fold", justify="right" if col in ("queued", "sending", "deferred") else "left")
+        table.add_column(
+            col, overflow="fold", justify="right" if col in ("queued", "sending", "deferred") else "left"
+        )
     for r in rows:
         reasons = "\n".join(f"{reason} ×{n}: [dim]{sample[:70]}[/]" for reason, n, sample in r.top_reasons)
         table.add_row(
-            r.domain, str(r.queued), str(r.sending), str(r.deferred), f"{r.oldest:%m-%d %H:%M}" if r.oldest else "",
-            f"{r.next_attempt_at:%H:%M:%S}" if r.next_attempt_at else "", reasons,
-        )  # fmt: skip
+            r.domain,
+            str(r.queued),
+            str(r.sending),
+            str(r.deferred),
+            f"{r.oldest:%m-%d %H:%M}" if r.oldest else "",
+            f"{r.next_attempt_at:%H:%M:%S}" if r.next_attempt_at else "",
+            reasons,
+        )
     out_console.print(table)
     out_console.print(" · ".join(f"{styled(k)} {v}" for k, v in sorted(counts.items()) if v))

@@ -14,9 +14,7 @@ from mailfate.cli.output import emit_json, out_console
 __all__ = ["app"]
 
 app = typer.Typer(help="The suppression list: hard-bounced and complaining addresses.", no_args_is_help=True)
-ScopeOpt = Annotated[
-    str, typer.Option("--scope", help='A sending domain, or "*" for every sending domain.')
-]
+ScopeOpt = Annotated[str, typer.Option("--scope", help='A sending domain, or "*" for every sending domain.')]
 
 
 @app.command("list")
@@ -35,8 +33,16 @@ def list_cmd(
         store.close()
     if json_out:
         for s in items:
-            emit_json({"scope": s.scope, "address": s.address, "reason": s.reason, "detail": s.detail,
-                       "since": s.created_at.isoformat(), "message_id": s.source_message_id})
+            emit_json(
+                {
+                    "scope": s.scope,
+                    "address": s.address,
+                    "reason": s.reason,
+                    "detail": s.detail,
+                    "since": s.created_at.isoformat(),
+                    "message_id": s.source_message_id,
+                }
+            )
         return
     table = Table(title=f"{len(items)} suppressed addresses")
     for col in ("address", "scope", "reason", "since (UTC)", "detail"):
@@ -47,7 +53,7 @@ def list_cmd(
 
 
 @app.command("add")
-def add_cmd(
+def add_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     address: Annotated[str, typer.Argument(help="The address to refuse.")],
     reason: Annotated[str, typer.Option(help="Why (shown when a send is refused).")] = "manual",
     scope: ScopeOpt = "*",
@@ -70,7 +76,9 @@ def add_cmd(
     if json_out:
         emit_json({"address": address, "scope": scope, "added": added})
     else:
-        out_console.print(f"{address} suppressed for {scope}" if added else f"{address} was already suppressed")
+        out_console.print(
+            f"{address} suppressed for {scope}" if added else f"{address} was already suppressed"
+        )
 
 
 @app.command("remove")

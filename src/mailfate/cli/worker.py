@@ -19,7 +19,9 @@ __all__ = ["worker_cmd"]
 def worker_cmd(
     config: ConfigOpt = None,
     data_dir: DataOpt = None,
-    inbound_port: Annotated[int | None, typer.Option(help="Port of the inbound report server (0: any).")] = None,
+    inbound_port: Annotated[
+        int | None, typer.Option(help="Port of the inbound report server (0: any).")
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every attempt.")] = False,
     json_out: JsonOpt = False,
 ) -> None:

@@ -20,9 +20,17 @@ from mailfate.errors import ConfigError
 __all__ = ["SIGNED_HEADERS", "DkimKey", "DkimSigner", "generate_key"]
 
 SIGNED_HEADERS = (
-    b"from", b"to", b"subject", b"date", b"message-id", b"mime-version", b"content-type", b"reply-to",
-    b"list-unsubscribe", b"list-unsubscribe-post",
-)  # fmt: skip
+    b"from",
+    b"to",
+    b"subject",
+    b"date",
+    b"message-id",
+    b"mime-version",
+    b"content-type",
+    b"reply-to",
+    b"list-unsubscribe",
+    b"list-unsubscribe-post",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +67,13 @@ class DkimSigner:
         headers = [h for h in SIGNED_HEADERS if h in present]
         try:
             signature = dkim.sign(
-                raw, key.selector.encode(), key.domain.encode(), key.private_key,
-                canonicalize=(b"relaxed", b"relaxed"), include_headers=headers,
-            )  # fmt: skip
+                raw,
+                key.selector.encode(),
+                key.domain.encode(),
+                key.private_key,
+                canonicalize=(b"relaxed", b"relaxed"),
+                include_headers=headers,
+            )
         except dkim.DKIMException as exc:
             raise ConfigError(f"DKIM key {key.selector} for {key.domain}: {exc}") from exc
         return bytes(signature) + raw

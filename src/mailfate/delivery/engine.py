@@ -272,17 +272,19 @@ class Engine:
             expire = next_at is None
         elif result.outcome == "delivered":
             self.delivered += 1
-        self._pending.append(AttemptRecord(item.recipient_id, result, now, next_at, expire, why or "deadline"))
+        self._pending.append(
+            AttemptRecord(item.recipient_id, result, now, next_at, expire, why or "deadline")
+        )
         if result.outcome == "bounced" and result.hardbounce and self.settings.suppress_hard:
             self._after.append(
                 lambda: self._suppress(
                     item.message_id,
                     item.recipient_id,
-                    item.address,
-                    item.sending_domain,
-                    result.reason,
-                    result.text,
-                    now,
+                    address=item.address,
+                    scope=item.sending_domain,
+                    reason=result.reason,
+                    detail=result.text,
+                    at=now,
                 )
             )
         if self._flushing is None:
@@ -292,6 +294,7 @@ class Engine:
         self,
         message_id: str,
         recipient_id: int,
+        *,
         address: str,
         scope: str,
         reason: str,
@@ -338,9 +341,11 @@ class Engine:
                 )
                 continue
             data = {
-                "status": report.status, "diagnostic": report.diagnostic, "remote_mta": report.remote_mta,
+                "status": report.status,
+                "diagnostic": report.diagnostic,
+                "remote_mta": report.remote_mta,
                 "feedback_type": report.feedback_type,
-            }  # fmt: skip
+            }
             self.store.append_event(
                 report.message_id,
                 report.recipient_id,
@@ -357,11 +362,11 @@ class Engine:
                 self._suppress(
                     report.message_id,
                     report.recipient_id,
-                    view.address,
-                    scope,
-                    reason,
-                    report.diagnostic or report.feedback_type,
-                    report.at,
+                    address=view.address,
+                    scope=scope,
+                    reason=reason,
+                    detail=report.diagnostic or report.feedback_type,
+                    at=report.at,
                 )
 
     async def aclose(self) -> None:

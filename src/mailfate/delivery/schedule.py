@@ -20,8 +20,19 @@ from mailfate.errors import ConfigError, InputError
 
 __all__ = ["RetryPolicy", "parse_duration", "retry_hint"]
 
-_UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600,
-          "hr": 3600, "d": 86400, "day": 86400}  # fmt: skip
+_UNITS = {
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "m": 60,
+    "min": 60,
+    "minute": 60,
+    "h": 3600,
+    "hour": 3600,
+    "hr": 3600,
+    "d": 86400,
+    "day": 86400,
+}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]*)")
 _HINT = re.compile(
     r"(?:try|retry|again|wait|greylist\w*|deferred|resend)\D{0,30}?(\d{1,6})\s*"

@@ -55,7 +55,8 @@ class WorkerService:
 
     async def start(self) -> None:
         s = self.settings
-        self.store = self._store or await asyncio.to_thread(Store.open, s.url)
+        store = self._store if self._store is not None else await asyncio.to_thread(Store.open, s.url)
+        self.store = store
         codec = VerpCodec(s.verp_key(), s.verp_domain)
         signer = DkimSigner.from_directory(Path(s.dkim_keys)) if s.dkim_keys else DkimSigner()
         retry = RetryPolicy.from_config(s.retry) if s.retry else RetryPolicy()
@@ -72,7 +73,7 @@ class WorkerService:
         router = Router([(r.domain, built[r.transport]) for r in s.routes], built[s.transport])
         settings = EngineSettings(concurrency=s.concurrency, batch=s.batch, lease=s.lease)
         self.engine = Engine(
-            self.store, router, codec, signer=signer, retry=retry, settings=settings, clock=self.clock
+            store, router, codec, signer=signer, retry=retry, settings=settings, clock=self.clock
         )
         engine_box.append(self.engine)
 
@@ -96,18 +97,23 @@ class WorkerService:
                 else str(o.get("password", ""))
             )
             return RelayTransport(
-                str(o["host"]), int(o.get("port", 587)), username=str(o.get("username", "")) or None,
-                password=password or None, tls=str(o.get("tls", "starttls")),
-            )  # fmt: skip
+                str(o["host"]),
+                int(o.get("port", 587)),
+                username=str(o.get("username", "")) or None,
+                password=password or None,
+                tls=str(o.get("tls", "starttls")),
+            )
         if ts.type == "direct":
+            from mailfate.delivery.mx import make_async_resolver
             from mailfate.delivery.transports.direct import DirectTransport
-            from mailfate.mailauth.dns import make_resolver
 
-            resolver = make_resolver(str(o["nameserver"])) if o.get("nameserver") else None
+            resolver = make_async_resolver(str(o["nameserver"])) if o.get("nameserver") else None
             return DirectTransport(
-                resolver, port=int(o.get("port", 25)), helo=str(o.get("helo", "")) or None,
+                resolver,
+                port=int(o.get("port", 25)),
+                helo=str(o.get("helo", "")) or None,
                 tls=str(o.get("tls", "opportunistic")),
-            )  # fmt: skip
+            )
         if ts.type == "ses":
             from mailfate.delivery.transports.ses import SesTransport
 

@@ -77,7 +77,8 @@ class _Handler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        raw = bytes(envelope.original_content or envelope.content or b"")
+        content = envelope.original_content or envelope.content or b""
+        raw = content.encode("utf-8", "surrogateescape") if isinstance(content, str) else bytes(content)
         try:
             records = parse_bounce(raw)
         except (ParseError, ValueError, RecursionError) as exc:
@@ -91,10 +92,21 @@ class _Handler:
                 decoded = self.server.codec.decode(rcpt)
                 if decoded is None:
                     continue
-                reports.append(InboundReport(
-                    decoded[0], decoded[1], _kind(best), str(best.reason), bool(best.hardbounce), best.status,
-                    best.diagnostic[:2000], best.remote_mta, best.feedback_type, now, len(raw),
-                ))  # fmt: skip
+                reports.append(
+                    InboundReport(
+                        decoded[0],
+                        decoded[1],
+                        _kind(best),
+                        str(best.reason),
+                        bool(best.hardbounce),
+                        best.status,
+                        best.diagnostic[:2000],
+                        best.remote_mta,
+                        best.feedback_type,
+                        now,
+                        len(raw),
+                    )
+                )
         if not reports:
             self.server.keep_unmatched(raw)
             return "250 2.0.0 OK: not a delivery report; kept"
@@ -134,10 +146,16 @@ class InboundServer:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            lambda: SMTP(self._handler, data_size_limit=self.max_message_size, enable_SMTPUTF8=True,
-                         hostname=self.hostname, ident="mailfate inbound"),
-            self.host, self.port,
-        )  # fmt: skip
+            lambda: SMTP(
+                self._handler,
+                data_size_limit=self.max_message_size,
+                enable_SMTPUTF8=True,
+                hostname=self.hostname,
+                ident="mailfate inbound",
+            ),
+            self.host,
+            self.port,
+        )
         self.port = int(self._server.sockets[0].getsockname()[1])
 
     async def stop(self) -> None:

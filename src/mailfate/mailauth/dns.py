@@ -28,6 +28,7 @@ __all__ = [
     "lookup_txt",
     "make_resolver",
     "reverse_name",
+    "split_host_port",
 ]
 
 DEFAULT_TIMEOUT = 5.0
@@ -73,7 +74,7 @@ def make_resolver(nameserver: str | None, *, timeout: float = DEFAULT_TIMEOUT) -
             ) from exc
         resolver.timeout = resolver.lifetime = timeout
         return resolver
-    host, port = _split_host_port(nameserver.strip())
+    host, port = split_host_port(nameserver.strip())
     resolver = dns.resolver.Resolver(configure=False)
     resolver.nameservers = [host]
     resolver.port = port
@@ -81,7 +82,7 @@ def make_resolver(nameserver: str | None, *, timeout: float = DEFAULT_TIMEOUT) -
     return resolver
 
 
-def _split_host_port(text: str) -> tuple[str, int]:
+def split_host_port(text: str) -> tuple[str, int]:
     hint = 'write it as "127.0.0.1:5353", "[::1]:53" or "127.0.0.1"'
     port_text = ""
     if text.startswith("["):

@@ -59,7 +59,9 @@ class EmptyDns:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(lambda: self._protocol, local_addr=(self.host, self.port))
+        transport, _ = await loop.create_datagram_endpoint(
+            lambda: self._protocol, local_addr=(self.host, self.port)
+        )
         self._transport = transport
         self.port = int(transport.get_extra_info("sockname")[1])
 

@@ -402,6 +402,7 @@ class Store:
         """Append one event (an asynchronous report, an expiry, a refusal) and move the fate."""
         kind = EventType(type)
         r = recipients.c
+        row: Any = None
         try:
             with self.engine.begin() as conn:
                 if recipient_id is not None:
@@ -416,6 +417,7 @@ class Store:
                     ).scalar_one()
                 )
                 if recipient_id is not None:
+                    assert row is not None
                     before = Fate(row.fate)
                     after = advance(before, kind)
                     values: dict[str, Any] = {"fate": after.value, "updated_at": at}

@@ -127,8 +127,11 @@ class DestinationSummary:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "domain": self.domain, "queued": self.queued, "sending": self.sending, "deferred": self.deferred,
+            "domain": self.domain,
+            "queued": self.queued,
+            "sending": self.sending,
+            "deferred": self.deferred,
             "oldest": self.oldest.isoformat() if self.oldest else None,
             "next_attempt_at": self.next_attempt_at.isoformat() if self.next_attempt_at else None,
             "top_reasons": [{"reason": r, "count": n, "sample": s} for r, n, s in self.top_reasons],
-        }  # fmt: skip
+        }

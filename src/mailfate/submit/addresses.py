@@ -30,7 +30,9 @@ def validate_address(addr: str) -> str:
         raise InputError(f"address {addr.strip()!r}: {exc}") from exc
     local = valid.local_part.encode("utf-8")
     if len(local) > 64 or len(valid.normalized.encode("utf-8")) > 254:
-        raise InputError(f"address {addr.strip()[:80]!r}: too long (RFC 5321: 64 octets before the @, 254 in all)")
+        raise InputError(
+            f"address {addr.strip()[:80]!r}: too long (RFC 5321: 64 octets before the @, 254 in all)"
+        )
     return valid.normalized
 
 

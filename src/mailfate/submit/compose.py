@@ -32,11 +32,27 @@ _FIELD_NAME = re.compile(r"^[!-9;-~]{1,76}$")  # RFC 5322 ftext
 _TAG = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _PROTECTED = frozenset(
     {
-        "from", "to", "cc", "bcc", "subject", "date", "message-id", "mime-version", "return-path",
-        "received", "dkim-signature", "authentication-results", "arc-seal", "arc-message-signature",
-        "arc-authentication-results", "sender", "resent-from", "resent-to", "x-mailfate-tags",
+        "from",
+        "to",
+        "cc",
+        "bcc",
+        "subject",
+        "date",
+        "message-id",
+        "mime-version",
+        "return-path",
+        "received",
+        "dkim-signature",
+        "authentication-results",
+        "arc-seal",
+        "arc-message-signature",
+        "arc-authentication-results",
+        "sender",
+        "resent-from",
+        "resent-to",
+        "x-mailfate-tags",
     }
-)  # fmt: skip
+)
 MAX_TAGS = 20
 
 

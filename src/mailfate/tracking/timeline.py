@@ -98,7 +98,9 @@ def explain(event: Event) -> Step:
     if event.type == EventType.EXPIRED:
         why = "its deadline" if data.get("why") == "deadline" else "the maximum age"
         last = data.get("last_reason") or reason
-        summary = f"expired at {why}" + (f" after {data['attempts']} attempts" if data.get("attempts") else "")
+        summary = f"expired at {why}" + (
+            f" after {data['attempts']} attempts" if data.get("attempts") else ""
+        )
         return Step(event.at, event.type, summary, f"gave up; the last reason: {last}", event)
     if event.type == EventType.SUPPRESSED:
         summary = f"not sent: suppressed ({data.get('reason', '')}, since {data.get('since', '?')})"
@@ -107,7 +109,9 @@ def explain(event: Event) -> Step:
         summary = f"address suppressed for {data.get('scope', '*')}: {data.get('reason', '')}"
         return Step(event.at, event.type, summary, "future mail to this address is refused", event)
     if event.type in (EventType.BOUNCED, EventType.DELAYED, EventType.COMPLAINED, EventType.AUTOREPLIED):
-        text = _reply({"status": data.get("status"), "text": data.get("diagnostic")}) or data.get("feedback_type", "")
+        text = _reply({"status": data.get("status"), "text": data.get("diagnostic")}) or data.get(
+            "feedback_type", ""
+        )
         mta = f" from {data['remote_mta']}" if data.get("remote_mta") else ""
         summary = f"{event.type} (report{mta}): {text}".strip()
         if event.type == EventType.BOUNCED:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -22,21 +22,23 @@ class Handler:
         self.sessions: set[int] = set()
         self.received: list[tuple[str, list[str]]] = []
 
-    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, opts: Any) -> str:
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, opts: Any
+    ) -> str:
         self.sessions.add(id(session))
         if address.startswith("unknown"):
-            return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         if address.startswith("grey"):
             return "451 4.7.1 Greylisted, please try again in 5 minutes"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 Ok"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        if b"DROP-ME" in envelope.content:
+        if b"DROP-ME" in bytes(envelope.original_content or b""):
             assert server.transport is not None
             server.transport.close()
             return "250 never seen"
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        self.received.append((str(envelope.mail_from), list(envelope.rcpt_tos)))
         return "250 2.0.0 Ok: queued as Q123"
 
 
@@ -46,7 +48,7 @@ async def serve(handler: Any) -> tuple[asyncio.Server, int]:
     return server, int(server.sockets[0].getsockname()[1])
 
 
-def run(body: Callable[[], Awaitable[None]]) -> None:
+def run(body: Callable[[], Coroutine[Any, Any, None]]) -> None:
     asyncio.run(body())
 
 
@@ -56,10 +58,14 @@ def test_per_recipient_results_and_connection_reuse() -> None:
         server, port = await serve(handler)
         t = SimulatorTransport("127.0.0.1", port)
         try:
-            results = await t.deliver(Env("b@app.example", ("ok@dest.test", "unknown@dest.test", "grey@dest.test"), MSG))
+            results = await t.deliver(
+                Env("b@app.example", ("ok@dest.test", "unknown@dest.test", "grey@dest.test"), MSG)
+            )
             assert [(r.outcome, r.code, r.reason) for r in results] == [
-                ("delivered", 250, "delivered"), ("bounced", 550, "userunknown"), ("deferred", 451, "spamdetected"),
-            ]  # fmt: skip
+                ("delivered", 250, "delivered"),
+                ("bounced", 550, "userunknown"),
+                ("deferred", 451, "spamdetected"),
+            ]
             assert results[0].remote_id == "Q123" and results[0].remote_ip == "127.0.0.1"
             assert results[1].hardbounce and results[2].retry_after == 300 and results[1].command == "RCPT"
             for i in range(20):
@@ -147,11 +153,15 @@ def test_greeting_refusal_applies_to_every_recipient() -> None:
 def test_router_first_match_wins_and_relay_refuses_auth_in_clear() -> None:
     a, b, c = (SimulatorTransport("127.0.0.1", p) for p in (1, 2, 3))
     router = Router([("*.corp.example", a), ("naver.test", b)], c)
-    assert router.route("mail.CORP.example") is a and router.route("naver.test") is b and router.route("x.test") is c
+    assert (
+        router.route("mail.CORP.example") is a
+        and router.route("naver.test") is b
+        and router.route("x.test") is c
+    )
     assert len(router.transports()) == 3
     try:
         RelayTransport("smtp.example.net", 25, username="u", password="p", tls="off")
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         assert "clear" in str(exc)
     else:
         raise AssertionError("AUTH without TLS to a remote host must be refused")

@@ -28,7 +28,8 @@ from mailfate.client import Client
 from mailfate.config import load_settings
 client = Client(sys.argv[1], settings=load_settings(None))
 for i in range(100000):
-    sent = client.send(from_="no-reply@app.example", to=f"user{i}@accept.mailfate.test", subject=f"n{i}", text="x")
+    to = f"user{i}@accept.mailfate.test"
+    sent = client.send(from_="no-reply@app.example", to=to, subject=f"n{i}", text="x")
     print(sent.message_id, flush=True)
 """
 
@@ -42,8 +43,13 @@ def _env(tmp_path: Path) -> dict[str, str]:
 def test_every_id_send_returned_survives_kill_9(tmp_path: Path) -> None:
     db = tmp_path / "store.db"
     Store.open(db).close()
-    proc = subprocess.Popen([sys.executable, "-c", SUBMITTER, str(db)], stdout=subprocess.PIPE, text=True,
-                            env=_env(tmp_path), cwd=tmp_path)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SUBMITTER, str(db)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=_env(tmp_path),
+        cwd=tmp_path,
+    )
     assert proc.stdout is not None
     ids = []
     for line in proc.stdout:
@@ -83,9 +89,21 @@ def test_a_worker_killed_mid_batch_loses_nothing(tmp_path: Path) -> None:
 
         settings = load_settings(tmp_path / "mailfate.toml")
         client = Client(store, settings=settings)
-        ids = [client.send(from_="no-reply@app.example", to=f"u{i}@accept.mailfate.test", subject="s", text="t")
-               .message_id for i in range(total)]  # fmt: skip
-        cmd = [sys.executable, "-m", "mailfate", "worker", "--config", str(tmp_path / "mailfate.toml"), "--json"]
+        ids = [
+            client.send(
+                from_="no-reply@app.example", to=f"u{i}@accept.mailfate.test", subject="s", text="t"
+            ).message_id
+            for i in range(total)
+        ]
+        cmd = [
+            sys.executable,
+            "-m",
+            "mailfate",
+            "worker",
+            "--config",
+            str(tmp_path / "mailfate.toml"),
+            "--json",
+        ]
         worker = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=_env(tmp_path), cwd=tmp_path)
         assert worker.stdout is not None
         assert json.loads(worker.stdout.readline())["event"] == "ready"
@@ -117,5 +135,5 @@ def test_a_worker_killed_mid_batch_loses_nothing(tmp_path: Path) -> None:
             assert view is not None and view.fate == "delivered"
         arrived = len(sim.stored("accept.mailfate.test"))
         assert total <= arrived <= total + 20  # duplicates only for the ≤ 20 attempts in flight
-        assert datetime.now(UTC) > view.created_at
+        assert view is not None and datetime.now(UTC) > view.created_at
         store.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -18,8 +19,10 @@ from mailfate.store import new_message_id
 CODEC = VerpCodec(b"s" * 32, "bounces.app.example")
 MID = new_message_id()
 VERP = CODEC.encode(MID, 7)
-ORIGINAL = (f"Return-Path: <{VERP}>\r\nFrom: no-reply@app.example\r\nTo: kim@naver.test\r\n"
-            "Subject: code\r\nMessage-ID: <x1@app.example>\r\n\r\nYour code\r\n").encode()  # fmt: skip
+ORIGINAL = (
+    f"Return-Path: <{VERP}>\r\nFrom: no-reply@app.example\r\nTo: kim@naver.test\r\n"
+    "Subject: code\r\nMessage-ID: <x1@app.example>\r\n\r\nYour code\r\n"
+).encode()
 
 
 def run(body: Callable[[InboundServer, list[list[InboundReport]]], Awaitable[None]], **kw: object) -> None:
@@ -57,15 +60,29 @@ def test_dsn_arf_and_autoreply_become_reports_for_the_verp_recipient() -> None:
     async def body(server: InboundServer, got: list[list[InboundReport]]) -> None:
         dsn = build_dsn(ORIGINAL, reporting_mta="mx.naver.test", rcpt="kim@naver.test", envelope_sender=VERP)
         assert (await send(server, dsn)).startswith("250")
-        delayed = build_dsn(ORIGINAL, reporting_mta="mx.naver.test", rcpt="kim@naver.test", action="delayed",
-                            status="4.7.1", diagnostic="smtp; 451 4.7.1 greylisted", envelope_sender=VERP)  # fmt: skip
+        delayed = build_dsn(
+            ORIGINAL,
+            reporting_mta="mx.naver.test",
+            rcpt="kim@naver.test",
+            action="delayed",
+            status="4.7.1",
+            diagnostic="smtp; 451 4.7.1 greylisted",
+            envelope_sender=VERP,
+        )
         assert (await send(server, delayed)).startswith("250")
-        arf = build_arf(ORIGINAL, source_ip="192.0.2.1", original_rcpt="kim@naver.test", reporting_domain="naver.test")
+        arf = build_arf(
+            ORIGINAL, source_ip="192.0.2.1", original_rcpt="kim@naver.test", reporting_domain="naver.test"
+        )
         assert (await send(server, arf)).startswith("250")
         ooto = build_autoreply(ORIGINAL, rcpt="kim@naver.test", sender=VERP)
         assert (await send(server, ooto)).startswith("250")
         kinds = [(r[0].kind, r[0].message_id, r[0].recipient_id) for r in got]
-        assert kinds == [("bounced", MID, 7), ("delayed", MID, 7), ("complained", MID, 7), ("autoreplied", MID, 7)]
+        assert kinds == [
+            ("bounced", MID, 7),
+            ("delayed", MID, 7),
+            ("complained", MID, 7),
+            ("autoreplied", MID, 7),
+        ]
         assert got[0][0].reason == "userunknown" and got[0][0].hardbounce
 
     run(body)
@@ -102,10 +119,8 @@ def test_garbage_on_the_socket_does_not_kill_the_server(junk: bytes) -> None:
             with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
                 sock.recv(1000)
                 sock.sendall(junk)
-                try:
+                with contextlib.suppress(OSError):
                     sock.recv(65536)
-                except OSError:
-                    pass
 
         await asyncio.to_thread(raw_session)
         dsn = build_dsn(ORIGINAL, reporting_mta="mx", rcpt="kim@naver.test")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,15 +21,21 @@ UNKNOWN = AttemptResult("bounced", 550, "5.1.1", "User unknown", "userunknown", 
 
 
 @pytest.fixture
-def store(store_url: str) -> Store:
+def store(store_url: str) -> Iterator[Store]:
     s = Store.open(store_url)
     yield s
     s.close()
 
 
 def new(*to: str, key: str | None = None, deadline: datetime | None = None) -> NewMessage:
-    return NewMessage("no-reply@app.example", to, b"Subject: x\r\n\r\nbody\r\n", subject="x",
-                      idempotency_key=key, deadline=deadline)  # fmt: skip
+    return NewMessage(
+        "no-reply@app.example",
+        to,
+        b"Subject: x\r\n\r\nbody\r\n",
+        subject="x",
+        idempotency_key=key,
+        deadline=deadline,
+    )
 
 
 def consistent(store: Store, message_id: str) -> None:
@@ -36,8 +43,11 @@ def consistent(store: Store, message_id: str) -> None:
     view = store.message(message_id)
     assert view is not None
     for r in view.recipients:
-        evs = [(e.type, e.data.get("outcome", "") if e.type == "attempt" else "") for e in view.events
-               if e.recipient_id == r.id]  # fmt: skip
+        evs = [
+            (e.type, e.data.get("outcome", "") if e.type == "attempt" else "")
+            for e in view.events
+            if e.recipient_id == r.id
+        ]
         if r.fate != "sending":
             assert fate_of(evs) == r.fate, (r, evs)
 
@@ -89,13 +99,20 @@ def test_results_move_fates_and_a_late_dsn_turns_delivered_into_bounced(store: S
     mid = store.submit(new("a@x.test", "b@y.test", "c@z.test"), NOW).message_id
     a, b, c = sorted(store.claim(10, now=NOW, lease=60, owner="w"), key=lambda x: x.address)
     later = NOW + timedelta(minutes=5)
-    store.record_attempts([
-        AttemptRecord(a.recipient_id, OK, NOW), AttemptRecord(b.recipient_id, GREY, NOW, later),
-        AttemptRecord(c.recipient_id, UNKNOWN, NOW),
-    ])  # fmt: skip
+    store.record_attempts(
+        [
+            AttemptRecord(a.recipient_id, OK, NOW),
+            AttemptRecord(b.recipient_id, GREY, NOW, later),
+            AttemptRecord(c.recipient_id, UNKNOWN, NOW),
+        ]
+    )
     view = store.message(mid)
     assert view is not None
-    assert [(r.fate, r.last_code) for r in view.recipients] == [("delivered", 250), ("deferred", 451), ("bounced", 550)]
+    assert [(r.fate, r.last_code) for r in view.recipients] == [
+        ("delivered", 250),
+        ("deferred", 451),
+        ("bounced", 550),
+    ]
     assert view.fate == "deferred" and view.recipients[1].next_attempt_at == later
     assert store.claim(10, now=NOW, lease=60, owner="w") == []
     assert [x.recipient_id for x in store.claim(10, now=later, lease=60, owner="w")] == [b.recipient_id]
@@ -123,22 +140,32 @@ def test_suppressed_recipients_are_refused_with_reason_and_date(store: Store) ->
     assert not store.suppress("app.example", "kim@naver.test", "complaint", at=NOW)
     store.suppress("*", "lee@daum.test", "complaint", at=NOW)
     result = store.submit(new("kim@naver.test", "lee@daum.test", "park@x.test"), NOW)
-    assert [(a, r) for a, r, _ in result.suppressed] == [("kim@naver.test", "userunknown"), ("lee@daum.test", "complaint")]
+    assert [(a, r) for a, r, _ in result.suppressed] == [
+        ("kim@naver.test", "userunknown"),
+        ("lee@daum.test", "complaint"),
+    ]
     view = store.message(result.message_id)
     assert view is not None
     assert [r.fate for r in view.recipients] == ["suppressed", "suppressed", "queued"]
     assert view.events[0].data["reason"] == "userunknown"
     other = store.submit(NewMessage("x@other.example", ("kim@naver.test",), b"x"), NOW)
     assert not other.suppressed  # scoped to app.example
-    assert store.unsuppress("app.example", "kim@naver.test") and not store.unsuppress("app.example", "kim@naver.test")
+    assert store.unsuppress("app.example", "kim@naver.test") and not store.unsuppress(
+        "app.example", "kim@naver.test"
+    )
     assert [s.address for s in store.suppressions()] == ["lee@daum.test"]
 
 
 def test_queue_summary_and_counts(store: Store) -> None:
     mid = store.submit(new("a@naver.test", "b@naver.test", "c@gmail.test"), NOW).message_id
     claimed = store.claim(10, now=NOW, lease=60, owner="w")
-    store.record_attempts([AttemptRecord(c.recipient_id, GREY, NOW, NOW + timedelta(minutes=5))
-                           for c in claimed if c.domain == "naver.test"])  # fmt: skip
+    store.record_attempts(
+        [
+            AttemptRecord(c.recipient_id, GREY, NOW, NOW + timedelta(minutes=5))
+            for c in claimed
+            if c.domain == "naver.test"
+        ]
+    )
     rows = {r.domain: r for r in store.queue_summary(NOW)}
     assert (rows["naver.test"].deferred, rows["gmail.test"].sending) == (2, 1)
     assert rows["naver.test"].top_reasons == (("spamdetected", 2, "Greylisted"),)

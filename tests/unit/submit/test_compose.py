@@ -27,27 +27,43 @@ def header(raw: bytes, name: str) -> str:
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_the_verification_code_template_puts_the_code_everywhere(lang: str) -> None:
-    c = compose(from_="앱 <no-reply@app.example>", to="kim@naver.test", template="verification-code",
-                variables={"code": "428913", "app_name": "가나다" if lang == "ko" else "Acme"}, lang=lang)  # fmt: skip
+    c = compose(
+        from_="앱 <no-reply@app.example>",
+        to="kim@naver.test",
+        template="verification-code",
+        variables={"code": "428913", "app_name": "가나다" if lang == "ko" else "Acme"},
+        lang=lang,
+    )
     msg = email.message_from_bytes(c.raw, policy=email.policy.default)
-    assert "428913" in c.subject and ("인증번호" in c.subject if lang == "ko" else "verification code" in c.subject)
+    assert "428913" in c.subject and (
+        "인증번호" in c.subject if lang == "ko" else "verification code" in c.subject
+    )
     assert msg["From"].addresses[0].display_name == "앱"
-    text = msg.get_body(("plain",)).get_content()
-    html = msg.get_body(("html",)).get_content()
+    text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = msg.get_body(("html",)).get_content()  # type: ignore[union-attr]
     assert "428913" in text and "428913" in html
     assert ("10분" in text) if lang == "ko" else ("10 minutes" in text)
     assert c.raw.count(b"\r\n") > 5 and b"\n" not in c.raw.replace(b"\r\n", b"")
 
 
 def test_html_variables_are_escaped_and_missing_ones_are_named() -> None:
-    c = compose(from_="no-reply@app.example", to="kim@naver.test", template="verification-code",
-                variables={"code": "<script>alert(1)</script>"})  # fmt: skip
-    html = email.message_from_bytes(c.raw, policy=email.policy.default).get_body(("html",)).get_content()
+    c = compose(
+        from_="no-reply@app.example",
+        to="kim@naver.test",
+        template="verification-code",
+        variables={"code": "<script>alert(1)</script>"},
+    )
+    html = email.message_from_bytes(c.raw, policy=email.policy.default).get_body(("html",)).get_content()  # type: ignore[union-attr]
     assert "<script>" not in html and "&lt;script&gt;" in html
     with pytest.raises(InputError, match="code"):
         compose(from_="no-reply@app.example", to="kim@naver.test", template="verification-code", variables={})
     with pytest.raises(InputError, match="one line"):
-        compose(from_="no-reply@app.example", to="k@n.test", template="verification-code", variables={"code": "1\nBcc: x@y.test"})
+        compose(
+            from_="no-reply@app.example",
+            to="k@n.test",
+            template="verification-code",
+            variables={"code": "1\nBcc: x@y.test"},
+        )
 
 
 @pytest.mark.parametrize(
@@ -75,13 +91,29 @@ def test_header_injection_is_refused(bad: dict[str, object]) -> None:
 @given(subject=st.text(max_size=200), value=st.text(max_size=200), name=st.text(max_size=40))
 def test_any_text_either_fails_cleanly_or_adds_no_header(subject: str, value: str, name: str) -> None:
     try:
-        c = compose(from_=f"{name} <no-reply@app.example>", to="kim@naver.test", subject=subject, text="x",
-                    headers={"X-Value": value})  # fmt: skip
+        c = compose(
+            from_=f"{name} <no-reply@app.example>",
+            to="kim@naver.test",
+            subject=subject,
+            text="x",
+            headers={"X-Value": value},
+        )
     except InputError:
         return
-    keys = [k.lower() for k in parsed(c.raw).keys()]
-    assert sorted(keys) == sorted(["from", "to", "subject", "date", "message-id", "x-value", "mime-version",
-                                   "content-type", "content-transfer-encoding"])  # fmt: skip
+    keys = [k.lower() for k in parsed(c.raw)]
+    assert sorted(keys) == sorted(
+        [
+            "from",
+            "to",
+            "subject",
+            "date",
+            "message-id",
+            "x-value",
+            "mime-version",
+            "content-type",
+            "content-transfer-encoding",
+        ]
+    )
     assert header(c.raw, "Subject") == subject or not subject.strip()
 
 

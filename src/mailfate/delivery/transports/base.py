@@ -13,7 +13,7 @@ from typing import Protocol
 
 from mailfate.bounce import classify_reply
 from mailfate.delivery.schedule import retry_hint
-from mailfate.model import AttemptResult, Envelope
+from mailfate.model import AttemptResult, Envelope, Outcome
 
 __all__ = ["Transport", "no_reply", "result_from_reply"]
 
@@ -46,13 +46,25 @@ def result_from_reply(
     match = _STATUS.match(text)
     status = ".".join(match.groups()) if match else ""
     verdict = classify_reply(code, status or None, text)
-    outcome = "delivered" if 200 <= code < 300 else "bounced" if 500 <= code < 600 else "deferred"
+    outcome: Outcome = "delivered" if 200 <= code < 300 else "bounced" if 500 <= code < 600 else "deferred"
     return AttemptResult(
-        outcome=outcome, code=code, status=status or verdict.status, text=text, reason=str(verdict.reason),
-        hardbounce=outcome == "bounced" and verdict.hardbounce, rule_id=verdict.rule_id, command=command, transport=transport,
-        remote_host=remote_host, remote_ip=remote_ip, tls_version=tls_version, connect_ms=connect_ms,
-        total_ms=total_ms, retry_after=retry_hint(text) if outcome == "deferred" else None, remote_id=remote_id,
-    )  # fmt: skip
+        outcome=outcome,
+        code=code,
+        status=status or verdict.status,
+        text=text,
+        reason=str(verdict.reason),
+        hardbounce=outcome == "bounced" and verdict.hardbounce,
+        rule_id=verdict.rule_id,
+        command=command,
+        transport=transport,
+        remote_host=remote_host,
+        remote_ip=remote_ip,
+        tls_version=tls_version,
+        connect_ms=connect_ms,
+        total_ms=total_ms,
+        retry_after=retry_hint(text) if outcome == "deferred" else None,
+        remote_id=remote_id,
+    )
 
 
 def no_reply(
@@ -68,7 +80,16 @@ def no_reply(
 ) -> AttemptResult:
     """A deferral with no SMTP reply at all: refused, timed out, dropped, TLS or DNS failure."""
     return AttemptResult(
-        outcome="deferred", code=0, status=status, text=text, reason=reason, hardbounce=False,
-        rule_id="transport", command=command, transport=transport, remote_host=remote_host,
-        remote_ip=remote_ip, total_ms=total_ms,
-    )  # fmt: skip
+        outcome="deferred",
+        code=0,
+        status=status,
+        text=text,
+        reason=reason,
+        hardbounce=False,
+        rule_id="transport",
+        command=command,
+        transport=transport,
+        remote_host=remote_host,
+        remote_ip=remote_ip,
+        total_ms=total_ms,
+    )

@@ -36,9 +36,16 @@ class RelayTransport:
             raise ConfigError("relay: AUTH without TLS sends the password in clear; use tls = starttls")
         mode = {"starttls": "required", "implicit": "implicit", "off": "off"}[tls]
         self.pool = SmtpPool(
-            host, port, transport=self.name, helo=helo, tls=mode, username=username, password=password,
-            max_connections=max_connections, tls_context=tls_context,
-        )  # fmt: skip
+            host,
+            port,
+            transport=self.name,
+            helo=helo,
+            tls=mode,
+            username=username,
+            password=password,
+            max_connections=max_connections,
+            tls_context=tls_context,
+        )
 
     async def deliver(self, envelope: Envelope) -> list[AttemptResult]:
         return await self.pool.deliver(envelope)

@@ -51,8 +51,11 @@ class SmtpPool:
         connect_timeout: float = 30.0,
         command_timeout: float = 300.0,
         tls_context: ssl.SSLContext | None = None,
+        display: str | None = None,
     ) -> None:
         self.host, self.port = host, port
+        self.display = display or host
+        """The name reported as remote_host (an MX name when ``host`` is its IP address)."""
         self.transport = transport
         self.helo = helo
         self.tls = tls
@@ -75,10 +78,15 @@ class SmtpPool:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE  # as MTAs do: encrypt when offered, verify never
         client = aiosmtplib.SMTP(
-            hostname=self.host, port=self.port, local_hostname=self.helo, timeout=self.command_timeout,
-            use_tls=self.tls == "implicit", start_tls=start_tls, tls_context=context,
+            hostname=self.host,
+            port=self.port,
+            local_hostname=self.helo,
+            timeout=self.command_timeout,
+            use_tls=self.tls == "implicit",
+            start_tls=start_tls,
+            tls_context=context,
             validate_certs=self.tls in ("required", "implicit") and context is None,
-        )  # fmt: skip
+        )
         try:
             await client.connect(timeout=self.connect_timeout)
             if self.username:
@@ -91,9 +99,11 @@ class SmtpPool:
         peer = transport.get_extra_info("peername") if transport else None
         ssl_object = transport.get_extra_info("ssl_object") if transport else None
         return _Conn(
-            client, str(peer[0]) if peer else "", ssl_object.version() if ssl_object else "",
+            client,
+            str(peer[0]) if peer else "",
+            ssl_object.version() if ssl_object else "",
             (time.perf_counter() - started) * 1000,
-        )  # fmt: skip
+        )
 
     async def deliver(self, envelope: Envelope) -> list[AttemptResult]:
         async with self._slots:
@@ -108,12 +118,17 @@ class SmtpPool:
                     if exc.code < 200:
                         text = f"{self._where()} answered with something that is not SMTP: {exc.message}"
                         return self._fail(envelope, text, "connect", started, status="4.5.0")
-                    return self._all(envelope, exc.code, exc.message, "connect", "", started)
+                    return self._all(
+                        envelope, exc.code, exc.message, command="connect", ip="", started=started
+                    )
                 except aiosmtplib.SMTPException as exc:
                     return self._fail(envelope, f"{self._where()}: {exc}", "connect", started, status="4.4.1")
                 except (OSError, TimeoutError) as exc:
-                    text = f"cannot connect to {self._where()}: {exc.strerror or exc}" if isinstance(exc, OSError) \
-                        else f"no answer from {self._where()}"  # fmt: skip
+                    text = (
+                        f"cannot connect to {self._where()}: {exc.strerror or exc}"
+                        if isinstance(exc, OSError)
+                        else f"no answer from {self._where()}"
+                    )
                     return self._fail(envelope, text, "connect", started, status="4.4.1")
             else:
                 conn.connect_ms = None
@@ -137,7 +152,9 @@ class SmtpPool:
                 if exc.code < 200:
                     raise
                 await self._rset(client)
-                return True, self._all(env, exc.code, exc.message, "MAIL", conn.ip, started, conn)
+                return True, self._all(
+                    env, exc.code, exc.message, command="MAIL", ip=conn.ip, started=started, conn=conn
+                )
             refused: dict[int, AttemptResult] = {}
             command = "RCPT"
             for i, rcpt in enumerate(env.recipients):
@@ -178,39 +195,62 @@ class SmtpPool:
             await client.rset()
 
     def _where(self) -> str:
-        return f"{self.host}:{self.port}"
+        return (
+            f"{self.display}[{self.host}]:{self.port}"
+            if self.display != self.host
+            else f"{self.host}:{self.port}"
+        )
 
     def _result(self, code: int, text: str, command: str, conn: _Conn, started: float) -> AttemptResult:
         found = _QUEUED_AS.search(text) if 200 <= code < 300 else None
         return result_from_reply(
-            code, text, command=command, transport=self.transport, remote_host=self.host, remote_ip=conn.ip,
-            tls_version=conn.tls, connect_ms=conn.connect_ms, total_ms=(time.perf_counter() - started) * 1000,
+            code,
+            text,
+            command=command,
+            transport=self.transport,
+            remote_host=self.display,
+            remote_ip=conn.ip,
+            tls_version=conn.tls,
+            connect_ms=conn.connect_ms,
+            total_ms=(time.perf_counter() - started) * 1000,
             remote_id=found.group(1) if found else "",
-        )  # fmt: skip
+        )
 
     def _all(
         self,
         env: Envelope,
         code: int,
         text: str,
+        *,
         command: str,
         ip: str,
         started: float,
         conn: _Conn | None = None,
     ) -> list[AttemptResult]:
         result = result_from_reply(
-            code, text, command=command, transport=self.transport, remote_host=self.host, remote_ip=ip,
-            tls_version=conn.tls if conn else "", total_ms=(time.perf_counter() - started) * 1000,
-        )  # fmt: skip
+            code,
+            text,
+            command=command,
+            transport=self.transport,
+            remote_host=self.display,
+            remote_ip=ip,
+            tls_version=conn.tls if conn else "",
+            total_ms=(time.perf_counter() - started) * 1000,
+        )
         return [result] * len(env.recipients)
 
     def _fail(
         self, env: Envelope, text: str, command: str, started: float, *, status: str, ip: str = ""
     ) -> list[AttemptResult]:
         result = no_reply(
-            text, command=command, transport=self.transport, status=status, remote_host=self.host, remote_ip=ip,
+            text,
+            command=command,
+            transport=self.transport,
+            status=status,
+            remote_host=self.display,
+            remote_ip=ip,
             total_ms=(time.perf_counter() - started) * 1000,
-        )  # fmt: skip
+        )
         return [result] * len(env.recipients)
 
     async def aclose(self) -> None:
