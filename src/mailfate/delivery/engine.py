@@ -66,8 +66,9 @@ class EngineSettings:
     """Recipients claimed per store round trip."""
     lease: float = 600.0
     """Seconds a claimed recipient stays ours; a worker that dies releases it after this."""
-    idle_poll: float = 1.0
-    """Longest sleep when nothing is due."""
+    idle_poll: float = 0.05
+    """Longest sleep when nothing is due: how soon mail submitted by another process is seen
+    (a verification code waits at most this long for a worker)."""
     flush_every: float = 0.02
     """Results are written at least this often (seconds) while deliveries complete."""
     suppress_hard: bool = True
@@ -218,7 +219,7 @@ class Engine:
                 reason=str(Reason.EXPIRED),
             )
             return
-        found = await self.db(self.store.suppression, item.address, item.sending_domain)
+        found = item.suppressed
         if found is not None:
             await self.db(
                 self.store.append_event,
@@ -248,11 +249,12 @@ class Engine:
         if cached is not None:
             self._signed.move_to_end(item.message_id)
             return cached
-        raw = await self.db(self.store.raw, item.message_id)
+        raw = item.raw or await self.db(self.store.raw, item.message_id)
         signed = self.signer.sign(raw, item.sending_domain)
-        self._signed[item.message_id] = signed
-        while len(self._signed) > 512:
-            self._signed.popitem(last=False)
+        if signed is not raw:  # only signatures are worth caching; the claim brings the raw bytes
+            self._signed[item.message_id] = signed
+            while len(self._signed) > 512:
+                self._signed.popitem(last=False)
         return signed
 
     def _record(self, item: Claimed, result: AttemptResult) -> None:

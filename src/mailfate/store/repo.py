@@ -9,29 +9,27 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from mailfate.errors import InputError
-from mailfate.model import Event, EventType, Fate, advance, message_fate
+from mailfate.model import EventType, Fate, advance, message_fate
 from mailfate.store.engine import make_engine, normalize_url
 from mailfate.store.errors import StoreError
 from mailfate.store.ids import new_message_id
+from mailfate.store.reading import StoreReading
+from mailfate.store.rows import aware, normalize_address, to_suppression
+from mailfate.store.suppressions import StoreSuppressions
 from mailfate.store.tables import events, messages, recipients, suppressions
 from mailfate.store.views import (
     AttemptRecord,
     Claimed,
-    DestinationSummary,
-    MessageView,
     NewMessage,
-    RecipientView,
     SubmitResult,
     Suppression,
 )
@@ -43,16 +41,29 @@ _OPEN = (Fate.QUEUED.value, Fate.DEFERRED.value)
 _FINAL_CLEAR = {"next_attempt_at": None, "lease_until": None, "lease_owner": None}
 
 
+# Statements built once: SQLAlchemy then reuses their compiled form (building a statement per call
+# costs more than SQLite takes to run it).
+_INSERT_MESSAGE = messages.insert()
+_INSERT_RECIPIENT = recipients.insert().returning(recipients.c.id)
+_BY_KEY = select(messages.c.id).where(messages.c.idempotency_key == bindparam("key"))
+_CLAIM_INFO = select(
+    messages.c.id,
+    messages.c.from_addr,
+    messages.c.sending_domain,
+    messages.c.created_at,
+    messages.c.deadline,
+    messages.c.expires_at,
+    messages.c.category,
+    messages.c.raw,
+).where(messages.c.id.in_(bindparam("ids", expanding=True)))
+_SUPPRESSED_ANY = select(suppressions).where(suppressions.c.address.in_(bindparam("addrs", expanding=True)))
+
+
 def _domain(address: str) -> str:
     return address.rpartition("@")[2].lower()
 
 
-def _norm(address: str) -> str:
-    local, _, domain = address.strip().rpartition("@")
-    return f"{local}@{domain.lower()}"
-
-
-class Store:
+class Store(StoreReading, StoreSuppressions):
     """Messages, recipients (the queue), events and suppressions in one database."""
 
     def __init__(self, url: str | Path) -> None:
@@ -93,36 +104,35 @@ class Store:
         event each — in one transaction. An idempotency key seen before returns that message."""
         if not msg.recipients:
             raise InputError("a message needs at least one recipient")
-        addresses = list(dict.fromkeys(_norm(a) for a in msg.recipients))
+        addresses = list(dict.fromkeys(normalize_address(a) for a in msg.recipients))
         sending = _domain(msg.from_addr)
         try:
             with self.engine.begin() as conn:
                 if msg.idempotency_key is not None:
-                    found = conn.execute(
-                        select(messages.c.id).where(messages.c.idempotency_key == msg.idempotency_key)
-                    ).scalar()
+                    found = conn.execute(_BY_KEY, {"key": msg.idempotency_key}).scalar()
                     if found is not None:
                         return SubmitResult(found, False)
                 refused = self._suppressed(conn, addresses, sending)
                 mid = new_message_id(int(now.timestamp() * 1000))
                 fates = [Fate.SUPPRESSED if a.lower() in refused else Fate.QUEUED for a in addresses]
                 conn.execute(
-                    messages.insert().values(
-                        id=mid,
-                        created_at=now,
-                        from_addr=msg.from_addr,
-                        sending_domain=sending,
-                        subject=msg.subject,
-                        category=msg.category,
-                        tags=list(msg.tags),
-                        idempotency_key=msg.idempotency_key,
-                        deadline=msg.deadline,
-                        expires_at=now + timedelta(seconds=msg.max_age),
-                        header_message_id=msg.header_message_id,
-                        size=len(msg.raw),
-                        raw=msg.raw,
-                        fate=message_fate(fates),
-                    )
+                    _INSERT_MESSAGE,
+                    {
+                        "id": mid,
+                        "created_at": now,
+                        "from_addr": msg.from_addr,
+                        "sending_domain": sending,
+                        "subject": msg.subject,
+                        "category": msg.category,
+                        "tags": list(msg.tags),
+                        "idempotency_key": msg.idempotency_key,
+                        "deadline": msg.deadline,
+                        "expires_at": now + timedelta(seconds=msg.max_age),
+                        "header_message_id": msg.header_message_id,
+                        "size": len(msg.raw),
+                        "raw": msg.raw,
+                        "fate": message_fate(fates).value,
+                    },
                 )
                 rows = [
                     {
@@ -138,10 +148,7 @@ class Store:
                     }
                     for a, f in zip(addresses, fates, strict=True)
                 ]
-                ids = [
-                    conn.execute(recipients.insert().values(**row).returning(recipients.c.id)).scalar_one()
-                    for row in rows
-                ]
+                ids = [conn.execute(_INSERT_RECIPIENT, row).scalar_one() for row in rows]
                 event_rows = []
                 for rid, address, fate in zip(ids, addresses, fates, strict=True):
                     if fate is Fate.SUPPRESSED:
@@ -179,15 +186,6 @@ class Store:
         )
         return SubmitResult(mid, True, suppressed)
 
-    def _suppressed(self, conn: Connection, addresses: Iterable[str], sending: str) -> dict[str, Suppression]:
-        lowered = [a.lower() for a in addresses]
-        rows = conn.execute(
-            select(suppressions).where(
-                suppressions.c.address.in_(lowered), suppressions.c.scope.in_([sending, "*"])
-            )
-        ).all()
-        return {r.address: _suppression(r) for r in rows}
-
     # -- the queue ------------------------------------------------------------------------------
     def claim(self, limit: int, *, now: datetime, lease: float, owner: str) -> list[Claimed]:
         """Lease up to ``limit`` due recipients (oldest due first), and those whose lease ran out."""
@@ -222,25 +220,18 @@ class Store:
                     .returning(r.id, r.message_id, r.address, r.domain, r.attempts)
                 ).all()
                 mids = {row.message_id for row in rows}
-                info = {
-                    m.id: m
-                    for m in conn.execute(
-                        select(
-                            messages.c.id,
-                            messages.c.from_addr,
-                            messages.c.sending_domain,
-                            messages.c.created_at,
-                            messages.c.deadline,
-                            messages.c.expires_at,
-                            messages.c.category,
-                        ).where(messages.c.id.in_(mids))
-                    )
-                }
+                info = {m.id: m for m in conn.execute(_CLAIM_INFO, {"ids": list(mids)})}
+                blocked: dict[tuple[str, str], Suppression] = {}
+                addrs = list({row.address.lower() for row in rows})
+                for found in conn.execute(_SUPPRESSED_ANY, {"addrs": addrs}):
+                    blocked[(found.scope, found.address)] = to_suppression(found)
         except OperationalError as exc:
             raise StoreError(f"cannot claim from the store {self.url}: {exc.orig}", fix=_fix(exc)) from exc
         out = []
         for row in sorted(rows, key=lambda x: x.id):
             m = info[row.message_id]
+            addr = row.address.lower()
+            stop = blocked.get((m.sending_domain, addr)) or blocked.get(("*", addr))
             out.append(
                 Claimed(
                     row.id,
@@ -254,6 +245,8 @@ class Store:
                     m.deadline,
                     m.expires_at,
                     m.category,
+                    bytes(m.raw),
+                    stop,
                 )
             )
         return out
@@ -272,7 +265,7 @@ class Store:
         found = [t for t in soon if t is not None]
         if not found:
             return None
-        first = min(t for t in (_aware(x) for x in found) if t is not None)
+        first = min(t for t in (aware(x) for x in found) if t is not None)
         return max(0.0, (first - now).total_seconds())
 
     def raw(self, message_id: str) -> bytes:
@@ -433,179 +426,6 @@ class Store:
             raise StoreError(f"cannot write to the store {self.url}: {exc.orig}", fix=_fix(exc)) from exc
         return eid
 
-    # -- suppressions ---------------------------------------------------------------------------
-    def suppress(
-        self,
-        scope: str,
-        address: str,
-        reason: str,
-        *,
-        at: datetime,
-        detail: str = "",
-        source_message_id: str | None = None,
-    ) -> bool:
-        """Refuse ``address`` for the sending domain ``scope`` ("*": all); False if it already was."""
-        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
-        stmt = (
-            insert(suppressions)
-            .values(
-                scope=scope.lower(),
-                address=address.strip().lower(),
-                reason=reason,
-                detail=detail[:1000],
-                source_message_id=source_message_id,
-                created_at=at,
-            )
-            .on_conflict_do_nothing(index_elements=["scope", "address"])
-        )
-        with self.engine.begin() as conn:  # RETURNING: rowcount is not reliable for DO NOTHING everywhere
-            return conn.execute(stmt.returning(suppressions.c.id)).first() is not None
-
-    def unsuppress(self, scope: str, address: str) -> bool:
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                suppressions.delete().where(
-                    suppressions.c.scope == scope.lower(), suppressions.c.address == address.strip().lower()
-                )
-            )
-        return bool(result.rowcount)
-
-    def suppression(self, address: str, sending_domain: str) -> Suppression | None:
-        with self.engine.connect() as conn:
-            found = self._suppressed(conn, [address], sending_domain.lower())
-        return next(iter(found.values()), None)
-
-    def suppressions(self, *, scope: str | None = None, limit: int = 1000) -> list[Suppression]:
-        query = select(suppressions).order_by(suppressions.c.created_at.desc()).limit(limit)
-        if scope is not None:
-            query = query.where(suppressions.c.scope == scope.lower())
-        with self.engine.connect() as conn:
-            return [_suppression(row) for row in conn.execute(query)]
-
-    # -- reading --------------------------------------------------------------------------------
-    def message(self, message_id: str) -> MessageView | None:
-        m = messages.c
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(
-                    m.id,
-                    m.created_at,
-                    m.from_addr,
-                    m.subject,
-                    m.category,
-                    m.tags,
-                    m.deadline,
-                    m.expires_at,
-                    m.header_message_id,
-                    m.size,
-                    m.fate,
-                ).where(m.id == message_id)
-            ).one_or_none()
-            if row is None:
-                return None
-            recs = [
-                _recipient(x)
-                for x in conn.execute(
-                    select(recipients).where(recipients.c.message_id == message_id).order_by(recipients.c.id)
-                )
-            ]
-            names = {x.id: x.address for x in recs}
-            evs = tuple(
-                _to_event(e, names)
-                for e in conn.execute(
-                    select(events).where(events.c.message_id == message_id).order_by(events.c.id)
-                )
-            )
-        return MessageView(
-            row.id,
-            row.created_at,
-            row.from_addr,
-            row.subject,
-            row.category,
-            tuple(row.tags or ()),
-            row.deadline,
-            row.expires_at,
-            row.header_message_id,
-            row.size,
-            row.fate,
-            tuple(recs),
-            evs,
-        )
-
-    def recipient(self, recipient_id: int) -> RecipientView | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(select(recipients).where(recipients.c.id == recipient_id)).one_or_none()
-        return _recipient(row) if row is not None else None
-
-    def find_recipient(self, message_id: str, address: str) -> int | None:
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(recipients.c.id, recipients.c.address).where(recipients.c.message_id == message_id)
-            ).all()
-        wanted = _norm(address).lower()
-        return next((row.id for row in rows if row.address.lower() == wanted), None)
-
-    def events_since(self, message_id: str, after_id: int) -> list[Event]:
-        with self.engine.connect() as conn:
-            names = dict(
-                conn.execute(
-                    select(recipients.c.id, recipients.c.address).where(recipients.c.message_id == message_id)
-                ).all()
-            )
-            return [
-                _to_event(e, names)
-                for e in conn.execute(
-                    select(events)
-                    .where(events.c.message_id == message_id, events.c.id > after_id)
-                    .order_by(events.c.id)
-                )
-            ]
-
-    def counts(self) -> dict[str, int]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(recipients.c.fate, func.count()).group_by(recipients.c.fate)).all()
-        return {fate: int(n) for fate, n in rows}
-
-    def queue_summary(self, now: datetime, top: int = 3) -> list[DestinationSummary]:
-        r, m = recipients.c, messages.c
-        open_fates = (Fate.QUEUED.value, Fate.SENDING.value, Fate.DEFERRED.value)
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(r.domain, r.fate, func.count(), func.min(m.created_at), func.min(r.next_attempt_at))
-                .join(messages, m.id == r.message_id)
-                .where(r.fate.in_(open_fates))
-                .group_by(r.domain, r.fate)
-            ).all()
-            reasons = conn.execute(
-                select(r.domain, r.last_reason, func.count(), func.max(r.last_text))
-                .where(r.fate == Fate.DEFERRED.value)
-                .group_by(r.domain, r.last_reason)
-            ).all()
-        per: dict[str, dict[str, Any]] = defaultdict(
-            lambda: {"queued": 0, "sending": 0, "deferred": 0, "oldest": None, "next": None}
-        )
-        for domain, fate, n, first, soonest in rows:
-            d = per[domain]
-            d[fate] = int(n)
-            oldest = _aware(first)
-            nxt = _aware(soonest)
-            d["oldest"] = (
-                min(x for x in (d["oldest"], oldest) if x is not None) if oldest or d["oldest"] else None
-            )
-            if fate != Fate.SENDING.value and nxt is not None:
-                d["next"] = min(x for x in (d["next"], nxt) if x is not None)
-        tops: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
-        for domain, reason, n, sample in sorted(reasons, key=lambda x: -x[2]):
-            if len(tops[domain]) < top:
-                tops[domain].append((reason or "undefined", int(n), sample or ""))
-        out = [
-            DestinationSummary(
-                domain, d["queued"], d["sending"], d["deferred"], d["oldest"], d["next"], tuple(tops[domain])
-            )
-            for domain, d in per.items()
-        ]
-        return sorted(out, key=lambda s: -(s.queued + s.sending + s.deferred))
-
 
 def _event(
     message_id: str,
@@ -630,46 +450,6 @@ def _event(
 
 def _refusal(s: Suppression) -> str:
     return f"suppressed since {s.created_at:%Y-%m-%d %H:%M} UTC ({s.reason})"
-
-
-def _to_event(row: Any, names: dict[int, str]) -> Event:
-    data = dict(row.data or {})
-    if row.reason and "reason" not in data:
-        data["reason"] = row.reason
-    if row.outcome and "outcome" not in data:
-        data["outcome"] = row.outcome
-    return Event(
-        row.id, row.message_id, row.recipient_id, names.get(row.recipient_id, ""), row.at, row.type, data
-    )
-
-
-def _recipient(row: Any) -> RecipientView:
-    return RecipientView(
-        row.id,
-        row.message_id,
-        row.address,
-        row.domain,
-        row.fate,
-        row.attempts,
-        row.next_attempt_at,
-        row.last_reason,
-        row.last_code,
-        row.last_status,
-        row.last_text,
-    )
-
-
-def _suppression(row: Any) -> Suppression:
-    return Suppression(row.scope, row.address, row.reason, row.detail, row.source_message_id, row.created_at)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """Aggregates (min, max) bypass the column type: SQLite hands back naive datetimes or text."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def _fix(exc: SQLAlchemyError) -> str:

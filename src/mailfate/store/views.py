@@ -59,6 +59,10 @@ class Claimed:
     deadline: datetime | None
     expires_at: datetime
     category: str
+    raw: bytes = b""
+    """The message (fetched with the claim: one round trip for the batch)."""
+    suppressed: Suppression | None = None
+    """Set when the address was suppressed after the message was queued."""
 
 
 @dataclass(frozen=True, slots=True)
