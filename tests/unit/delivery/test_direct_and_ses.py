@@ -12,6 +12,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from mailfate.delivery.limits import SiteLimits, site_of
 from mailfate.delivery.mx import make_async_resolver
 from mailfate.delivery.transports.direct import DirectTransport
 from mailfate.delivery.transports.ses import SesTransport
@@ -122,3 +123,54 @@ def test_ses_errors_say_what_to_fix(aws: Any, code: str, outcome: str, reason: s
         [r] = asyncio.run(SesTransport(client=client).deliver(Env("a@app.example", ("k@n.test",), MSG)))
     assert (r.outcome, r.reason) == (outcome, reason)
     assert r.fix or reason == "networkerror"
+
+
+def test_domains_sharing_mx_hosts_share_one_budget_and_a_421_halves_it(knot_factory: Any) -> None:
+    zones = {
+        "shared.test": zone_text("shared.test", "mx IN A 127.0.0.1\n"),
+        "daum.test": zone_text("daum.test", "@ IN MX 10 mx.shared.test.\n"),
+        "hanmail.test": zone_text("hanmail.test", "@ IN MX 10 mx.shared.test.\n"),
+    }
+    knot = knot_factory(zones)
+    live, peak = 0, 0
+
+    class Slow:
+        async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+            nonlocal live, peak
+            live += 1
+            peak = max(peak, live)
+            await asyncio.sleep(0.1)
+            live -= 1
+            if envelope.rcpt_tos[0].startswith("busy"):
+                return "421 4.7.0 Too many messages from your IP, slow down"
+            return "250 2.0.0 Ok"
+
+    async def main() -> None:
+        server = await asyncio.get_running_loop().create_server(lambda: SMTP(Slow()), "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        limits = SiteLimits(connections=2, cooloff=60)
+        direct = DirectTransport(make_async_resolver(knot.address), port=port, tls="off", limits=limits)
+        try:
+            envs = [
+                Env("b@app.example", (f"u{i}@{'daum' if i % 2 else 'hanmail'}.test",), MSG) for i in range(8)
+            ]
+            results = await asyncio.gather(*(direct.deliver(e) for e in envs))
+            assert all(r.outcome == "delivered" for [r] in results)
+            assert peak == 2  # daum.test and hanmail.test together never had more than two sessions
+            [r] = await direct.deliver(Env("b@app.example", ("busy@daum.test",), MSG))
+            assert r.code == 421 and limits.allowed("shared.test") == 1
+        finally:
+            await direct.aclose()
+            server.close()
+
+    asyncio.run(main())
+    assert site_of("mx1.hanmail.net") == "hanmail.net" and site_of("127.0.0.1") == "127.0.0.1"
+
+
+def test_the_budget_comes_back_after_the_cooloff() -> None:
+    now = [0.0]
+    limits = SiteLimits(connections=8, cooloff=60, clock=lambda: now[0])
+    assert limits.slow_down("google.com") == 4 and limits.slow_down("google.com") == 2
+    assert limits.allowed("google.com") == 2 and limits.allowed("naver.com") == 8
+    now[0] = 61
+    assert limits.allowed("google.com") == 8

@@ -3,7 +3,8 @@
 MX hosts are tried in preference order (equal ones shuffled), each address of a host in turn; a
 host that cannot be reached or answers the greeting with 4xx is skipped for the next. A domain
 that does not exist (NXDOMAIN) or publishes a null MX (RFC 7505) is a bounce at once; DNS
-trouble is a deferral. One connection pool per MX address keeps sessions for the next message.
+trouble is a deferral. One connection pool per MX address keeps sessions for the next message;
+sessions per receiving site are capped and halved when the site pushes back (``limits.py``).
 ``port`` exists so tests can point every MX at 127.0.0.1 on an unprivileged port.
 """
 
@@ -11,7 +12,8 @@ from __future__ import annotations
 
 import dns.asyncresolver
 
-from mailfate.delivery.mx import MxResolver, make_async_resolver
+from mailfate.delivery.limits import PUSHBACK_REASONS, SiteLimits, site_of
+from mailfate.delivery.mx import MxHost, MxResolver, make_async_resolver
 from mailfate.delivery.transports.base import no_reply
 from mailfate.delivery.transports.smtp import SmtpPool
 from mailfate.model import AttemptResult, Envelope
@@ -31,6 +33,7 @@ class DirectTransport:
         tls: str = "opportunistic",
         max_connections_per_host: int = 10,
         connect_timeout: float = 30.0,
+        limits: SiteLimits | None = None,
     ) -> None:
         self.mx = MxResolver(resolver or make_async_resolver(None))
         self.port = port
@@ -39,6 +42,7 @@ class DirectTransport:
         self.max_connections = max_connections_per_host
         self.connect_timeout = connect_timeout
         self._pools: dict[tuple[str, str], SmtpPool] = {}
+        self.limits = limits or SiteLimits()
 
     def _pool(self, host: str, ip: str) -> SmtpPool:
         pool = self._pools.get((host, ip))
@@ -94,8 +98,18 @@ class DirectTransport:
             )
         if mx.error:
             return self._all(envelope, no_reply(mx.error, command="dns", transport=self.name, status="4.4.3"))
+        site = site_of(mx.hosts[0].host) if mx.hosts else domain
+        async with self.limits.slot(site):
+            results = await self._try_hosts(envelope, domain, mx.hosts)
+        if any(r.code == 421 or r.reason in PUSHBACK_REASONS for r in results):
+            self.limits.slow_down(site)
+        return results
+
+    async def _try_hosts(
+        self, envelope: Envelope, domain: str, hosts: tuple[MxHost, ...]
+    ) -> list[AttemptResult]:
         last: list[AttemptResult] | None = None
-        for mxhost in mx.hosts:
+        for mxhost in hosts:
             addresses = await self.mx.addresses(mxhost.host)
             if not addresses:
                 last = self._all(

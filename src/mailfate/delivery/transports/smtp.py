@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import re
 import ssl
 import time
@@ -114,6 +115,11 @@ class SmtpPool:
             if conn is None:
                 try:
                     conn = await self._open()
+                except aiosmtplib.SMTPAuthenticationError as exc:  # our credentials, not the message
+                    text = f"{self._where()} refused our AUTH: {exc.code} {exc.message}"
+                    failed = self._fail(envelope, text, "AUTH", started, status="4.7.8")
+                    fix = "check the relay's username and password (password_env); mailfate retries"
+                    return [dataclasses.replace(r, reason="securityerror", fix=fix) for r in failed]
                 except aiosmtplib.SMTPResponseException as exc:  # a 4xx/5xx greeting, EHLO or AUTH
                     if exc.code < 200:
                         text = f"{self._where()} answered with something that is not SMTP: {exc.message}"
