@@ -332,7 +332,7 @@ def main() -> None:
             f"mailfate   end to end     {e2e:8.0f} msg/s   (SQLite; Client.send from {args.submitters} "
             "processes, one worker process)"
         )
-        print(f"mailfate   delivery only  {drain:8.0f} msg/s   (SQLite)")
+        print(f"mailfate   delivery only  {drain_rate:8.0f} msg/s   (SQLite)")
         if args.pg:
             from tests.support.postgres import PostgresServer
 
