@@ -196,7 +196,7 @@ def submit_parallel(url: str, n: int, size: int, processes: int, start: int = 0)
 
 
 def run_mailfate(
-    url: str, n: int, size: int, sink_port: int, folder: Path, *, submitters: int = 2
+    url: str, n: int, size: int, sink_port: int, folder: Path, *, submitters: int = 1
 ) -> tuple[float, float]:
     """(end-to-end msgs/s, delivery-only msgs/s) on the store at ``url``."""
     from mailfate.client import Client
@@ -296,7 +296,12 @@ def main() -> None:
     parser.add_argument("--pg", action="store_true", help="also measure on PostgreSQL")
     parser.add_argument("--latency-seconds", type=float, default=10.0)
     parser.add_argument("--big", type=int, default=0, help="queue this many, measure RSS and trace time")
-    parser.add_argument("--submitters", type=int, default=2, help="application processes calling Client.send")
+    parser.add_argument(
+        "--submitters",
+        type=int,
+        default=1,
+        help="application processes calling Client.send (more contend for SQLite's one write lock)",
+    )
     args = parser.parse_args()
     out: dict[str, float] = {"n": args.n}
     if not args.skip_postfix:

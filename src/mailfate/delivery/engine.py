@@ -69,6 +69,8 @@ class EngineSettings:
     idle_poll: float = 0.05
     """Longest sleep when nothing is due: how soon mail submitted by another process is seen
     (a verification code waits at most this long for a worker)."""
+    claim_pause: float = 0.01
+    """Shortest pause between claims that did not fill a batch."""
     flush_every: float = 0.02
     """Results are written at least this often (seconds) while deliveries complete."""
     suppress_hard: bool = True
@@ -154,15 +156,14 @@ class Engine:
             await self.flush()
 
     async def _idle(self, stop: asyncio.Event) -> None:
+        """After a partial claim: let work gather for ``claim_pause`` before the next claim (one
+        claim per few messages costs the store, and the write lock, more than the messages)."""
         if self._inflight:
-            await asyncio.wait(
-                self._inflight, timeout=self.settings.idle_poll, return_when=asyncio.FIRST_COMPLETED
-            )
+            await asyncio.wait(self._inflight, timeout=self.settings.claim_pause)
             return
         due = await self.db(self.store.due_in, self.clock())
-        wait = self.settings.idle_poll if due is None else max(0.0, min(due, self.settings.idle_poll))
-        if wait <= 0:
-            return
+        wait = self.settings.idle_poll if due is None else min(due, self.settings.idle_poll)
+        wait = max(wait, self.settings.claim_pause)
         self._wake.clear()
         waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
         try:

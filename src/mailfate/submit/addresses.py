@@ -7,6 +7,7 @@ domains are ``*.test``); ``.invalid``, ``.localhost``, ``.local`` and ``.onion``
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from email_validator import EmailNotValidError, validate_email
@@ -18,6 +19,7 @@ __all__ = ["MAX_RECIPIENTS", "parse_recipients", "validate_address"]
 MAX_RECIPIENTS = 1000
 
 
+@functools.lru_cache(maxsize=8192)  # the sender, and many recipients, come again and again
 def validate_address(addr: str) -> str:
     """The normalized address (IDN domains as Unicode; see :func:`ascii_address` for SMTP)."""
     if not isinstance(addr, str) or not addr.strip():
