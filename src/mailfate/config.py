@@ -10,6 +10,7 @@ variables overlay the file: ``MAILFATE_DATA_DIR``, ``MAILFATE_STORE_URL``. Every
     [delivery]
     transport = "simulator"           # the default transport; [[routes]] pick others per domain
     concurrency = 200                 # deliveries in flight
+    suppress_after_soft = 0           # suppress an address after N messages in a row expired (0: never)
     [retry]
     first = 300                       # seconds before the first retry (greylisting-aware)
     factor = 2
@@ -75,6 +76,7 @@ class Settings:
     concurrency: int = 200
     batch: int = 200
     lease: float = 600.0
+    suppress_after_soft: int = 0
     retry: Mapping[str, Any] = field(default_factory=dict)
     verp_domain: str = "bounces.mailfate.test"
     verp_secret: str = ""
@@ -173,6 +175,7 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
         "concurrency": int(_number(delivery, "concurrency", 200, 1, source)),
         "batch": int(_number(delivery, "batch", 200, 1, source)),
         "lease": _number(delivery, "lease", 600, 5, source),
+        "suppress_after_soft": int(_number(delivery, "suppress_after_soft", 0, 0, source)),
         "retry": dict(retry),
         "verp_domain": str(verp.get("domain", "bounces.mailfate.test")).lower(),
         "verp_secret": str(verp.get("secret", "")),

@@ -75,6 +75,8 @@ class EngineSettings:
     """Results are written at least this often (seconds) while deliveries complete."""
     suppress_hard: bool = True
     suppress_complaints: bool = True
+    suppress_after_soft: int = 0
+    """Suppress an address whose last N messages all expired on soft failures (0: never)."""
 
 
 def _now() -> datetime:
@@ -278,6 +280,8 @@ class Engine:
         self._pending.append(
             AttemptRecord(item.recipient_id, result, now, next_at, expire, why or "deadline")
         )
+        if expire and self.settings.suppress_after_soft > 0:
+            self._after.append(lambda: self._soft_streak(item, result, now))
         if result.outcome == "bounced" and result.hardbounce and self.settings.suppress_hard:
             self._after.append(
                 lambda: self._suppress(
@@ -310,6 +314,22 @@ class Engine:
         ):
             self.store.append_event(
                 message_id, recipient_id, EventType.SUPPRESSION_ADDED, at, {"scope": scope, "reason": reason}
+            )
+
+    def _soft_streak(self, item: Claimed, result: AttemptResult, at: datetime) -> None:
+        """On the store thread: N expiries in a row for one address → suppress it."""
+        n = self.settings.suppress_after_soft
+        fates = self.store.recent_fates(item.address, n)
+        if len(fates) == n and all(f == "expired" for f in fates):
+            reason = f"{n} soft bounces in a row ({result.reason})"
+            self._suppress(
+                item.message_id,
+                item.recipient_id,
+                address=item.address,
+                scope=item.sending_domain,
+                reason=reason,
+                detail=result.text,
+                at=at,
             )
 
     async def _flush_soon(self) -> None:

@@ -71,7 +71,9 @@ class WorkerService:
         for name in {s.transport, *(r.transport for r in s.routes)}:
             built[name] = await self._transport(s.transport_settings(name))
         router = Router([(r.domain, built[r.transport]) for r in s.routes], built[s.transport])
-        settings = EngineSettings(concurrency=s.concurrency, batch=s.batch, lease=s.lease)
+        settings = EngineSettings(
+            concurrency=s.concurrency, batch=s.batch, lease=s.lease, suppress_after_soft=s.suppress_after_soft
+        )
         self.engine = Engine(
             store, router, codec, signer=signer, retry=retry, settings=settings, clock=self.clock
         )
@@ -104,15 +106,24 @@ class WorkerService:
                 tls=str(o.get("tls", "starttls")),
             )
         if ts.type == "direct":
+            from mailfate.delivery.limits import SiteLimits
             from mailfate.delivery.mx import make_async_resolver
             from mailfate.delivery.transports.direct import DirectTransport
 
             resolver = make_async_resolver(str(o["nameserver"])) if o.get("nameserver") else None
+            sites = {
+                str(name): (int(v.get("connections", 10)), float(v["rate"]) if v.get("rate") else None)
+                for name, v in dict(o.get("sites", {})).items()
+            }
+            limits = SiteLimits(
+                int(o.get("connections", 10)), rate=float(o["rate"]) if o.get("rate") else None, sites=sites
+            )
             return DirectTransport(
                 resolver,
                 port=int(o.get("port", 25)),
                 helo=str(o.get("helo", "")) or None,
                 tls=str(o.get("tls", "opportunistic")),
+                limits=limits,
             )
         if ts.type == "ses":
             from mailfate.delivery.transports.ses import SesTransport

@@ -98,6 +98,18 @@ class StoreReading:
                 )
             ]
 
+    def recent_fates(self, address: str, limit: int) -> list[str]:
+        """The fates of the last ``limit`` messages to ``address`` (newest first)."""
+        wanted = normalize_address(address)
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(recipients.c.fate)
+                .where(recipients.c.address == wanted)
+                .order_by(recipients.c.id.desc())
+                .limit(limit)
+            ).all()
+        return [row.fate for row in rows]
+
     def counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(recipients.c.fate, func.count()).group_by(recipients.c.fate)).all()

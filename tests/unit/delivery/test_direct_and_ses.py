@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from typing import Any
 
 import boto3
@@ -174,3 +175,23 @@ def test_the_budget_comes_back_after_the_cooloff() -> None:
     assert limits.allowed("google.com") == 2 and limits.allowed("naver.com") == 8
     now[0] = 61
     assert limits.allowed("google.com") == 8
+
+
+def test_a_site_rate_spaces_messages_and_named_sites_get_their_own_budget() -> None:
+    limits = SiteLimits(connections=10, rate=None, sites={"naver.com": (2, 20.0)})
+    assert (limits.allowed("naver.com"), limits.current_rate("naver.com")) == (2, 20.0)
+    assert (limits.allowed("gmail.com"), limits.current_rate("gmail.com")) == (10, None)
+
+    async def main() -> float:
+        async def one() -> None:
+            async with limits.slot("naver.com"):
+                pass
+
+        started = time.monotonic()
+        await asyncio.gather(*(one() for _ in range(11)))
+        return time.monotonic() - started
+
+    elapsed = asyncio.run(main())
+    assert 0.45 <= elapsed < 2.0  # 11 messages at 20/s: the last starts 0.5 s after the first
+    limits.slow_down("naver.com")
+    assert (limits.allowed("naver.com"), limits.current_rate("naver.com")) == (1, 10.0)

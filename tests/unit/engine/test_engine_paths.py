@@ -115,3 +115,34 @@ def test_a_receiver_that_drops_mid_data_is_never_counted_as_delivered(tmp_path: 
         assert view.fate == "deferred" and attempts[0].data["reason"] == "networkerror"
     finally:
         stop_worker(thread, loop, stop)
+
+
+def test_n_expiries_in_a_row_suppress_the_address(tmp_path: Path) -> None:
+    retry = {"first": 30.0, "jitter": 0.0}  # the retry would fall after each message's 2 s deadline
+    service, thread, loop, stop = start_worker(tmp_path, suppress_after_soft=2, retry=retry)
+    try:
+        with Client(service.settings.url, settings=service.settings) as client:
+            fates = []
+            for i in range(2):
+                sent = client.send(
+                    from_="no-reply@app.example",
+                    to="full@greylist.mailfate.test",
+                    subject=f"{i}",
+                    text="t",
+                    deadline=2.0,
+                )
+                fates.append(client.wait(sent.message_id, timeout=20).fate)
+            assert fates == ["expired", "expired"]
+            found = client.store.suppression("full@greylist.mailfate.test", "app.example")
+            assert found is not None and found.reason.startswith("2 soft bounces in a row")
+            other = client.send(
+                from_="no-reply@app.example",
+                to="other@greylist.mailfate.test",
+                subject="x",
+                text="t",
+                deadline=2.0,
+            )
+            assert client.wait(other.message_id, timeout=20).fate == "expired"
+            assert client.store.suppression("other@greylist.mailfate.test", "app.example") is None
+    finally:
+        stop_worker(thread, loop, stop)
