@@ -9,7 +9,9 @@ that two writers never deadlock on a lock upgrade. PostgreSQL: ``postgresql+psyc
 
 from __future__ import annotations
 
+import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -19,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 
 from mailfate.errors import ConfigError
 
-__all__ = ["BUSY_TIMEOUT", "make_engine", "normalize_url"]
+__all__ = ["BUSY_TIMEOUT", "begin_immediate", "make_engine", "normalize_url"]
 
 BUSY_TIMEOUT = 10.0
 """Seconds a writer waits for SQLite's write lock before giving up with an error."""
@@ -71,19 +73,26 @@ def _sqlite_events(engine: Engine, sync: str) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        # BEGIN IMMEDIATE takes the write lock or fails at once. Retrying it with sleeps of a fraction
-        # of a millisecond gets the lock soon after it comes free; SQLite's own busy handler sleeps
-        # 1 to 100 ms between tries, which idles the submitting application and the worker in turn.
-        # Inside the transaction nothing else waits: WAL readers never block, the lock is held.
-        deadline = time.monotonic() + BUSY_TIMEOUT
-        pause = 0.0001
-        while True:
-            try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-                return
-            except OperationalError as exc:
-                text = str(exc.orig).lower()
-                if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
-                    raise
-            time.sleep(pause)
-            pause = min(pause * 2, 0.002)
+        begin_immediate(conn.exec_driver_sql)
+
+
+def begin_immediate(execute: Callable[[str], Any]) -> None:
+    """``BEGIN IMMEDIATE``, waiting for SQLite's write lock for up to ``BUSY_TIMEOUT`` seconds.
+
+    BEGIN IMMEDIATE takes the write lock or fails at once. Retrying it with sleeps of a fraction of
+    a millisecond gets the lock soon after it comes free; SQLite's own busy handler sleeps 1 to
+    100 ms between tries, which idles the submitting application and the worker in turn. Inside
+    the transaction nothing else waits: WAL readers never block and the lock is held.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    pause = 0.0001
+    while True:
+        try:
+            execute("BEGIN IMMEDIATE")
+            return
+        except (OperationalError, sqlite3.OperationalError) as exc:
+            text = str(getattr(exc, "orig", exc)).lower()
+            if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.002)

@@ -8,6 +8,7 @@ committed transaction survives.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -15,15 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from mailfate.errors import InputError
 from mailfate.model import EventType, Fate, advance, message_fate
-from mailfate.store.engine import make_engine, normalize_url
+from mailfate.store.engine import begin_immediate, make_engine, normalize_url
 from mailfate.store.errors import StoreError
 from mailfate.store.ids import new_message_id
 from mailfate.store.reading import StoreReading
 from mailfate.store.rows import aware, normalize_address, to_suppression
+from mailfate.store.sqlite_submit import submit_sqlite
 from mailfate.store.suppressions import StoreSuppressions
 from mailfate.store.tables import events, messages, recipients, suppressions
 from mailfate.store.views import (
@@ -106,6 +108,8 @@ class Store(StoreReading, StoreSuppressions):
             raise InputError("a message needs at least one recipient")
         addresses = list(dict.fromkeys(normalize_address(a) for a in msg.recipients))
         sending = _domain(msg.from_addr)
+        if self.dialect == "sqlite":
+            return self._submit_sqlite(msg, now, addresses, sending)
         try:
             with self.engine.begin() as conn:
                 if msg.idempotency_key is not None:
@@ -185,6 +189,33 @@ class Store(StoreReading, StoreSuppressions):
             if a.lower() in refused
         )
         return SubmitResult(mid, True, suppressed)
+
+    def _submit_sqlite(
+        self, msg: NewMessage, now: datetime, addresses: list[str], sending: str
+    ) -> SubmitResult:
+        """The same transaction through the sqlite3 driver (see sqlite_submit.py for why)."""
+        raw_conn = self.engine.raw_connection()
+        try:
+            cursor = raw_conn.cursor()
+            begin_immediate(cursor.execute)
+            try:
+                result, _ = submit_sqlite(cursor, msg, now, addresses, sending)
+                cursor.execute("COMMIT")
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+        except sqlite3.IntegrityError as exc:
+            if msg.idempotency_key is not None:  # a concurrent submit with the same key won
+                with self.engine.connect() as conn:
+                    found = conn.execute(_BY_KEY, {"key": msg.idempotency_key}).scalar()
+                if found is not None:
+                    return SubmitResult(found, False)
+            raise StoreError(f"submit failed: {exc}") from exc
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"cannot write to the store {self.url}: {exc}", fix=_fix(exc)) from exc
+        finally:
+            raw_conn.close()
+        return result
 
     # -- the queue ------------------------------------------------------------------------------
     def claim(self, limit: int, *, now: datetime, lease: float, owner: str) -> list[Claimed]:
@@ -452,7 +483,7 @@ def _refusal(s: Suppression) -> str:
     return f"suppressed since {s.created_at:%Y-%m-%d %H:%M} UTC ({s.reason})"
 
 
-def _fix(exc: SQLAlchemyError) -> str:
+def _fix(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", exc)).lower()
     if "full" in text:
         return "the disk (or the database size limit) is full: free space and restart; nothing was written"

@@ -1,0 +1,131 @@
+"""``Store.submit`` on SQLite through the driver: the same rows as the SQLAlchemy path, a third of the cost.
+
+Submitting is what an application waits for, once per message, so its cost bounds how fast an
+application can hand mail over. Through SQLAlchemy Core a submit costs about 0.45 ms, most of it
+building parameters and results around five statements; here the statements are plain SQL on the
+sqlite3 connection. Values are converted with the same processors SQLAlchemy uses for these
+columns (its SQLite DATETIME text format, JSON text), so both paths write identical rows — the
+store tests run every submit through this path and read it back through SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.dialects.sqlite import DATETIME
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+
+from mailfate.model import EventType, Fate, message_fate
+from mailfate.store.ids import new_message_id
+from mailfate.store.views import NewMessage, SubmitResult, Suppression
+
+__all__ = ["submit_sqlite"]
+
+_DIALECT = SQLiteDialect_pysqlite()
+_DATETIME = DATETIME()  # type: ignore[no-untyped-call]
+_to_text: Callable[[Any], Any] = _DATETIME.bind_processor(_DIALECT) or (lambda v: v)
+_from_text: Callable[[Any], Any] = _DATETIME.result_processor(_DIALECT, None) or (lambda v: v)
+
+_INSERT_MESSAGE = (
+    "INSERT INTO messages (id, created_at, from_addr, sending_domain, subject, category, tags,"
+    " idempotency_key, deadline, expires_at, header_message_id, size, raw, fate)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+_INSERT_RECIPIENT = (
+    "INSERT INTO recipients (message_id, address, domain, fate, attempts, next_attempt_at, updated_at,"
+    " last_reason, last_text) VALUES (?,?,?,?,0,?,?,?,?)"
+)
+_INSERT_EVENT = (
+    "INSERT INTO events (message_id, recipient_id, at, type, outcome, reason, data) VALUES (?,?,?,?,NULL,?,?)"
+)
+
+
+def _dt(value: datetime | None) -> Any:
+    return None if value is None else _to_text(value.astimezone(UTC).replace(tzinfo=None))
+
+
+def submit_sqlite(
+    cursor: Any, msg: NewMessage, now: datetime, addresses: list[str], sending: str
+) -> tuple[SubmitResult, dict[str, Suppression]]:
+    """Run inside a transaction the caller began (BEGIN IMMEDIATE) and commits."""
+    if msg.idempotency_key is not None:
+        found = cursor.execute(
+            "SELECT id FROM messages WHERE idempotency_key = ?", (msg.idempotency_key,)
+        ).fetchone()
+        if found is not None:
+            return SubmitResult(found[0], False), {}
+    lowered = [a.lower() for a in addresses]
+    marks = ",".join("?" * len(lowered))
+    refused: dict[str, Suppression] = {}
+    for scope, address, reason, detail, source, created in cursor.execute(
+        "SELECT scope, address, reason, detail, source_message_id, created_at FROM suppressions"
+        f" WHERE address IN ({marks}) AND scope IN (?, '*')",
+        (*lowered, sending),
+    ):
+        refused[address] = Suppression(
+            scope, address, reason, detail, source, _from_text(created).replace(tzinfo=UTC)
+        )
+    mid = new_message_id(int(now.timestamp() * 1000))
+    fates = [Fate.SUPPRESSED if a.lower() in refused else Fate.QUEUED for a in addresses]
+    at = _dt(now)
+    cursor.execute(
+        _INSERT_MESSAGE,
+        (
+            mid,
+            at,
+            msg.from_addr,
+            sending,
+            msg.subject,
+            msg.category,
+            json.dumps(list(msg.tags)),
+            msg.idempotency_key,
+            _dt(msg.deadline),
+            _dt(now + timedelta(seconds=msg.max_age)),
+            msg.header_message_id,
+            len(msg.raw),
+            msg.raw,
+            message_fate(fates).value,
+        ),
+    )
+    queued_data = {"category": msg.category}
+    if msg.deadline:
+        queued_data["deadline"] = msg.deadline.isoformat()
+    queued_json = json.dumps(queued_data)
+    for address, fate in zip(addresses, fates, strict=True):
+        s = refused.get(address.lower()) if fate is Fate.SUPPRESSED else None
+        text = f"suppressed since {s.created_at:%Y-%m-%d %H:%M} UTC ({s.reason})" if s else None
+        cursor.execute(
+            _INSERT_RECIPIENT,
+            (
+                mid,
+                address,
+                address.rpartition("@")[2].lower(),
+                fate.value,
+                at if s is None else None,
+                at,
+                "suppressed" if s else None,
+                text,
+            ),
+        )
+        rid = cursor.lastrowid
+        if s is None:
+            cursor.execute(_INSERT_EVENT, (mid, rid, at, EventType.QUEUED.value, None, queued_json))
+        else:
+            data = {
+                "reason": s.reason,
+                "since": s.created_at.isoformat(),
+                "detail": s.detail,
+                "scope": s.scope,
+            }
+            cursor.execute(
+                _INSERT_EVENT, (mid, rid, at, EventType.SUPPRESSED.value, "suppressed", json.dumps(data))
+            )
+    suppressed = tuple(
+        (a, refused[a.lower()].reason, refused[a.lower()].created_at)
+        for a in addresses
+        if a.lower() in refused
+    )
+    return SubmitResult(mid, True, suppressed), refused
