@@ -10,22 +10,23 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, and_, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from mailfate.errors import InputError
 from mailfate.model import EventType, Fate, advance, message_fate
+from mailfate.store.attempts import plan_attempts
 from mailfate.store.engine import begin_immediate, make_engine, normalize_url
 from mailfate.store.errors import StoreError
 from mailfate.store.ids import new_message_id
 from mailfate.store.reading import StoreReading
 from mailfate.store.rows import aware, normalize_address, to_suppression
-from mailfate.store.sqlite_submit import submit_sqlite
+from mailfate.store.sqlite_writes import record_sqlite, submit_sqlite
 from mailfate.store.suppressions import StoreSuppressions
 from mailfate.store.tables import events, messages, recipients, suppressions
 from mailfate.store.views import (
@@ -38,6 +39,8 @@ from mailfate.store.views import (
 
 __all__ = ["Store"]
 
+T = TypeVar("T")
+
 log = logging.getLogger(__name__)
 _OPEN = (Fate.QUEUED.value, Fate.DEFERRED.value)
 _FINAL_CLEAR = {"next_attempt_at": None, "lease_until": None, "lease_owner": None}
@@ -47,6 +50,21 @@ _FINAL_CLEAR = {"next_attempt_at": None, "lease_until": None, "lease_owner": Non
 # costs more than SQLite takes to run it).
 _INSERT_MESSAGE = messages.insert()
 _INSERT_RECIPIENT = recipients.insert().returning(recipients.c.id)
+_UPDATE_RECIPIENT = (
+    update(recipients)
+    .where(recipients.c.id == bindparam("rid"))
+    .values(
+        fate=bindparam("fate"),
+        next_attempt_at=bindparam("next_at"),
+        lease_until=None,
+        lease_owner=None,
+        last_reason=bindparam("reason"),
+        last_code=bindparam("code"),
+        last_status=bindparam("status"),
+        last_text=bindparam("text"),
+        updated_at=bindparam("at"),
+    )
+)
 _BY_KEY = select(messages.c.id).where(messages.c.idempotency_key == bindparam("key"))
 _CLAIM_INFO = select(
     messages.c.id,
@@ -312,93 +330,44 @@ class Store(StoreReading, StoreSuppressions):
         recipients' fates, the messages' fates."""
         if not records:
             return
+        if self.dialect == "sqlite":
+            self._sqlite_write(record_sqlite, records, what="record results in")
+            return
         r = recipients.c
         try:
             with self.engine.begin() as conn:
                 current = {
-                    row.id: row
+                    row.id: (row.message_id, row.fate)
                     for row in conn.execute(
                         select(r.id, r.message_id, r.fate).where(r.id.in_([x.recipient_id for x in records]))
                     )
                 }
-                event_rows: list[dict[str, Any]] = []
-                updates: list[dict[str, Any]] = []
-                for rec in records:
-                    row = current.get(rec.recipient_id)
-                    if row is None:
-                        continue
-                    res = rec.result
-                    data = res.to_json()
-                    data["outcome"] = res.outcome
-                    if rec.next_attempt_at is not None and not rec.expire:
-                        data["next_attempt_at"] = rec.next_attempt_at.isoformat()
-                    event_rows.append(
-                        _event(
-                            row.message_id,
-                            rec.recipient_id,
-                            rec.at,
-                            EventType.ATTEMPT,
-                            data,
-                            reason=res.reason,
-                            outcome=res.outcome,
-                        )
-                    )
-                    fate = Fate(row.fate)
-                    if fate not in (Fate.SENDING, Fate.QUEUED, Fate.DEFERRED):
-                        continue  # already decided by another path: keep the event, not the fate
-                    fate = advance(fate, EventType.ATTEMPT, res.outcome)
-                    if rec.expire:
-                        event_rows.append(
-                            _event(
-                                row.message_id,
-                                rec.recipient_id,
-                                rec.at,
-                                EventType.EXPIRED,
-                                {
-                                    "why": rec.expire_why,
-                                    "last_reason": res.reason,
-                                    "last_code": res.code,
-                                    "last_status": res.status,
-                                    "last_text": res.text,
-                                },
-                                reason="expired",
-                            )
-                        )
-                        fate = advance(fate, EventType.EXPIRED)
-                    updates.append(
-                        {
-                            "rid": rec.recipient_id,
-                            "fate": fate.value,
-                            "next_at": rec.next_attempt_at if fate is Fate.DEFERRED else None,
-                            "reason": res.reason,
-                            "code": res.code,
-                            "status": res.status,
-                            "text": res.text[:2000],
-                            "at": rec.at,
-                        }
-                    )
+                event_rows, updates, touched = plan_attempts(records, current)
                 if event_rows:
                     conn.execute(events.insert(), event_rows)
                 if updates:
-                    conn.execute(
-                        update(recipients)
-                        .where(r.id == bindparam("rid"))
-                        .values(
-                            fate=bindparam("fate"),
-                            next_attempt_at=bindparam("next_at"),
-                            lease_until=None,
-                            lease_owner=None,
-                            last_reason=bindparam("reason"),
-                            last_code=bindparam("code"),
-                            last_status=bindparam("status"),
-                            last_text=bindparam("text"),
-                            updated_at=bindparam("at"),
-                        ),
-                        updates,
-                    )
-                self._refresh_messages(conn, {current[u["rid"]].message_id for u in updates})
+                    conn.execute(_UPDATE_RECIPIENT, updates)
+                self._refresh_messages(conn, touched)
         except OperationalError as exc:
             raise StoreError(f"cannot record results in {self.url}: {exc.orig}", fix=_fix(exc)) from exc
+
+    def _sqlite_write(self, write: Callable[..., T], *args: Any, what: str) -> T:
+        """Run ``write(cursor, *args)`` in one BEGIN IMMEDIATE transaction on the sqlite3 driver."""
+        raw_conn = self.engine.raw_connection()
+        try:
+            cursor = raw_conn.cursor()
+            begin_immediate(cursor.execute)
+            try:
+                result = write(cursor, *args)
+                cursor.execute("COMMIT")
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"cannot {what} the store {self.url}: {exc}", fix=_fix(exc)) from exc
+        finally:
+            raw_conn.close()
+        return result
 
     def _refresh_messages(self, conn: Connection, message_ids: set[str]) -> None:
         if not message_ids:

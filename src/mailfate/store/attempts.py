@@ -1,0 +1,85 @@
+"""Planning the rows one batch of attempt results writes (shared by the SQLAlchemy and sqlite3 paths)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from mailfate.model import EventType, Fate, advance
+from mailfate.store.views import AttemptRecord
+
+__all__ = ["plan_attempts"]
+
+
+def plan_attempts(
+    records: Sequence[AttemptRecord], current: Mapping[int, tuple[str, str]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], set[str]]:
+    """(event rows, recipient updates, touched message ids) for ``records``, given each recipient's
+    ``(message id, fate)``. A recipient already decided by another path (a late report) keeps its
+    fate; its attempt is still recorded."""
+    event_rows: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    touched: set[str] = set()
+    for rec in records:
+        found = current.get(rec.recipient_id)
+        if found is None:
+            continue
+        message_id, fate_now = found
+        res = rec.result
+        data = res.to_json()
+        data["outcome"] = res.outcome
+        if rec.next_attempt_at is not None and not rec.expire:
+            data["next_attempt_at"] = rec.next_attempt_at.isoformat()
+        event_rows.append(
+            _row(message_id, rec.recipient_id, rec.at, EventType.ATTEMPT, data, res.reason, res.outcome)
+        )
+        fate = Fate(fate_now)
+        if fate not in (Fate.SENDING, Fate.QUEUED, Fate.DEFERRED):
+            continue
+        fate = advance(fate, EventType.ATTEMPT, res.outcome)
+        if rec.expire:
+            last = {
+                "why": rec.expire_why,
+                "last_reason": res.reason,
+                "last_code": res.code,
+                "last_status": res.status,
+                "last_text": res.text,
+            }
+            event_rows.append(
+                _row(message_id, rec.recipient_id, rec.at, EventType.EXPIRED, last, "expired", None)
+            )
+            fate = advance(fate, EventType.EXPIRED)
+        updates.append(
+            {
+                "rid": rec.recipient_id,
+                "fate": fate.value,
+                "next_at": rec.next_attempt_at if fate is Fate.DEFERRED else None,
+                "reason": res.reason,
+                "code": res.code,
+                "status": res.status,
+                "text": res.text[:2000],
+                "at": rec.at,
+            }
+        )
+        touched.add(message_id)
+    return event_rows, updates, touched
+
+
+def _row(  # noqa: PLR0917 - one event row's columns, in table order
+    message_id: str,
+    recipient_id: int,
+    at: Any,
+    kind: EventType,
+    data: dict[str, Any],
+    reason: str | None,
+    outcome: str | None,
+) -> dict[str, Any]:
+    return {
+        "message_id": message_id,
+        "recipient_id": recipient_id,
+        "at": at,
+        "type": kind.value,
+        "outcome": outcome,
+        "reason": reason,
+        "data": data,
+    }
