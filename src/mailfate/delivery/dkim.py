@@ -1,36 +1,22 @@
-"""DKIM signing (dkimpy): one key per sending domain, one signature per message.
+"""DKIM signing for outgoing mail: one key per sending domain, one signature per message.
 
-Keys live in a directory as ``<domain>/<selector>.pem`` (PKCS#1 or PKCS#8 RSA private keys); a
-domain with no key is sent unsigned. A key for ``example.com`` does not sign mail from
-``mail.example.com``: give that domain its own folder. ``generate_key`` makes a key and the TXT
+Keys live in a directory as ``<domain>/<selector>.pem`` (RSA private keys); a domain with no key
+is sent unsigned. A key for ``example.com`` does not sign mail from ``mail.example.com``: give that
+domain its own folder. Signing itself is :func:`mailfate.mailauth.dkim.sign_dkim` (dkimpy,
+rsa-sha256, relaxed/relaxed); :func:`mailfate.mailauth.dkim.generate_key` makes a key and the TXT
 record to publish at ``<selector>._domainkey.<domain>``.
 """
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import dkim
+from mailfate.errors import ConfigError, InputError
+from mailfate.mailauth.dkim import sign_dkim
 
-from mailfate.errors import ConfigError
-
-__all__ = ["SIGNED_HEADERS", "DkimKey", "DkimSigner", "generate_key"]
-
-SIGNED_HEADERS = (
-    b"from",
-    b"to",
-    b"subject",
-    b"date",
-    b"message-id",
-    b"mime-version",
-    b"content-type",
-    b"reply-to",
-    b"list-unsubscribe",
-    b"list-unsubscribe-post",
-)
+__all__ = ["DkimKey", "DkimSigner"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,36 +47,7 @@ class DkimSigner:
         key = self.keys.get(domain.lower())
         if key is None:
             return raw
-        present = {
-            line.split(b":", 1)[0].strip().lower() for line in raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
-        }
-        headers = [h for h in SIGNED_HEADERS if h in present]
         try:
-            signature = dkim.sign(
-                raw,
-                key.selector.encode(),
-                key.domain.encode(),
-                key.private_key,
-                canonicalize=(b"relaxed", b"relaxed"),
-                include_headers=headers,
-            )
-        except dkim.DKIMException as exc:
+            return sign_dkim(raw, key.domain, key.selector, key.private_key)
+        except InputError as exc:
             raise ConfigError(f"DKIM key {key.selector} for {key.domain}: {exc}") from exc
-        return bytes(signature) + raw
-
-
-def generate_key(bits: int = 2048) -> tuple[bytes, str]:
-    """(private key PEM, the TXT value to publish: ``v=DKIM1; k=rsa; p=...``)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    private = rsa.generate_private_key(public_exponent=65537, key_size=bits)
-    pem = private.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    )
-    public = private.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return pem, f"v=DKIM1; k=rsa; p={base64.b64encode(public).decode('ascii')}"

@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mailfate.delivery.dkim import DkimKey, DkimSigner, generate_key
+from mailfate.delivery.dkim import DkimKey, DkimSigner
 from mailfate.delivery.schedule import RetryPolicy, parse_duration, retry_hint
 from mailfate.errors import ConfigError, InputError
+from mailfate.mailauth.dkim import generate_key
 from mailfate.model.verp import VerpCodec
 from mailfate.store import new_message_id
 from tests.support.knot import zone_text

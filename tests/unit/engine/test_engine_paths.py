@@ -16,11 +16,11 @@ from mailfate.delivery.service import WorkerService
 
 
 def start_worker(
-    tmp_path: Path, **overrides: Any
+    tmp_path: Path, simulator: dict[str, Any] | None = None, **overrides: Any
 ) -> tuple[WorkerService, threading.Thread, asyncio.AbstractEventLoop, asyncio.Event]:
     settings = load_settings(None, data_dir=tmp_path / "d", inbound_port=0, **overrides)
     loop = asyncio.new_event_loop()
-    service = WorkerService(settings, simulator_dir=tmp_path / "sim")
+    service = WorkerService(settings, simulator_overrides=simulator, simulator_dir=tmp_path / "sim")
     stop = asyncio.Event()
     ready = threading.Event()
 
