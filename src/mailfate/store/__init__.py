@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from mailfate.store.errors import StoreError
 from mailfate.store.ids import new_message_id
+from mailfate.store.keys import SCOPES, ApiKey
 from mailfate.store.repo import Store
 from mailfate.store.views import (
     AttemptRecord,
     Claimed,
     DestinationSummary,
+    MessageSummary,
     MessageView,
     NewMessage,
     RecipientView,
@@ -17,9 +19,12 @@ from mailfate.store.views import (
 )
 
 __all__ = [
+    "SCOPES",
+    "ApiKey",
     "AttemptRecord",
     "Claimed",
     "DestinationSummary",
+    "MessageSummary",
     "MessageView",
     "NewMessage",
     "RecipientView",

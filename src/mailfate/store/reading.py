@@ -6,12 +6,12 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, String, cast, exists, func, select
 
 from mailfate.model import Event, Fate
 from mailfate.store.rows import aware, normalize_address, to_event, to_recipient
 from mailfate.store.tables import events, messages, recipients
-from mailfate.store.views import DestinationSummary, MessageView, RecipientView
+from mailfate.store.views import DestinationSummary, MessageSummary, MessageView, RecipientView
 
 __all__ = ["StoreReading"]
 
@@ -109,6 +109,90 @@ class StoreReading:
                 .limit(limit)
             ).all()
         return [row.fate for row in rows]
+
+    def search_messages(
+        self,
+        *,
+        recipient: str | None = None,
+        domain: str | None = None,
+        fate: str | None = None,
+        reason: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        tag: str | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> tuple[list[MessageSummary], str | None]:
+        """Messages newest first, filtered; the cursor for the next page (None: no more). Every
+        value is a bound parameter: nothing a caller passes becomes SQL."""
+        m, r = messages.c, recipients.c
+        query = select(m.id, m.created_at, m.from_addr, m.subject, m.fate, m.tags).order_by(m.id.desc())
+        conditions = []
+        if recipient:
+            conditions.append(r.address == normalize_address(recipient))
+        if domain:
+            conditions.append(r.domain == domain.lower())
+        if reason:
+            conditions.append(r.last_reason == reason)
+        if conditions:
+            query = query.where(exists().where(r.message_id == m.id, *conditions))
+        if fate:
+            query = query.where(m.fate == fate)
+        if since:
+            query = query.where(m.created_at >= since)
+        if until:
+            query = query.where(m.created_at < until)
+        if tag:
+            query = query.where(cast(m.tags, String).like(f'%"{tag}"%'))
+        if cursor:
+            query = query.where(m.id < cursor)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.limit(limit + 1)).all()
+            page = rows[:limit]
+            ids = [row.id for row in page]
+            addrs: dict[str, list[str]] = defaultdict(list)
+            if ids:
+                for mid, address in conn.execute(
+                    select(r.message_id, r.address).where(r.message_id.in_(ids)).order_by(r.id)
+                ):
+                    addrs[mid].append(address)
+        items = [
+            MessageSummary(
+                row.id,
+                row.created_at,
+                row.from_addr,
+                row.subject,
+                row.fate,
+                tuple(addrs[row.id]),
+                tuple(row.tags or ()),
+            )
+            for row in page
+        ]
+        return items, (page[-1].id if len(rows) > limit else None)
+
+    def events_after(self, after_id: int = 0, limit: int = 100) -> list[Event]:
+        """Every event with an id above ``after_id``, oldest first (a cursor over the whole store)."""
+        e, r = events.c, recipients.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(events, r.address)
+                .join(recipients, r.id == e.recipient_id, isouter=True)
+                .where(e.id > after_id)
+                .order_by(e.id)
+                .limit(limit)
+            ).all()
+        return [to_event(row, {row.recipient_id: row.address or ""}) for row in rows]
+
+    def domain_stats(self, top: int = 20) -> list[dict[str, Any]]:
+        """Recipients per fate for the busiest recipient domains."""
+        r = recipients.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(r.domain, r.fate, func.count()).group_by(r.domain, r.fate)).all()
+        per: dict[str, dict[str, int]] = defaultdict(dict)
+        for domain, fate, n in rows:
+            per[domain][fate] = int(n)
+        ranked = sorted(per.items(), key=lambda kv: -sum(kv[1].values()))[:top]
+        return [{"domain": d, "total": sum(c.values()), "fates": c} for d, c in ranked]
 
     def counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:

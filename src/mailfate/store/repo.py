@@ -24,6 +24,7 @@ from mailfate.store.attempts import plan_attempts
 from mailfate.store.engine import begin_immediate, make_engine, normalize_url
 from mailfate.store.errors import StoreError
 from mailfate.store.ids import new_message_id
+from mailfate.store.keys import StoreKeys
 from mailfate.store.reading import StoreReading
 from mailfate.store.rows import aware, normalize_address, to_suppression
 from mailfate.store.sqlite_writes import record_sqlite, submit_sqlite
@@ -83,7 +84,7 @@ def _domain(address: str) -> str:
     return address.rpartition("@")[2].lower()
 
 
-class Store(StoreReading, StoreSuppressions):
+class Store(StoreReading, StoreSuppressions, StoreKeys):
     """Messages, recipients (the queue), events and suppressions in one database."""
 
     def __init__(self, url: str | Path) -> None:

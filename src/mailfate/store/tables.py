@@ -5,6 +5,7 @@
   lease that ran out). ``fate`` caches the fold of its events (see :mod:`mailfate.model.fate`).
 - ``events``: append-only; never updated or deleted.
 - ``suppressions``: addresses refused per sending domain (``scope``) or everywhere (``"*"``).
+- ``api_keys``: keys of the HTTP API, stored as SHA-256 hashes with their scopes.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["UtcDateTime", "events", "messages", "metadata", "recipients", "suppressions"]
+__all__ = ["UtcDateTime", "api_keys", "events", "messages", "metadata", "recipients", "suppressions"]
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -126,4 +127,16 @@ suppressions = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     UniqueConstraint("scope", "address", name="uq_suppressions_scope_address"),
     Index("ix_suppressions_address", "address"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False, default=""),
+    Column("prefix", String(16), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
+    Column("scopes", Text, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("revoked_at", UtcDateTime(), nullable=True),
 )

@@ -12,6 +12,7 @@ __all__ = [
     "AttemptRecord",
     "Claimed",
     "DestinationSummary",
+    "MessageSummary",
     "MessageView",
     "NewMessage",
     "RecipientView",
@@ -138,4 +139,26 @@ class DestinationSummary:
             "oldest": self.oldest.isoformat() if self.oldest else None,
             "next_attempt_at": self.next_attempt_at.isoformat() if self.next_attempt_at else None,
             "top_reasons": [{"reason": r, "count": n, "sample": s} for r, n, s in self.top_reasons],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MessageSummary:
+    id: str
+    created_at: datetime
+    from_addr: str
+    subject: str
+    fate: str
+    recipients: tuple[str, ...]
+    tags: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "message_id": self.id,
+            "created_at": self.created_at.isoformat(),
+            "from": self.from_addr,
+            "subject": self.subject,
+            "fate": self.fate,
+            "to": list(self.recipients),
+            "tags": list(self.tags),
         }

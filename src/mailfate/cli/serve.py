@@ -1,0 +1,179 @@
+"""``mailfate serve``: the HTTP API, the workers and the inbound report server in one process;
+``mailfate keys create|list|revoke``: the API's keys."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from mailfate.cli.messages import ConfigOpt, DataOpt, JsonOpt, fail, open_store, settings_for
+from mailfate.cli.output import emit_json, err_console, out_console
+from mailfate.errors import MailfateError
+
+__all__ = ["keys_app", "serve_cmd"]
+
+keys_app = typer.Typer(help="API keys for the HTTP API (stored hashed; shown once).", no_args_is_help=True)
+
+
+def serve_cmd(  # noqa: PLR0917 - Typer maps parameters to options
+    config: ConfigOpt = None,
+    data_dir: DataOpt = None,
+    http_host: Annotated[str, typer.Option(help="Address of the HTTP API.")] = "127.0.0.1",
+    http_port: Annotated[int, typer.Option(help="Port of the HTTP API (0: any free port).")] = 8025,
+    inbound_port: Annotated[int | None, typer.Option(help="Port of the inbound report server.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Run the HTTP API (/v1, docs at /v1/docs), the delivery workers and the inbound report server."""
+    import uvicorn
+
+    from mailfate.client import Client
+    from mailfate.delivery.service import WorkerService
+    from mailfate.intake.api.app import create_app
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
+    settings = settings_for(config, data_dir)
+    if inbound_port is not None:
+        settings = replace(settings, inbound_port=inbound_port)
+
+    async def main() -> None:
+        service = WorkerService(settings)
+        await service.start()
+        assert service.store is not None and service.engine is not None and service.inbound is not None
+        loop = asyncio.get_running_loop()
+        engine = service.engine
+        def wake() -> None:  # called from the API's worker threads
+            loop.call_soon_threadsafe(engine.wake)
+
+        client = Client(service.store, settings=settings, on_submit=wake)
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(service.store, client),
+                host=http_host,
+                port=http_port,
+                log_level="warning",
+                lifespan="off",
+                access_log=False,
+            )
+        )
+        stop = asyncio.Event()
+
+        def shutdown() -> None:
+            stop.set()
+            server.should_exit = True
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, shutdown)
+        api = asyncio.create_task(server.serve())
+        while not server.started and not api.done():
+            await asyncio.sleep(0.02)
+        if api.done():
+            await api
+            raise MailfateError(f"the HTTP API could not start on {http_host}:{http_port}")
+        port = server.servers[0].sockets[0].getsockname()[1]
+        info = {
+            "event": "ready",
+            "http": f"http://{http_host}:{port}",
+            "inbound": f"{service.inbound.host}:{service.inbound.port}",
+            "store": settings.url,
+        }
+        if json_out:
+            emit_json(info)
+        else:
+            err_console.print(
+                f"[green]serving[/]: API {info['http']}/v1 (docs /v1/docs), inbound reports on "
+                f"{info['inbound']}, store {info['store']}"
+            )
+        try:
+            await service.run(stop)
+        finally:
+            server.should_exit = True
+            await api
+
+    try:
+        asyncio.run(main())
+    except MailfateError as exc:
+        raise fail(str(exc)) from exc
+    except OSError as exc:
+        raise fail(f"cannot start: {exc}") from exc
+
+
+@keys_app.command("create")
+def create_cmd(
+    scope: Annotated[str, typer.Option(help="Comma-separated: send, read, admin.")] = "send,read",
+    name: Annotated[str, typer.Option(help="A label for people.")] = "",
+    config: ConfigOpt = None,
+    data_dir: DataOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Print a new API key (it is stored hashed: save it now)."""
+    store = open_store(settings_for(config, data_dir))
+    try:
+        key = store.create_key(
+            {s.strip() for s in scope.split(",") if s.strip()}, at=datetime.now(UTC), name=name
+        )
+    except MailfateError as exc:
+        raise fail(str(exc)) from exc
+    finally:
+        store.close()
+    if json_out:
+        emit_json({"key": key})
+    else:
+        out_console.print(key)
+
+
+@keys_app.command("list")
+def list_cmd(config: ConfigOpt = None, data_dir: DataOpt = None, json_out: JsonOpt = False) -> None:
+    """The keys: prefix, name, scopes, when made, whether revoked (never the key itself)."""
+    store = open_store(settings_for(config, data_dir))
+    try:
+        keys = store.list_keys()
+    finally:
+        store.close()
+    if json_out:
+        for k in keys:
+            emit_json(
+                {
+                    "prefix": k.prefix,
+                    "name": k.name,
+                    "scopes": sorted(k.scopes),
+                    "created_at": k.created_at.isoformat(),
+                    "revoked": k.revoked_at is not None,
+                }
+            )
+        return
+    table = Table(title="API keys")
+    for col in ("prefix", "name", "scopes", "created (UTC)", "revoked"):
+        table.add_column(col)
+    for k in keys:
+        table.add_row(
+            k.prefix,
+            k.name,
+            ",".join(sorted(k.scopes)),
+            f"{k.created_at:%Y-%m-%d %H:%M}",
+            "yes" if k.revoked_at else "",
+        )
+    out_console.print(table)
+
+
+@keys_app.command("revoke")
+def revoke_cmd(
+    prefix: Annotated[str, typer.Argument(help="The key's prefix (mf_ and 7 characters), from keys list.")],
+    config: ConfigOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Revoke a key: requests with it get 401 from now on (exit 1 if there was none to revoke)."""
+    store = open_store(settings_for(config, data_dir))
+    try:
+        done = store.revoke_key(prefix, at=datetime.now(UTC))
+    finally:
+        store.close()
+    out_console.print(f"{prefix} revoked" if done else f"no active key {prefix}")
+    if not done:
+        raise typer.Exit(1)

@@ -1,0 +1,197 @@
+"""The HTTP API: ``create_app(store)`` → a FastAPI application.
+
+Every route needs ``Authorization: Bearer <key>`` (``mailfate keys create``): no key or an
+unknown one → 401, a key without the route's scope (``send``, ``read``, ``admin``) → 403. Bodies
+are validated (422 names the field; unknown fields are refused), bodies over ``max_body`` bytes
+→ 413. Store calls run in a thread so the event loop keeps serving.
+"""
+
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from mailfate.client import Client, SuppressedError
+from mailfate.errors import InputError
+from mailfate.intake.api.schemas import MessageIn, SuppressionIn
+from mailfate.store import ApiKey, Store
+
+__all__ = ["create_app"]
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def create_app(
+    store: Store,
+    client: Client,
+    *,
+    max_body: int = 10 * 1024 * 1024,
+) -> FastAPI:
+    app = FastAPI(title="mailfate", version="1", docs_url="/v1/docs", openapi_url="/v1/openapi.json")
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        size = request.headers.get("content-length")
+        if size is not None and (not size.isdigit() or int(size) > max_body):
+            return JSONResponse({"detail": f"body larger than {max_body} bytes"}, status_code=413)
+        return await call_next(request)
+
+    def require(scope: str) -> Callable[..., Awaitable[ApiKey]]:
+        async def check(
+            creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        ) -> ApiKey:
+            if creds is None or creds.scheme.lower() != "bearer":
+                raise HTTPException(
+                    401,
+                    "an API key is required: Authorization: Bearer <key>",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+            key = await asyncio.to_thread(store.find_key, creds.credentials)
+            if key is None:
+                raise HTTPException(401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"})
+            if scope not in key.scopes and "admin" not in key.scopes:
+                raise HTTPException(403, f"this key has no {scope!r} scope")
+            return key
+
+        return check
+
+    @app.post("/v1/messages", status_code=202)
+    async def post_message(body: MessageIn, _: Annotated[ApiKey, Depends(require("send"))]) -> dict[str, Any]:
+        fields = body.model_dump(by_alias=False)
+        fields["from_"] = fields.pop("from_")
+        try:
+            sent = await asyncio.to_thread(lambda: client.send(**fields))
+        except SuppressedError as exc:
+            raise HTTPException(
+                409,
+                {
+                    "message": str(exc),
+                    "message_id": exc.message_id,
+                    "suppressed": [
+                        {"address": a, "reason": r, "since": s.isoformat()} for a, r, s in exc.suppressed
+                    ],
+                },
+            ) from exc
+        except InputError as exc:
+            raise HTTPException(422, str(exc)) from exc
+        out: dict[str, Any] = {"message_id": sent.message_id}
+        if not sent.created:
+            out["existing"] = True
+        if sent.suppressed:
+            out["suppressed"] = [
+                {"address": a, "reason": r, "since": s.isoformat()} for a, r, s in sent.suppressed
+            ]
+        return out
+
+    @app.get("/v1/messages/{message_id}")
+    async def get_message(message_id: str, _: Annotated[ApiKey, Depends(require("read"))]) -> dict[str, Any]:
+        from mailfate.cli.messages import view_json
+
+        view = await asyncio.to_thread(store.message, message_id)
+        if view is None:
+            raise HTTPException(404, f"no message {message_id!r}")
+        return view_json(view)
+
+    @app.get("/v1/messages")
+    async def search(  # noqa: PLR0917 - one query parameter per filter
+        _: Annotated[ApiKey, Depends(require("read"))],
+        recipient: str | None = None,
+        domain: str | None = None,
+        fate: str | None = None,
+        reason: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        tag: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")] = None,
+        cursor: Annotated[str | None, Query(pattern=r"^m[0-9a-z]{26}$")] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    ) -> dict[str, Any]:
+        def aware(value: datetime | None) -> datetime | None:
+            return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
+
+        items, nxt = await asyncio.to_thread(
+            lambda: store.search_messages(
+                recipient=recipient,
+                domain=domain,
+                fate=fate,
+                reason=reason,
+                since=aware(since),
+                until=aware(until),
+                tag=tag,
+                cursor=cursor,
+                limit=limit,
+            )
+        )
+        return {"messages": [m.to_json() for m in items], "next_cursor": nxt}
+
+    @app.get("/v1/events")
+    async def get_events(
+        _: Annotated[ApiKey, Depends(require("read"))],
+        cursor: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> dict[str, Any]:
+        evs = await asyncio.to_thread(store.events_after, cursor, limit)
+        return {"events": [e.to_json() for e in evs], "next_cursor": evs[-1].id if evs else cursor}
+
+    @app.get("/v1/suppressions")
+    async def list_suppressions(
+        _: Annotated[ApiKey, Depends(require("read"))],
+        scope: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+    ) -> dict[str, Any]:
+        items = await asyncio.to_thread(lambda: store.suppressions(scope=scope, limit=limit))
+        return {
+            "suppressions": [
+                {
+                    "address": s.address,
+                    "scope": s.scope,
+                    "reason": s.reason,
+                    "detail": s.detail,
+                    "since": s.created_at.isoformat(),
+                }
+                for s in items
+            ]
+        }
+
+    @app.post("/v1/suppressions", status_code=201)
+    async def add_suppression(
+        body: SuppressionIn, _: Annotated[ApiKey, Depends(require("admin"))]
+    ) -> dict[str, Any]:
+        from mailfate.submit.addresses import validate_address
+
+        try:
+            address = validate_address(body.address)
+        except InputError as exc:
+            raise HTTPException(422, str(exc)) from exc
+        added = await asyncio.to_thread(
+            lambda: store.suppress(
+                body.scope, address, body.reason, at=datetime.now(UTC), detail="added through the API"
+            )
+        )
+        return {"address": address.lower(), "scope": body.scope.lower(), "added": added}
+
+    @app.delete("/v1/suppressions/{address}")
+    async def remove_suppression(
+        address: str, _: Annotated[ApiKey, Depends(require("admin"))], scope: str = "*"
+    ) -> dict[str, Any]:
+        removed = await asyncio.to_thread(store.unsuppress, scope, address)
+        if not removed:
+            raise HTTPException(404, f"{address} is not suppressed for {scope}")
+        return {"address": address.lower(), "scope": scope, "removed": True}
+
+    @app.get("/v1/stats")
+    async def stats(_: Annotated[ApiKey, Depends(require("read"))]) -> dict[str, Any]:
+        counts, domains = await asyncio.gather(
+            asyncio.to_thread(store.counts), asyncio.to_thread(store.domain_stats)
+        )
+        return {"recipients": counts, "domains": domains}
+
+    @app.get("/v1/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,89 @@
+"""API keys: made here, shown once, stored as SHA-256 hashes with their scopes.
+
+A key is ``mf_`` + 40 characters of base32 (200 random bits): far too much entropy for a guess,
+so a plain SHA-256 (not a slow password hash) is the right storage, as for other API tokens; the
+lookup is by hash, so no key is ever compared in Python.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, select, update
+
+from mailfate.errors import InputError
+from mailfate.store.tables import api_keys
+
+__all__ = ["SCOPES", "ApiKey", "StoreKeys", "hash_key"]
+
+SCOPES = ("send", "read", "admin")
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    id: int
+    name: str
+    prefix: str
+    scopes: frozenset[str]
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+class StoreKeys:
+    engine: Engine
+
+    def create_key(self, scopes: set[str] | frozenset[str], *, at: datetime, name: str = "") -> str:
+        """A new key (returned once, never stored in clear)."""
+        unknown = set(scopes) - set(SCOPES)
+        if not scopes or unknown:
+            raise InputError(
+                f"scopes: one or more of {', '.join(SCOPES)}"
+                + (f"; not {sorted(unknown)}" if unknown else "")
+            )
+        key = "mf_" + base64.b32encode(os.urandom(25)).decode("ascii").lower()
+        with self.engine.begin() as conn:
+            conn.execute(
+                api_keys.insert().values(
+                    name=name,
+                    prefix=key[:10],
+                    hash=hash_key(key),
+                    scopes=",".join(sorted(scopes)),
+                    created_at=at,
+                )
+            )
+        return key
+
+    def find_key(self, key: str) -> ApiKey | None:
+        """The key's record when it exists and is not revoked."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(api_keys).where(api_keys.c.hash == hash_key(key))).one_or_none()
+        if row is None or row.revoked_at is not None:
+            return None
+        return ApiKey(
+            row.id, row.name, row.prefix, frozenset(row.scopes.split(",")), row.created_at, row.revoked_at
+        )
+
+    def list_keys(self) -> list[ApiKey]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(api_keys).order_by(api_keys.c.id)).all()
+        return [
+            ApiKey(r.id, r.name, r.prefix, frozenset(r.scopes.split(",")), r.created_at, r.revoked_at)
+            for r in rows
+        ]
+
+    def revoke_key(self, prefix: str, *, at: datetime) -> bool:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(api_keys)
+                .where(api_keys.c.prefix == prefix, api_keys.c.revoked_at.is_(None))
+                .values(revoked_at=at)
+            )
+        return bool(result.rowcount)

@@ -1,0 +1,169 @@
+"""``mailfate serve`` as a real process: the HTTP API on a free port, keys, scopes, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+
+def run_cli(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mailfate", *args, "--data-dir", str(data)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env=_env(),
+    )
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("MAILFATE_")}
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    data = tmp_path_factory.mktemp("serve")
+    keys = {
+        scope: json.loads(run_cli(data, "keys", "create", "--scope", scope, "--json").stdout)["key"]
+        for scope in ("send", "read", "admin")
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "mailfate",
+        "serve",
+        "--data-dir",
+        str(data),
+        "--http-port",
+        "0",
+        "--inbound-port",
+        "0",
+        "--json",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=_env())
+    assert proc.stdout is not None
+    ready = json.loads(proc.stdout.readline())
+    yield {"url": ready["http"], "keys": keys, "data": data}
+    proc.terminate()
+    proc.wait(30)
+    proc.stdout.close()
+
+
+def api(served: dict[str, Any], scope: str | None) -> httpx.Client:
+    headers = {"Authorization": f"Bearer {served['keys'][scope]}"} if scope else {}
+    return httpx.Client(base_url=served["url"], headers=headers, timeout=20)
+
+
+def test_submit_then_follow_the_message_to_its_fate(served: dict[str, Any]) -> None:
+    with api(served, "send") as send, api(served, "read") as read:
+        body = {
+            "from": "App <no-reply@app.example>",
+            "to": ["kim@accept.mailfate.test"],
+            "template": "verification-code",
+            "variables": {"code": "428913"},
+            "lang": "ko",
+            "tags": ["signup"],
+            "deadline": "10m",
+        }
+        answer = send.post("/v1/messages", json=body)
+        assert answer.status_code == 202, answer.text
+        mid = answer.json()["message_id"]
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            view = read.get(f"/v1/messages/{mid}").json()
+            if view["fate"] == "delivered":
+                break
+            time.sleep(0.05)
+        assert view["fate"] == "delivered"
+        assert [e["type"] for e in view["events"]][:2] == ["queued", "attempt"]
+        found = read.get(
+            "/v1/messages", params={"recipient": "kim@accept.mailfate.test", "tag": "signup"}
+        ).json()
+        assert [m["message_id"] for m in found["messages"]] == [mid]
+        events = read.get("/v1/events", params={"cursor": 0}).json()
+        assert any(e["message_id"] == mid for e in events["events"]) and events["next_cursor"] > 0
+        assert read.get("/v1/stats").json()["recipients"]["delivered"] >= 1
+
+
+def test_no_key_wrong_key_and_wrong_scope(served: dict[str, Any]) -> None:
+    with api(served, None) as anon, api(served, "read") as read:
+        assert anon.get("/v1/stats").status_code == 401
+        assert anon.get("/v1/stats", headers={"Authorization": "Bearer mf_nope"}).status_code == 401
+        assert (
+            read.post(
+                "/v1/messages",
+                json={"from": "a@app.example", "to": ["b@x.test"], "subject": "s", "text": "t"},
+            ).status_code
+            == 403
+        )
+        assert read.post("/v1/suppressions", json={"address": "x@y.test"}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (
+            {"from": "a@app.example", "to": ["b@x.test"], "subject": "s", "text": "t", "bcc": ["c@d.test"]},
+            "bcc",
+        ),
+        ({"from": "a@app.example", "to": [], "subject": "s", "text": "t"}, "to"),
+        ({"from": "a@app.example", "to": ["not-an-address"], "subject": "s", "text": "t"}, "not-an-address"),
+        (
+            {"from": "a@app.example", "to": ["b@x.test"], "subject": "s\r\nBcc: c@d.test", "text": "t"},
+            "subject",
+        ),
+    ],
+)
+def test_bad_bodies_are_422_naming_the_field(
+    served: dict[str, Any], body: dict[str, Any], field: str
+) -> None:
+    with api(served, "send") as send:
+        answer = send.post("/v1/messages", json=body)
+    assert answer.status_code == 422 and field in answer.text
+
+
+def test_malformed_json_oversized_bodies_and_injection_in_search(served: dict[str, Any]) -> None:
+    with api(served, "send") as send, api(served, "read") as read:
+        bad = send.post("/v1/messages", content=b"{not json", headers={"Content-Type": "application/json"})
+        assert bad.status_code == 422
+        huge = send.post(
+            "/v1/messages", content=b"x" * (11 * 1024 * 1024), headers={"Content-Type": "application/json"}
+        )
+        assert huge.status_code == 413
+        sneaky = read.get(
+            "/v1/messages", params={"recipient": "' OR 1=1 --", "domain": "x'; DROP TABLE messages;--"}
+        )
+        assert sneaky.status_code == 200 and sneaky.json()["messages"] == []
+        assert read.get("/v1/messages", params={"tag": '" OR "1'}).status_code == 422
+        assert read.get("/v1/stats").status_code == 200  # the tables are still there
+
+
+def test_suppressions_crud_and_a_refused_send(served: dict[str, Any]) -> None:
+    with api(served, "admin") as admin, api(served, "send") as send:
+        assert (
+            admin.post(
+                "/v1/suppressions", json={"address": "Lee@Daum.test", "reason": "complaint"}
+            ).status_code
+            == 201
+        )
+        listed = admin.get("/v1/suppressions").json()["suppressions"]
+        assert any(s["address"] == "lee@daum.test" for s in listed)
+        refused = send.post(
+            "/v1/messages",
+            json={"from": "a@app.example", "to": ["lee@daum.test"], "subject": "s", "text": "t"},
+        )
+        assert (
+            refused.status_code == 409 and refused.json()["detail"]["suppressed"][0]["reason"] == "complaint"
+        )
+        assert admin.delete("/v1/suppressions/lee@daum.test").status_code == 200
+        assert admin.delete("/v1/suppressions/lee@daum.test").status_code == 404
