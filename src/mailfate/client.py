@@ -18,6 +18,10 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
+import email.utils
+import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +34,7 @@ from mailfate.delivery.schedule import parse_duration
 from mailfate.errors import InputError
 from mailfate.model import FINAL_FATES, Fate
 from mailfate.store import MessageView, NewMessage, Store
+from mailfate.submit.addresses import parse_recipients, validate_address
 from mailfate.submit.compose import compose
 
 __all__ = ["Client", "Sent", "SuppressedError"]
@@ -150,6 +155,54 @@ class Client:
         if result.created and self.on_submit is not None:
             self.on_submit()
         if result.created and result.suppressed and len(result.suppressed) == len(composed.recipients):
+            raise SuppressedError(result.message_id, result.suppressed)
+        return Sent(result.message_id, result.created, result.suppressed)
+
+    def send_raw(
+        self,
+        raw: bytes,
+        *,
+        mail_from: str,
+        rcpt_to: Sequence[str],
+        tags: Sequence[str] = (),
+        category: str = "transactional",
+    ) -> Sent:
+        """Queue a message the application composed itself (SMTP submission): the envelope is
+        validated, a missing Date or Message-ID is added; the sending domain is the From header's."""
+        now = self.clock()
+        recipients = parse_recipients(list(rcpt_to))
+        sender = validate_address(mail_from) if mail_from else ""
+        head, sep, _ = raw.partition(b"\r\n\r\n")
+        if not sep:
+            head, sep, _ = raw.partition(b"\n\n")
+        parsed = email.message_from_bytes(head + b"\r\n\r\n", policy=email.policy.compat32)
+        from_header = email.utils.parseaddr(str(parsed.get("From", "")))[1]
+        from_addr = from_header if "@" in from_header else sender
+        if not from_addr:
+            raise InputError("the message has no From address and the envelope sender is empty")
+        extra = b""
+        if parsed.get("Date") is None:
+            extra += f"Date: {email.utils.format_datetime(now)}\r\n".encode()
+        message_id = str(parsed.get("Message-ID", "")).strip()
+        if not message_id:
+            message_id = f"<{now:%Y%m%d%H%M%S}.{secrets.token_hex(8)}@{from_addr.rpartition('@')[2]}>"
+            extra += f"Message-ID: {message_id}\r\n".encode()
+        result = self.store.submit(
+            NewMessage(
+                from_addr=from_addr,
+                recipients=recipients,
+                raw=extra + raw,
+                subject=str(parsed.get("Subject", ""))[:998],
+                category=category,
+                tags=tuple(tags),
+                header_message_id=message_id,
+                max_age=self.max_age,
+            ),
+            now,
+        )
+        if result.created and self.on_submit is not None:
+            self.on_submit()
+        if result.created and result.suppressed and len(result.suppressed) == len(recipients):
             raise SuppressedError(result.message_id, result.suppressed)
         return Sent(result.message_id, result.created, result.suppressed)
 

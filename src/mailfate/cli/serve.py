@@ -28,9 +28,13 @@ def serve_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     http_host: Annotated[str, typer.Option(help="Address of the HTTP API.")] = "127.0.0.1",
     http_port: Annotated[int, typer.Option(help="Port of the HTTP API (0: any free port).")] = 8025,
     inbound_port: Annotated[int | None, typer.Option(help="Port of the inbound report server.")] = None,
+    submission_port: Annotated[
+        int, typer.Option(help="Port of the SMTP submission server (0: any free port; -1: off).")
+    ] = 2587,
     json_out: JsonOpt = False,
 ) -> None:
-    """Run the HTTP API (/v1, docs at /v1/docs), the delivery workers and the inbound report server."""
+    """Run the HTTP API (/v1, docs at /v1/docs), SMTP submission (STARTTLS + AUTH with an API key),
+    the delivery workers and the inbound report server."""
     import uvicorn
 
     from mailfate.client import Client
@@ -48,10 +52,21 @@ def serve_cmd(  # noqa: PLR0917 - Typer maps parameters to options
         assert service.store is not None and service.engine is not None and service.inbound is not None
         loop = asyncio.get_running_loop()
         engine = service.engine
+
         def wake() -> None:  # called from the API's worker threads
             loop.call_soon_threadsafe(engine.wake)
 
         client = Client(service.store, settings=settings, on_submit=wake)
+        submission = None
+        if submission_port >= 0:
+            from mailfate.intake.smtp_submission import SubmissionServer
+            from mailfate.intake.tls import self_signed, server_context
+
+            cert, key = self_signed(settings.data_dir)
+            submission = SubmissionServer(
+                service.store, client, server_context(cert, key), host=http_host, port=submission_port
+            )
+            await submission.start()
         server = uvicorn.Server(
             uvicorn.Config(
                 create_app(service.store, client),
@@ -81,13 +96,15 @@ def serve_cmd(  # noqa: PLR0917 - Typer maps parameters to options
             "event": "ready",
             "http": f"http://{http_host}:{port}",
             "inbound": f"{service.inbound.host}:{service.inbound.port}",
+            "submission": f"{http_host}:{submission.port}" if submission else None,
             "store": settings.url,
         }
         if json_out:
             emit_json(info)
         else:
             err_console.print(
-                f"[green]serving[/]: API {info['http']}/v1 (docs /v1/docs), inbound reports on "
+                f"[green]serving[/]: API {info['http']}/v1 (docs /v1/docs), SMTP submission on "
+                f"{info['submission'] or 'off'}, inbound reports on "
                 f"{info['inbound']}, store {info['store']}"
             )
         try:
@@ -95,6 +112,8 @@ def serve_cmd(  # noqa: PLR0917 - Typer maps parameters to options
         finally:
             server.should_exit = True
             await api
+            if submission is not None:
+                await submission.stop()
 
     try:
         asyncio.run(main())

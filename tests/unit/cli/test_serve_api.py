@@ -48,12 +48,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         "0",
         "--inbound-port",
         "0",
+        "--submission-port",
+        "0",
         "--json",
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=_env())
     assert proc.stdout is not None
     ready = json.loads(proc.stdout.readline())
-    yield {"url": ready["http"], "keys": keys, "data": data}
+    yield {"url": ready["http"], "keys": keys, "data": data, "submission": ready["submission"]}
     proc.terminate()
     proc.wait(30)
     proc.stdout.close()
@@ -167,3 +169,30 @@ def test_suppressions_crud_and_a_refused_send(served: dict[str, Any]) -> None:
         )
         assert admin.delete("/v1/suppressions/lee@daum.test").status_code == 200
         assert admin.delete("/v1/suppressions/lee@daum.test").status_code == 404
+
+
+def test_smtp_submission_in_serve_is_tracked_like_api_mail(served: dict[str, Any]) -> None:
+    import asyncio
+    import ssl
+
+    import aiosmtplib
+
+    host, port = served["submission"].rsplit(":", 1)
+    context = ssl.create_default_context(cafile=str(served["data"] / "submission-cert.pem"))
+
+    async def submit() -> str:
+        client = aiosmtplib.SMTP(hostname="localhost", port=int(port), tls_context=context, timeout=10)
+        async with client:
+            await client.login("app", served["keys"]["send"])
+            msg = (
+                b"From: no-reply@app.example\r\nTo: park@accept.mailfate.test\r\nSubject: hi\r\n\r\nbody\r\n"
+            )
+            _, text = await client.sendmail("no-reply@app.example", ["park@accept.mailfate.test"], msg)
+        return text.rsplit(" ", 1)[1]
+
+    mid = asyncio.run(submit())
+    with api(served, "read") as read:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and read.get(f"/v1/messages/{mid}").json()["fate"] != "delivered":
+            time.sleep(0.05)
+        assert read.get(f"/v1/messages/{mid}").json()["fate"] == "delivered"

@@ -6,7 +6,6 @@ are validated (422 names the field; unknown fields are refused), bodies over ``m
 → 413. Store calls run in a thread so the event loop keeps serving.
 """
 
-
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
