@@ -177,7 +177,7 @@ def test_smtp_submission_in_serve_is_tracked_like_api_mail(served: dict[str, Any
 
     import aiosmtplib
 
-    host, port = served["submission"].rsplit(":", 1)
+    _, port = served["submission"].rsplit(":", 1)
     context = ssl.create_default_context(cafile=str(served["data"] / "submission-cert.pem"))
 
     async def submit() -> str:
