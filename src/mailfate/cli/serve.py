@@ -17,7 +17,7 @@ from mailfate.cli.messages import ConfigOpt, DataOpt, JsonOpt, fail, open_store,
 from mailfate.cli.output import emit_json, err_console, out_console
 from mailfate.errors import MailfateError
 
-__all__ = ["keys_app", "serve_cmd"]
+__all__ = ["config_app", "keys_app", "serve_cmd"]
 
 keys_app = typer.Typer(help="API keys for the HTTP API (stored hashed; shown once).", no_args_is_help=True)
 
@@ -196,3 +196,29 @@ def revoke_cmd(
     out_console.print(f"{prefix} revoked" if done else f"no active key {prefix}")
     if not done:
         raise typer.Exit(1)
+
+
+config_app = typer.Typer(help="The engine's settings.", no_args_is_help=True)
+
+
+@config_app.command("show")
+def config_show_cmd(config: ConfigOpt = None, data_dir: DataOpt = None, json_out: JsonOpt = False) -> None:
+    """The merged, effective settings: defaults, the file, the environment (secrets hidden)."""
+    import dataclasses
+    import json as jsonlib
+
+    settings = settings_for(config, data_dir)
+    values = dataclasses.asdict(settings)
+    values["data_dir"] = str(settings.data_dir)
+    values["store_url"] = settings.url
+    if values.get("verp_secret"):
+        values["verp_secret"] = "(set)"
+    for transport in values.get("transports", {}).values():
+        options = transport.get("options", {})
+        for name in list(options):
+            if "password" in name and name != "password_env":
+                options[name] = "(set)"
+    if json_out:
+        emit_json(values)
+    else:
+        out_console.print_json(jsonlib.dumps(values, default=str))

@@ -174,3 +174,19 @@ def test_demo_json_gives_one_line_per_scenario(tmp_path: Path) -> None:
         "suppressed",
         "expired",
     ]
+
+
+def test_config_show_merges_file_and_environment_and_hides_secrets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "m.toml"
+    path.write_text(
+        '[transports.relay]\ntype = "relay"\nhost = "smtp.x.example"\npassword = "hunter2"\n'
+        '[delivery]\ntransport = "relay"\n',
+        "utf-8",
+    )
+    monkeypatch.setenv("MAILFATE_STORE_URL", "sqlite:///elsewhere.db")
+    code, out, _ = invoke("config", "show", "--config", str(path), "--json")
+    shown = json.loads(out)
+    assert code == 0 and shown["transport"] == "relay" and shown["store_url"] == "sqlite:///elsewhere.db"
+    assert shown["transports"]["relay"]["options"]["password"] == "(set)" and "hunter2" not in out
