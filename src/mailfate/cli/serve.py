@@ -47,9 +47,13 @@ def serve_cmd(  # noqa: PLR0917 - Typer maps parameters to options
         settings = replace(settings, inbound_port=inbound_port)
 
     async def main() -> None:
-        service = WorkerService(settings)
+        from mailfate.tracking.metrics import Metrics
+
+        metrics = Metrics()
+        service = WorkerService(settings, observe=metrics.observe)
         await service.start()
         assert service.store is not None and service.engine is not None and service.inbound is not None
+        metrics.watch(service.store)
         loop = asyncio.get_running_loop()
         engine = service.engine
 
@@ -69,7 +73,7 @@ def serve_cmd(  # noqa: PLR0917 - Typer maps parameters to options
             await submission.start()
         server = uvicorn.Server(
             uvicorn.Config(
-                create_app(service.store, client),
+                create_app(service.store, client, metrics=metrics),
                 host=http_host,
                 port=http_port,
                 log_level="warning",

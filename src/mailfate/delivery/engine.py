@@ -97,8 +97,10 @@ class Engine:
         settings: EngineSettings | None = None,
         clock: Callable[[], datetime] = _now,
         rng: random.Random | None = None,
+        observe: Callable[[Claimed, AttemptResult, datetime], None] | None = None,
     ) -> None:
         self.store = store
+        self.observe = observe
         self.router = router
         self.codec = codec
         self.signer = signer or DkimSigner()
@@ -262,6 +264,8 @@ class Engine:
 
     def _record(self, item: Claimed, result: AttemptResult) -> None:
         now = self.clock()
+        if self.observe is not None:
+            self.observe(item, result, now)
         next_at: datetime | None = None
         expire = False
         why = ""

@@ -42,7 +42,9 @@ class WorkerService:
         simulator_overrides: dict[str, Any] | None = None,
         simulator_dir: Path | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        observe: Callable[..., None] | None = None,
     ) -> None:
+        self.observe = observe
         self.settings = settings
         self._store = store
         self.simulator_overrides = simulator_overrides or {}
@@ -75,7 +77,14 @@ class WorkerService:
             concurrency=s.concurrency, batch=s.batch, lease=s.lease, suppress_after_soft=s.suppress_after_soft
         )
         self.engine = Engine(
-            store, router, codec, signer=signer, retry=retry, settings=settings, clock=self.clock
+            store,
+            router,
+            codec,
+            signer=signer,
+            retry=retry,
+            settings=settings,
+            clock=self.clock,
+            observe=self.observe,
         )
         engine_box.append(self.engine)
 

@@ -196,3 +196,20 @@ def test_smtp_submission_in_serve_is_tracked_like_api_mail(served: dict[str, Any
         while time.monotonic() < deadline and read.get(f"/v1/messages/{mid}").json()["fate"] != "delivered":
             time.sleep(0.05)
         assert read.get(f"/v1/messages/{mid}").json()["fate"] == "delivered"
+
+
+def test_metrics_show_fates_domains_and_latency(served: dict[str, Any]) -> None:
+    with api(served, "send") as send, api(served, "read") as read:
+        mid = send.post(
+            "/v1/messages",
+            json={"from": "a@app.example", "to": ["m@accept.mailfate.test"], "subject": "s", "text": "t"},
+        ).json()["message_id"]
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and read.get(f"/v1/messages/{mid}").json()["fate"] != "delivered":
+            time.sleep(0.05)
+    text = httpx.get(served["url"] + "/metrics", timeout=10).text
+    assert 'mailfate_recipients{fate="delivered"}' in text
+    assert 'mailfate_recipients_by_domain{domain="accept.mailfate.test",fate="delivered"}' in text
+    assert "mailfate_queue_depth" in text
+    assert 'mailfate_submit_to_delivered_seconds_count{domain="accept.mailfate.test"}' in text
+    assert 'mailfate_attempts_total{outcome="delivered",reason="delivered"}' in text

@@ -19,6 +19,7 @@ from mailfate.client import Client, SuppressedError
 from mailfate.errors import InputError
 from mailfate.intake.api.schemas import MessageIn, SuppressionIn
 from mailfate.store import ApiKey, Store
+from mailfate.tracking.metrics import Metrics
 
 __all__ = ["create_app"]
 
@@ -30,6 +31,7 @@ def create_app(
     client: Client,
     *,
     max_body: int = 10 * 1024 * 1024,
+    metrics: Metrics | None = None,
 ) -> FastAPI:
     app = FastAPI(title="mailfate", version="1", docs_url="/v1/docs", openapi_url="/v1/openapi.json")
 
@@ -188,6 +190,14 @@ def create_app(
             asyncio.to_thread(store.counts), asyncio.to_thread(store.domain_stats)
         )
         return {"recipients": counts, "domains": domains}
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus() -> Response:
+        """Prometheus exposition (no key: bind the API to a private address, or scrape through a proxy)."""
+        if metrics is None:
+            raise HTTPException(404, "metrics are off")
+        body = await asyncio.to_thread(metrics.exposition)
+        return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     @app.get("/v1/health")
     async def health() -> dict[str, str]:

@@ -1,0 +1,89 @@
+"""Prometheus metrics: what the store holds (read at scrape time) and what the worker sees.
+
+From the store, at each scrape: recipients per fate, per recipient domain and fate (the 20
+busiest domains), the queue depth, deferred recipients per reason. From the worker, as it
+happens: attempts per outcome and reason, and the time from submit to the 250 per recipient
+domain (a histogram: p50/p95 per domain for the dashboard and for the verification-code
+objective). Each process has its own registry (no global state).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from mailfate.model import AttemptResult
+from mailfate.store import Claimed, Store
+
+__all__ = ["Metrics"]
+
+LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 12 * 3600, 86400)
+
+
+class _StoreCollector(Collector):
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def collect(self) -> Iterator[Metric]:
+        counts = self.store.counts()
+        fates = GaugeMetricFamily("mailfate_recipients", "Recipients by fate", labels=["fate"])
+        for fate, n in sorted(counts.items()):
+            fates.add_metric([fate], n)
+        yield fates
+        depth = sum(counts.get(f, 0) for f in ("queued", "sending", "deferred"))
+        yield GaugeMetricFamily("mailfate_queue_depth", "Recipients not yet at a final fate", value=depth)
+        by_domain = GaugeMetricFamily(
+            "mailfate_recipients_by_domain",
+            "Recipients by recipient domain and fate (20 busiest)",
+            labels=["domain", "fate"],
+        )
+        for row in self.store.domain_stats(20):
+            for fate, n in sorted(row["fates"].items()):
+                by_domain.add_metric([row["domain"], fate], n)
+        yield by_domain
+        deferred = GaugeMetricFamily(
+            "mailfate_deferred_by_reason",
+            "Deferred recipients by the reason of their last reply",
+            labels=["reason"],
+        )
+        for summary in self.store.queue_summary(datetime.now().astimezone()):
+            for reason, n, _ in summary.top_reasons:
+                deferred.add_metric([reason], n)
+        yield deferred
+
+
+class Metrics:
+    def __init__(self, store: Store | None = None) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        if store is not None:
+            self.watch(store)
+        self.attempts = Counter(
+            "mailfate_attempts",
+            "Delivery attempts by outcome and reason",
+            ["outcome", "reason"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "mailfate_submit_to_delivered_seconds",
+            "Time from submit to the receiver's 250, per recipient domain",
+            ["domain"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+
+    def watch(self, store: Store) -> None:
+        """Read the store's figures at every scrape."""
+        self.registry.register(_StoreCollector(store))
+
+    def observe(self, item: Claimed, result: AttemptResult, at: datetime) -> None:
+        """The worker's hook: called for every attempt."""
+        self.attempts.labels(result.outcome, result.reason).inc()
+        if result.outcome == "delivered":
+            self.latency.labels(item.domain).observe(max(0.0, (at - item.created_at).total_seconds()))
+
+    def exposition(self) -> bytes:
+        return bytes(generate_latest(self.registry))
