@@ -33,7 +33,7 @@ from mailfate.config import Settings, load_settings
 from mailfate.delivery.schedule import parse_duration
 from mailfate.errors import InputError
 from mailfate.model import FINAL_FATES, Fate
-from mailfate.store import MessageView, NewMessage, Store
+from mailfate.store import MessageView, NewMessage, Store, SubmitResult
 from mailfate.submit.addresses import parse_recipients, validate_address
 from mailfate.submit.compose import compose
 
@@ -117,6 +117,45 @@ class Client:
     ) -> Sent:
         """Queue one message; its id at once. Raises InputError for anything unusable (naming the
         field), :class:`SuppressedError` when every recipient is suppressed."""
+        message = self.prepare(
+            from_=from_,
+            to=to,
+            subject=subject,
+            text=text,
+            html=html,
+            template=template,
+            variables=variables,
+            lang=lang,
+            headers=headers,
+            tags=tags,
+            idempotency_key=idempotency_key,
+            deadline=deadline,
+            category=category,
+            reply_to=reply_to,
+            list_unsubscribe=list_unsubscribe,
+        )
+        return self.finish(message, self.store.submit(message, self.clock()))
+
+    def prepare(
+        self,
+        *,
+        from_: str,
+        to: Sequence[str] | str,
+        subject: str | None = None,
+        text: str | None = None,
+        html: str | None = None,
+        template: str | None = None,
+        variables: Mapping[str, Any] | None = None,
+        lang: str = "en",
+        headers: Mapping[str, str] | None = None,
+        tags: Sequence[str] = (),
+        idempotency_key: str | None = None,
+        deadline: datetime | timedelta | float | str | None = None,
+        category: str = "transactional",
+        reply_to: str | None = None,
+        list_unsubscribe: str | None = None,
+    ) -> NewMessage:
+        """The message ``send`` would store: composed, validated, not stored yet."""
         now = self.clock()
         if idempotency_key is not None and not (0 < len(idempotency_key) <= 200):
             raise InputError("idempotency_key: 1 to 200 characters")
@@ -137,24 +176,24 @@ class Client:
             now=now,
             **({"template_dirs": self.template_dirs} if self.template_dirs else {}),
         )
-        result = self.store.submit(
-            NewMessage(
-                from_addr=composed.from_addr,
-                recipients=composed.recipients,
-                raw=composed.raw,
-                subject=composed.subject,
-                category=composed.category,
-                tags=composed.tags,
-                idempotency_key=idempotency_key,
-                deadline=_deadline(deadline, now),
-                header_message_id=composed.header_message_id,
-                max_age=self.max_age,
-            ),
-            now,
+        return NewMessage(
+            from_addr=composed.from_addr,
+            recipients=composed.recipients,
+            raw=composed.raw,
+            subject=composed.subject,
+            category=composed.category,
+            tags=composed.tags,
+            idempotency_key=idempotency_key,
+            deadline=_deadline(deadline, now),
+            header_message_id=composed.header_message_id,
+            max_age=self.max_age,
         )
+
+    def finish(self, message: NewMessage, result: SubmitResult) -> Sent:
+        """What ``send`` returns for a stored message (wakes the worker; all suppressed → error)."""
         if result.created and self.on_submit is not None:
             self.on_submit()
-        if result.created and result.suppressed and len(result.suppressed) == len(composed.recipients):
+        if result.created and result.suppressed and len(result.suppressed) == len(message.recipients):
             raise SuppressedError(result.message_id, result.suppressed)
         return Sent(result.message_id, result.created, result.suppressed)
 

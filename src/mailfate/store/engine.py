@@ -10,7 +10,9 @@ that two writers never deadlock on a lock upgrade. PostgreSQL: ``postgresql+psyc
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ from sqlalchemy.exc import OperationalError
 
 from mailfate.errors import ConfigError
 
-__all__ = ["BUSY_TIMEOUT", "begin_immediate", "make_engine", "normalize_url"]
+__all__ = ["BUSY_TIMEOUT", "begin_immediate", "make_engine", "normalize_url", "write_lock"]
 
 BUSY_TIMEOUT = 10.0
 """Seconds a writer waits for SQLite's write lock before giving up with an error."""
@@ -40,7 +42,9 @@ def normalize_url(url_or_path: str | Path) -> str:
     return f"sqlite:///{Path(text).expanduser().resolve()}"
 
 
-def make_engine(url_or_path: str | Path) -> Engine:
+def make_engine(url_or_path: str | Path, *, writer: bool = True) -> Engine:
+    """``writer=False`` (SQLite): an engine for reads, whose transactions are plain deferred
+    BEGINs — WAL readers take no lock and never wait for the writer."""
     url = normalize_url(url_or_path)
     parts = urlsplit(url)
     if url.startswith("sqlite"):
@@ -52,14 +56,14 @@ def make_engine(url_or_path: str | Path) -> Engine:
         if path not in ("sqlite://", "sqlite:///:memory:"):
             Path(path.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(path, connect_args={"check_same_thread": False, "timeout": 10})
-        _sqlite_events(engine, sync)
+        _sqlite_events(engine, sync, writer=writer)
         return engine
     if url.startswith("postgresql"):
         return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
     raise ConfigError(f"store URL {url}: only sqlite and postgresql are supported")
 
 
-def _sqlite_events(engine: Engine, sync: str) -> None:
+def _sqlite_events(engine: Engine, sync: str, *, writer: bool) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # the driver stays out of the way; we BEGIN ourselves
@@ -71,9 +75,42 @@ def _sqlite_events(engine: Engine, sync: str) -> None:
         cursor.execute("PRAGMA busy_timeout=0")  # waiting for the write lock happens in _begin
         cursor.close()
 
+    if not writer:
+
+        @event.listens_for(engine, "begin")
+        def _read(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN")
+
+        return
+    lock = write_lock(engine)
+
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        begin_immediate(conn.exec_driver_sql)
+        lock.acquire()
+        try:
+            begin_immediate(conn.exec_driver_sql)
+        except BaseException:
+            lock.release()
+            raise
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _end(conn: Any) -> None:
+        if lock.locked():
+            lock.release()
+
+
+_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+
+
+def write_lock(engine: Engine) -> threading.Lock:
+    """The process-wide lock of an SQLite engine's writers: threads of one process queue on it
+    (woken at once when it frees) instead of polling SQLite's file lock; processes still meet at
+    SQLite's lock (``begin_immediate``)."""
+    lock = _LOCKS.get(engine)
+    if lock is None:
+        lock = _LOCKS.setdefault(engine, threading.Lock())
+    return lock
 
 
 def begin_immediate(execute: Callable[[str], Any]) -> None:

@@ -39,6 +39,7 @@ def hash_key(key: str) -> str:
 
 class StoreKeys:
     engine: Engine
+    reader: Engine
 
     def create_key(self, scopes: set[str] | frozenset[str], *, at: datetime, name: str = "") -> str:
         """A new key (returned once, never stored in clear)."""
@@ -63,7 +64,7 @@ class StoreKeys:
 
     def find_key(self, key: str) -> ApiKey | None:
         """The key's record when it exists and is not revoked."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(select(api_keys).where(api_keys.c.hash == hash_key(key))).one_or_none()
         if row is None or row.revoked_at is not None:
             return None
@@ -72,7 +73,7 @@ class StoreKeys:
         )
 
     def list_keys(self) -> list[ApiKey]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(select(api_keys).order_by(api_keys.c.id)).all()
         return [
             ApiKey(r.id, r.name, r.prefix, frozenset(r.scopes.split(",")), r.created_at, r.revoked_at)

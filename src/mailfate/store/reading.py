@@ -18,11 +18,12 @@ __all__ = ["StoreReading"]
 
 class StoreReading:
     engine: Engine
+    reader: Engine
 
     # -- reading --------------------------------------------------------------------------------
     def message(self, message_id: str) -> MessageView | None:
         m = messages.c
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(
                 select(
                     m.id,
@@ -70,12 +71,12 @@ class StoreReading:
         )
 
     def recipient(self, recipient_id: int) -> RecipientView | None:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(select(recipients).where(recipients.c.id == recipient_id)).one_or_none()
         return to_recipient(row) if row is not None else None
 
     def find_recipient(self, message_id: str, address: str) -> int | None:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(
                 select(recipients.c.id, recipients.c.address).where(recipients.c.message_id == message_id)
             ).all()
@@ -83,7 +84,7 @@ class StoreReading:
         return next((row.id for row in rows if row.address.lower() == wanted), None)
 
     def events_since(self, message_id: str, after_id: int) -> list[Event]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             names = dict(
                 conn.execute(
                     select(recipients.c.id, recipients.c.address).where(recipients.c.message_id == message_id)
@@ -101,7 +102,7 @@ class StoreReading:
     def recent_fates(self, address: str, limit: int) -> list[str]:
         """The fates of the last ``limit`` messages to ``address`` (newest first)."""
         wanted = normalize_address(address)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(
                 select(recipients.c.fate)
                 .where(recipients.c.address == wanted)
@@ -146,7 +147,7 @@ class StoreReading:
             query = query.where(cast(m.tags, String).like(f'%"{tag}"%'))
         if cursor:
             query = query.where(m.id < cursor)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(query.limit(limit + 1)).all()
             page = rows[:limit]
             ids = [row.id for row in page]
@@ -173,7 +174,7 @@ class StoreReading:
     def events_after(self, after_id: int = 0, limit: int = 100) -> list[Event]:
         """Every event with an id above ``after_id``, oldest first (a cursor over the whole store)."""
         e, r = events.c, recipients.c
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(
                 select(events, r.address)
                 .join(recipients, r.id == e.recipient_id, isouter=True)
@@ -186,7 +187,7 @@ class StoreReading:
     def domain_stats(self, top: int = 20) -> list[dict[str, Any]]:
         """Recipients per fate for the busiest recipient domains."""
         r = recipients.c
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(select(r.domain, r.fate, func.count()).group_by(r.domain, r.fate)).all()
         per: dict[str, dict[str, int]] = defaultdict(dict)
         for domain, fate, n in rows:
@@ -195,14 +196,14 @@ class StoreReading:
         return [{"domain": d, "total": sum(c.values()), "fates": c} for d, c in ranked]
 
     def counts(self) -> dict[str, int]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(select(recipients.c.fate, func.count()).group_by(recipients.c.fate)).all()
         return {fate: int(n) for fate, n in rows}
 
     def queue_summary(self, now: datetime, top: int = 3) -> list[DestinationSummary]:
         r, m = recipients.c, messages.c
         open_fates = (Fate.QUEUED.value, Fate.SENDING.value, Fate.DEFERRED.value)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(
                 select(r.domain, r.fate, func.count(), func.min(m.created_at), func.min(r.next_attempt_at))
                 .join(messages, m.id == r.message_id)

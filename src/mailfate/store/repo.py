@@ -21,13 +21,13 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from mailfate.errors import InputError
 from mailfate.model import EventType, Fate, advance, message_fate
 from mailfate.store.attempts import plan_attempts
-from mailfate.store.engine import begin_immediate, make_engine, normalize_url
+from mailfate.store.engine import begin_immediate, make_engine, normalize_url, write_lock
 from mailfate.store.errors import StoreError
 from mailfate.store.ids import new_message_id
 from mailfate.store.keys import StoreKeys
 from mailfate.store.reading import StoreReading
 from mailfate.store.rows import aware, normalize_address, to_suppression
-from mailfate.store.sqlite_writes import record_sqlite, submit_sqlite
+from mailfate.store.sqlite_writes import record_sqlite, submit_many_sqlite, submit_sqlite
 from mailfate.store.suppressions import StoreSuppressions
 from mailfate.store.tables import events, messages, recipients, suppressions
 from mailfate.store.views import (
@@ -91,6 +91,7 @@ class Store(StoreReading, StoreSuppressions, StoreKeys):
         self.url = normalize_url(url)
         self.engine = make_engine(self.url)
         self.dialect = self.engine.dialect.name
+        self.reader = make_engine(self.url, writer=False) if self.dialect == "sqlite" else self.engine
 
     @classmethod
     def open(cls, url: str | Path) -> Store:
@@ -115,6 +116,7 @@ class Store(StoreReading, StoreSuppressions, StoreKeys):
 
     def close(self) -> None:
         self.engine.dispose()
+        self.reader.dispose()
 
     def _write(self) -> Connection:
         return self.engine.begin()  # type: ignore[return-value]
@@ -193,7 +195,7 @@ class Store(StoreReading, StoreSuppressions, StoreKeys):
                 conn.execute(events.insert(), event_rows)
         except IntegrityError as exc:
             if msg.idempotency_key is not None:  # a concurrent submit with the same key won
-                with self.engine.connect() as conn:
+                with self.reader.connect() as conn:
                     found = conn.execute(
                         select(messages.c.id).where(messages.c.idempotency_key == msg.idempotency_key)
                     ).scalar()
@@ -209,6 +211,24 @@ class Store(StoreReading, StoreSuppressions, StoreKeys):
         )
         return SubmitResult(mid, True, suppressed)
 
+    def submit_many(self, batch: Sequence[NewMessage], now: datetime) -> list[SubmitResult | Exception]:
+        """Many submits in one transaction (group commit: one lock, one commit for a burst of
+        requests); each result is a SubmitResult or the error of that message alone."""
+        if self.dialect != "sqlite":
+            results: list[SubmitResult | Exception] = []
+            for msg in batch:
+                try:
+                    results.append(self.submit(msg, now))
+                except (InputError, StoreError) as exc:
+                    results.append(exc)
+            return results
+        items: list[tuple[NewMessage, list[str], str]] = []
+        for msg in batch:
+            addresses = list(dict.fromkeys(normalize_address(a) for a in msg.recipients))
+            items.append((msg, addresses, _domain(msg.from_addr)))
+        found = self._sqlite_write(submit_many_sqlite, items, now, what="submit to")
+        return [StoreError(f"submit failed: {r}") if isinstance(r, sqlite3.Error) else r for r in found]
+
     def _submit_sqlite(
         self, msg: NewMessage, now: datetime, addresses: list[str], sending: str
     ) -> SubmitResult:
@@ -216,16 +236,17 @@ class Store(StoreReading, StoreSuppressions, StoreKeys):
         raw_conn = self.engine.raw_connection()
         try:
             cursor = raw_conn.cursor()
-            begin_immediate(cursor.execute)
-            try:
-                result, _ = submit_sqlite(cursor, msg, now, addresses, sending)
-                cursor.execute("COMMIT")
-            except BaseException:
-                cursor.execute("ROLLBACK")
-                raise
+            with write_lock(self.engine):
+                begin_immediate(cursor.execute)
+                try:
+                    result, _ = submit_sqlite(cursor, msg, now, addresses, sending)
+                    cursor.execute("COMMIT")
+                except BaseException:
+                    cursor.execute("ROLLBACK")
+                    raise
         except sqlite3.IntegrityError as exc:
             if msg.idempotency_key is not None:  # a concurrent submit with the same key won
-                with self.engine.connect() as conn:
+                with self.reader.connect() as conn:
                     found = conn.execute(_BY_KEY, {"key": msg.idempotency_key}).scalar()
                 if found is not None:
                     return SubmitResult(found, False)
@@ -304,7 +325,7 @@ class Store(StoreReading, StoreSuppressions, StoreKeys):
     def due_in(self, now: datetime) -> float | None:
         """Seconds until the next recipient is due (0 if one is due now); None if nothing waits."""
         r = recipients.c
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             soon = [
                 conn.execute(select(func.min(r.next_attempt_at)).where(r.fate == fate)).scalar()
                 for fate in _OPEN
@@ -319,7 +340,7 @@ class Store(StoreReading, StoreSuppressions, StoreKeys):
         return max(0.0, (first - now).total_seconds())
 
     def raw(self, message_id: str) -> bytes:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             raw = conn.execute(select(messages.c.raw).where(messages.c.id == message_id)).scalar()
         if raw is None:
             raise InputError(f"no message {message_id!r}")
@@ -357,13 +378,14 @@ class Store(StoreReading, StoreSuppressions, StoreKeys):
         raw_conn = self.engine.raw_connection()
         try:
             cursor = raw_conn.cursor()
-            begin_immediate(cursor.execute)
-            try:
-                result = write(cursor, *args)
-                cursor.execute("COMMIT")
-            except BaseException:
-                cursor.execute("ROLLBACK")
-                raise
+            with write_lock(self.engine):
+                begin_immediate(cursor.execute)
+                try:
+                    result = write(cursor, *args)
+                    cursor.execute("COMMIT")
+                except BaseException:
+                    cursor.execute("ROLLBACK")
+                    raise
         except sqlite3.OperationalError as exc:
             raise StoreError(f"cannot {what} the store {self.url}: {exc}", fix=_fix(exc)) from exc
         finally:

@@ -14,6 +14,7 @@ through SQLAlchemy, and run the SQLAlchemy path on PostgreSQL.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,7 +27,7 @@ from mailfate.store.attempts import plan_attempts
 from mailfate.store.ids import new_message_id
 from mailfate.store.views import AttemptRecord, NewMessage, SubmitResult, Suppression
 
-__all__ = ["record_sqlite", "submit_sqlite"]
+__all__ = ["record_sqlite", "submit_many_sqlite", "submit_sqlite"]
 
 _DIALECT = SQLiteDialect_pysqlite()
 _DATETIME = DATETIME()  # type: ignore[no-untyped-call]
@@ -195,3 +196,23 @@ def record_sqlite(cursor: Any, records: list[AttemptRecord]) -> None:
     cursor.executemany(
         "UPDATE messages SET fate=? WHERE id=?", [(message_fate(f).value, mid) for mid, f in fates.items()]
     )
+
+
+def submit_many_sqlite(
+    cursor: Any, items: list[tuple[NewMessage, list[str], str]], now: datetime
+) -> list[SubmitResult | Exception]:
+    """Many submits in the caller's one transaction (group commit); a savepoint each, so one bad
+    message fails alone."""
+    out: list[SubmitResult | Exception] = []
+    for msg, addresses, sending in items:
+        cursor.execute("SAVEPOINT one")
+        try:
+            result, _ = submit_sqlite(cursor, msg, now, addresses, sending)
+        except sqlite3.Error as exc:
+            cursor.execute("ROLLBACK TO one")
+            cursor.execute("RELEASE one")
+            out.append(exc)
+            continue
+        cursor.execute("RELEASE one")
+        out.append(result)
+    return out

@@ -22,6 +22,7 @@ SUPPRESSED = select(suppressions).where(
 
 class StoreSuppressions:
     engine: Engine
+    reader: Engine
     dialect: str
 
     def _suppressed(self, conn: Connection, addresses: list[str], sending: str) -> dict[str, Suppression]:
@@ -67,7 +68,7 @@ class StoreSuppressions:
         return bool(result.rowcount)
 
     def suppression(self, address: str, sending_domain: str) -> Suppression | None:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             found = self._suppressed(conn, [address], sending_domain.lower())
         return next(iter(found.values()), None)
 
@@ -75,5 +76,5 @@ class StoreSuppressions:
         query = select(suppressions).order_by(suppressions.c.created_at.desc()).limit(limit)
         if scope is not None:
             query = query.where(suppressions.c.scope == scope.lower())
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [to_suppression(row) for row in conn.execute(query)]

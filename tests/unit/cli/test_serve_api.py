@@ -142,6 +142,13 @@ def test_malformed_json_oversized_bodies_and_injection_in_search(served: dict[st
             "/v1/messages", content=b"x" * (11 * 1024 * 1024), headers={"Content-Type": "application/json"}
         )
         assert huge.status_code == 413
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: counted while read
+            for _ in range(11):
+                yield b"x" * (1024 * 1024)
+
+        chunked = send.post("/v1/messages", content=chunks(), headers={"Content-Type": "application/json"})
+        assert chunked.status_code == 413
         sneaky = read.get(
             "/v1/messages", params={"recipient": "' OR 1=1 --", "domain": "x'; DROP TABLE messages;--"}
         )

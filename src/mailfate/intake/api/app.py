@@ -7,23 +7,63 @@ are validated (422 names the field; unknown fields are refused), bodies over ``m
 """
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi import Depends, FastAPI, HTTPException, Query, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mailfate.client import Client, SuppressedError
 from mailfate.errors import InputError
 from mailfate.intake.api.schemas import MessageIn, SuppressionIn
+from mailfate.intake.batcher import SubmitBatcher
 from mailfate.store import ApiKey, Store
+from mailfate.store.keys import hash_key
 from mailfate.tracking.metrics import Metrics
 
 __all__ = ["create_app"]
 
 _bearer = HTTPBearer(auto_error=False)
+KEY_CACHE_SECONDS = 5.0
+"""How long the API trusts a key lookup: a revoked key stops working within this time."""
+
+
+class _BodyLimit:
+    """413 for bodies over ``max_body`` bytes: by Content-Length before reading, and counted while
+    reading for chunked bodies. A plain ASGI middleware (Starlette's BaseHTTPMiddleware costs a
+    task and a queue per request)."""
+
+    def __init__(self, app: ASGIApp, max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length" and (not value.isdigit() or int(value) > self.max_body):
+                response = JSONResponse(
+                    {"detail": f"body larger than {self.max_body} bytes"}, status_code=413
+                )
+                await response(scope, receive, send)
+                return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_body:
+                    raise HTTPException(413, f"body larger than {self.max_body} bytes")
+            return message
+
+        await self.app(scope, counted, send)
 
 
 def create_app(
@@ -34,13 +74,23 @@ def create_app(
     metrics: Metrics | None = None,
 ) -> FastAPI:
     app = FastAPI(title="mailfate", version="1", docs_url="/v1/docs", openapi_url="/v1/openapi.json")
+    batcher = SubmitBatcher(store, clock=client.clock)
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        size = request.headers.get("content-length")
-        if size is not None and (not size.isdigit() or int(size) > max_body):
-            return JSONResponse({"detail": f"body larger than {max_body} bytes"}, status_code=413)
-        return await call_next(request)
+    app.add_middleware(_BodyLimit, max_body=max_body)
+
+    keys: dict[str, tuple[float, ApiKey | None]] = {}
+
+    async def lookup(secret: str) -> ApiKey | None:
+        """The key, from the store at most every KEY_CACHE_SECONDS (a revocation takes that long)."""
+        digest = hash_key(secret)
+        hit = keys.get(digest)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        found = await asyncio.to_thread(store.find_key, secret)
+        if len(keys) > 10_000:
+            keys.clear()
+        keys[digest] = (time.monotonic() + KEY_CACHE_SECONDS, found)
+        return found
 
     def require(scope: str) -> Callable[..., Awaitable[ApiKey]]:
         async def check(
@@ -52,7 +102,7 @@ def create_app(
                     "an API key is required: Authorization: Bearer <key>",
                     headers={"WWW-Authenticate": "Bearer"},
                 )
-            key = await asyncio.to_thread(store.find_key, creds.credentials)
+            key = await lookup(creds.credentials)
             if key is None:
                 raise HTTPException(401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"})
             if scope not in key.scopes and "admin" not in key.scopes:
@@ -64,9 +114,9 @@ def create_app(
     @app.post("/v1/messages", status_code=202)
     async def post_message(body: MessageIn, _: Annotated[ApiKey, Depends(require("send"))]) -> dict[str, Any]:
         fields = body.model_dump(by_alias=False)
-        fields["from_"] = fields.pop("from_")
         try:
-            sent = await asyncio.to_thread(lambda: client.send(**fields))
+            message = client.prepare(**fields)
+            sent = client.finish(message, await batcher.submit(message))
         except SuppressedError as exc:
             raise HTTPException(
                 409,
