@@ -69,7 +69,12 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument(
+        "--together",
+        action="store_true",
+        help="workers in the API process (default: `serve --no-workers` plus a `mailfate worker` process)",
+    )
     args = parser.parse_args()
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -100,11 +105,19 @@ def main() -> None:
                 "--inbound-port",
                 "0",
                 "--json",
+                *([] if args.together else ["--no-workers"]),
             ],
             stdout=subprocess.PIPE,
             text=True,
             env=env,
         )
+        worker = None
+        if not args.together:
+            worker = subprocess.Popen(
+                [*mf, "worker", "--config", str(config), "--json"], stdout=subprocess.PIPE, text=True, env=env
+            )
+            assert worker.stdout is not None
+            worker.stdout.readline()
         assert serve.stdout is not None
         url = json.loads(serve.stdout.readline())["http"]
         script = folder / "post.lua"
@@ -142,6 +155,10 @@ def main() -> None:
             serve.terminate()
             serve.wait(60)
             serve.stdout.close()
+            if worker is not None and worker.stdout is not None:
+                worker.terminate()
+                worker.wait(60)
+                worker.stdout.close()
     load = results.get("load", {})
     met = load.get("rps", 0) >= 1000 and load.get("p99_ms", 1e9) <= 50
     print(f"target (>= 1000 req/s sustained with p99 <= 50 ms): {'met' if met else 'NOT met'}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated
@@ -31,6 +32,12 @@ def serve_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     submission_port: Annotated[
         int, typer.Option(help="Port of the SMTP submission server (0: any free port; -1: off).")
     ] = 2587,
+    workers: Annotated[
+        bool,
+        typer.Option(
+            "--workers/--no-workers", help="Run the delivery workers here (or in `mailfate worker`)."
+        ),
+    ] = True,
     json_out: JsonOpt = False,
 ) -> None:
     """Run the HTTP API (/v1, docs at /v1/docs), SMTP submission (STARTTLS + AUTH with an API key),
@@ -40,6 +47,7 @@ def serve_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     from mailfate.client import Client
     from mailfate.delivery.service import WorkerService
     from mailfate.intake.api.app import create_app
+    from mailfate.store import Store
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
     settings = settings_for(config, data_dir)
@@ -50,17 +58,23 @@ def serve_cmd(  # noqa: PLR0917 - Typer maps parameters to options
         from mailfate.tracking.metrics import Metrics
 
         metrics = Metrics()
-        service = WorkerService(settings, observe=metrics.observe)
-        await service.start()
-        assert service.store is not None and service.engine is not None and service.inbound is not None
-        metrics.watch(service.store)
         loop = asyncio.get_running_loop()
-        engine = service.engine
+        service: WorkerService | None = None
+        wake: Callable[[], None] | None = None
+        if workers:
+            service = WorkerService(settings, observe=metrics.observe)
+            await service.start()
+            assert service.store is not None and service.engine is not None
+            store = service.store
+            engine = service.engine
 
-        def wake() -> None:  # called from the API's worker threads
-            loop.call_soon_threadsafe(engine.wake)
+            def wake() -> None:  # called from the API's worker threads
+                loop.call_soon_threadsafe(engine.wake)
 
-        client = Client(service.store, settings=settings, on_submit=wake)
+        else:  # the API alone: workers run elsewhere (`mailfate worker`) on the same store
+            store = await asyncio.to_thread(Store.open, settings.url)
+        metrics.watch(store)
+        client = Client(store, settings=settings, on_submit=wake)
         submission = None
         if submission_port >= 0:
             from mailfate.intake.smtp_submission import SubmissionServer
@@ -68,12 +82,12 @@ def serve_cmd(  # noqa: PLR0917 - Typer maps parameters to options
 
             cert, key = self_signed(settings.data_dir)
             submission = SubmissionServer(
-                service.store, client, server_context(cert, key), host=http_host, port=submission_port
+                store, client, server_context(cert, key), host=http_host, port=submission_port
             )
             await submission.start()
         server = uvicorn.Server(
             uvicorn.Config(
-                create_app(service.store, client, metrics=metrics),
+                create_app(store, client, metrics=metrics),
                 host=http_host,
                 port=http_port,
                 log_level="warning",
@@ -99,7 +113,9 @@ def serve_cmd(  # noqa: PLR0917 - Typer maps parameters to options
         info = {
             "event": "ready",
             "http": f"http://{http_host}:{port}",
-            "inbound": f"{service.inbound.host}:{service.inbound.port}",
+            "inbound": f"{service.inbound.host}:{service.inbound.port}"
+            if service and service.inbound
+            else None,
             "submission": f"{http_host}:{submission.port}" if submission else None,
             "store": settings.url,
         }
@@ -108,16 +124,21 @@ def serve_cmd(  # noqa: PLR0917 - Typer maps parameters to options
         else:
             err_console.print(
                 f"[green]serving[/]: API {info['http']}/v1 (docs /v1/docs), SMTP submission on "
-                f"{info['submission'] or 'off'}, inbound reports on "
-                f"{info['inbound']}, store {info['store']}"
+                f"{info['submission'] or 'off'}, workers and inbound reports "
+                f"{'on ' + str(info['inbound']) if info['inbound'] else 'elsewhere'}, store {info['store']}"
             )
         try:
-            await service.run(stop)
+            if service is not None:
+                await service.run(stop)
+            else:
+                await stop.wait()
         finally:
             server.should_exit = True
             await api
             if submission is not None:
                 await submission.stop()
+            if service is None:
+                store.close()
 
     try:
         asyncio.run(main())

@@ -220,3 +220,57 @@ def test_metrics_show_fates_domains_and_latency(served: dict[str, Any]) -> None:
     assert "mailfate_queue_depth" in text
     assert 'mailfate_submit_to_delivered_seconds_count{domain="accept.mailfate.test"}' in text
     assert 'mailfate_attempts_total{outcome="delivered",reason="delivered"}' in text
+
+
+def test_api_and_workers_run_apart_on_one_store(tmp_path: Path) -> None:
+    config = tmp_path / "mailfate.toml"
+    config.write_text(f'data_dir = "{tmp_path / "d"}"\n[inbound]\nport = 0\n', "utf-8")
+    key = json.loads(run_cli(tmp_path / "d", "keys", "create", "--scope", "send,read", "--json").stdout)[
+        "key"
+    ]
+    base = [sys.executable, "-m", "mailfate"]
+    api_proc = subprocess.Popen(
+        [
+            *base,
+            "serve",
+            "--config",
+            str(config),
+            "--no-workers",
+            "--http-port",
+            "0",
+            "--submission-port",
+            "-1",
+            "--json",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=_env(),
+    )
+    worker = subprocess.Popen(
+        [*base, "worker", "--config", str(config), "--json"], stdout=subprocess.PIPE, text=True, env=_env()
+    )
+    try:
+        assert api_proc.stdout is not None and worker.stdout is not None
+        ready = json.loads(api_proc.stdout.readline())
+        assert ready["inbound"] is None
+        worker.stdout.readline()
+        with httpx.Client(
+            base_url=ready["http"], headers={"Authorization": f"Bearer {key}"}, timeout=20
+        ) as client:
+            mid = client.post(
+                "/v1/messages",
+                json={"from": "a@app.example", "to": ["x@accept.mailfate.test"], "subject": "s", "text": "t"},
+            ).json()["message_id"]
+            deadline = time.monotonic() + 20
+            while (
+                time.monotonic() < deadline
+                and client.get(f"/v1/messages/{mid}").json()["fate"] != "delivered"
+            ):
+                time.sleep(0.05)
+            assert client.get(f"/v1/messages/{mid}").json()["fate"] == "delivered"
+    finally:
+        for proc in (api_proc, worker):
+            proc.terminate()
+            proc.wait(30)
+            assert proc.stdout is not None
+            proc.stdout.close()
