@@ -8,7 +8,7 @@ from typing import Any
 from mailfate.model import EventType, Fate, advance
 from mailfate.store.views import AttemptRecord
 
-__all__ = ["plan_attempts"]
+__all__ = ["event_row", "plan_attempts"]
 
 
 def plan_attempts(
@@ -31,7 +31,7 @@ def plan_attempts(
         if rec.next_attempt_at is not None and not rec.expire:
             data["next_attempt_at"] = rec.next_attempt_at.isoformat()
         event_rows.append(
-            _row(message_id, rec.recipient_id, rec.at, EventType.ATTEMPT, data, res.reason, res.outcome)
+            event_row(message_id, rec.recipient_id, rec.at, EventType.ATTEMPT, data, res.reason, res.outcome)
         )
         fate = Fate(fate_now)
         if fate not in (Fate.SENDING, Fate.QUEUED, Fate.DEFERRED):
@@ -46,7 +46,7 @@ def plan_attempts(
                 "last_text": res.text,
             }
             event_rows.append(
-                _row(message_id, rec.recipient_id, rec.at, EventType.EXPIRED, last, "expired", None)
+                event_row(message_id, rec.recipient_id, rec.at, EventType.EXPIRED, last, "expired", None)
             )
             fate = advance(fate, EventType.EXPIRED)
         updates.append(
@@ -65,9 +65,9 @@ def plan_attempts(
     return event_rows, updates, touched
 
 
-def _row(  # noqa: PLR0917 - one event row's columns, in table order
+def event_row(  # noqa: PLR0917 - one event row's columns, in table order
     message_id: str,
-    recipient_id: int,
+    recipient_id: int | None,
     at: Any,
     kind: EventType,
     data: dict[str, Any],

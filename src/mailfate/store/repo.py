@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from mailfate.errors import InputError
 from mailfate.model import EventType, Fate, advance, message_fate
-from mailfate.store.attempts import plan_attempts
+from mailfate.store.attempts import event_row, plan_attempts
 from mailfate.store.engine import begin_immediate, make_engine, normalize_url, write_lock
 from mailfate.store.errors import StoreError
 from mailfate.store.ids import new_message_id
@@ -185,13 +185,13 @@ class Store(StoreReading, StoreSuppressions, StoreKeys):
                             "scope": s.scope,
                         }
                         event_rows.append(
-                            _event(mid, rid, now, EventType.SUPPRESSED, data, reason="suppressed")
+                            event_row(mid, rid, now, EventType.SUPPRESSED, data, "suppressed", None)
                         )
                     else:
                         data = {"category": msg.category}
                         if msg.deadline:
                             data["deadline"] = msg.deadline.isoformat()
-                        event_rows.append(_event(mid, rid, now, EventType.QUEUED, data))
+                        event_rows.append(event_row(mid, rid, now, EventType.QUEUED, data, None, None))
                 conn.execute(events.insert(), event_rows)
         except IntegrityError as exc:
             if msg.idempotency_key is not None:  # a concurrent submit with the same key won
@@ -428,7 +428,7 @@ class Store(StoreReading, StoreSuppressions, StoreKeys):
                 eid = int(
                     conn.execute(
                         events.insert()
-                        .values(**_event(message_id, recipient_id, at, kind, data or {}, reason=reason))
+                        .values(**event_row(message_id, recipient_id, at, kind, data or {}, reason, None))
                         .returning(events.c.id)
                     ).scalar_one()
                 )
@@ -448,27 +448,6 @@ class Store(StoreReading, StoreSuppressions, StoreKeys):
         except OperationalError as exc:
             raise StoreError(f"cannot write to the store {self.url}: {exc.orig}", fix=_fix(exc)) from exc
         return eid
-
-
-def _event(
-    message_id: str,
-    recipient_id: int | None,
-    at: datetime,
-    kind: EventType,
-    data: dict[str, Any],
-    *,
-    reason: str | None = None,
-    outcome: str | None = None,
-) -> dict[str, Any]:
-    return {
-        "message_id": message_id,
-        "recipient_id": recipient_id,
-        "at": at,
-        "type": kind.value,
-        "outcome": outcome,
-        "reason": reason,
-        "data": data,
-    }
 
 
 def _refusal(s: Suppression) -> str:
