@@ -9,7 +9,7 @@ from mailfate.cli.bounce import app as bounce_app
 from mailfate.cli.demo import demo_cmd
 from mailfate.cli.doctor import doctor_app
 from mailfate.cli.messages import queue_cmd, send_cmd, trace_cmd
-from mailfate.cli.serve import config_app, keys_app, serve_cmd
+from mailfate.cli.serve import config_app, keys_app, serve_cmd, ses_app
 from mailfate.cli.simulator import app as simulator_app
 from mailfate.cli.suppression import app as suppression_app
 from mailfate.cli.worker import worker_cmd
@@ -29,6 +29,7 @@ app.command("worker")(worker_cmd)
 app.command("serve")(serve_cmd)
 app.add_typer(keys_app, name="keys")
 app.add_typer(config_app, name="config")
+app.add_typer(ses_app, name="ses")
 app.add_typer(suppression_app, name="suppression")
 app.add_typer(bounce_app, name="bounce")
 app.add_typer(simulator_app, name="simulator")

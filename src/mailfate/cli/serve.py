@@ -9,6 +9,7 @@ import signal
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,7 +19,7 @@ from mailfate.cli.messages import ConfigOpt, DataOpt, JsonOpt, fail, open_store,
 from mailfate.cli.output import emit_json, err_console, out_console
 from mailfate.errors import MailfateError
 
-__all__ = ["config_app", "keys_app", "serve_cmd"]
+__all__ = ["config_app", "keys_app", "serve_cmd", "ses_app"]
 
 keys_app = typer.Typer(help="API keys for the HTTP API (stored hashed; shown once).", no_args_is_help=True)
 
@@ -247,3 +248,39 @@ def config_show_cmd(config: ConfigOpt = None, data_dir: DataOpt = None, json_out
         emit_json(values)
     else:
         out_console.print_json(jsonlib.dumps(values, default=str))
+
+
+ses_app = typer.Typer(help="Amazon SES events.", no_args_is_help=True)
+
+
+@ses_app.command("import")
+def ses_import_cmd(
+    files: Annotated[list[Path], typer.Argument(help="Exported SES events or SNS notifications (JSON).")],
+    config: ConfigOpt = None,
+    data_dir: DataOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Load SES events in bulk: bounces, complaints and delays land on the messages they concern."""
+    from mailfate.intake.ses import SesImport, import_ses
+
+    store = open_store(settings_for(config, data_dir))
+    total = SesImport()
+    try:
+        for path in files:
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise fail(f"{path}: {exc.strerror}") from exc
+            try:
+                one = import_ses(store, data)
+            except MailfateError as exc:
+                raise fail(f"{path}: {exc}") from exc
+            for field in ("applied", "delivered", "unmatched", "ignored", "errors"):
+                setattr(total, field, getattr(total, field) + getattr(one, field))
+    finally:
+        store.close()
+    summary = {k: getattr(total, k) for k in ("applied", "delivered", "unmatched", "ignored", "errors")}
+    if json_out:
+        emit_json(summary)
+    else:
+        out_console.print(" · ".join(f"{k} {v}" for k, v in summary.items()))

@@ -46,7 +46,7 @@ from mailfate.model import AttemptResult, Envelope, EventType
 from mailfate.model.verp import VerpCodec
 from mailfate.store import AttemptRecord, Claimed, Store
 
-__all__ = ["Engine", "EngineSettings"]
+__all__ = ["Engine", "EngineSettings", "apply_reports"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -359,45 +359,66 @@ class Engine:
         await self.db(self._apply_reports, reports)
 
     def _apply_reports(self, reports: list[InboundReport]) -> None:
-        for report in reports:
-            kind = _ASYNC_EVENTS.get(report.kind)
-            view = self.store.recipient(report.recipient_id)
-            if kind is None or view is None or view.message_id != report.message_id:
-                log.info(
-                    "inbound %s report for %s/%s ignored", report.kind, report.message_id, report.recipient_id
-                )
-                continue
-            data = {
-                "status": report.status,
-                "diagnostic": report.diagnostic,
-                "remote_mta": report.remote_mta,
-                "feedback_type": report.feedback_type,
-            }
-            self.store.append_event(
-                report.message_id,
-                report.recipient_id,
-                kind,
-                report.at,
-                {k: v for k, v in data.items() if v},
-                reason=report.reason or None,
-            )
-            message = self.store.message(report.message_id)
-            scope = message.from_addr.rpartition("@")[2].lower() if message else "*"
-            hard = kind == EventType.BOUNCED and report.hardbounce and self.settings.suppress_hard
-            if hard or (kind == EventType.COMPLAINED and self.settings.suppress_complaints):
-                reason = "complaint" if kind == EventType.COMPLAINED else (report.reason or "bounced")
-                self._suppress(
-                    report.message_id,
-                    report.recipient_id,
-                    address=view.address,
-                    scope=scope,
-                    reason=reason,
-                    detail=report.diagnostic or report.feedback_type,
-                    at=report.at,
-                )
+        apply_reports(
+            self.store,
+            reports,
+            suppress_hard=self.settings.suppress_hard,
+            suppress_complaints=self.settings.suppress_complaints,
+        )
 
     async def aclose(self) -> None:
         for transport in self.router.transports():
             with contextlib.suppress(Exception):
                 await transport.aclose()
         self.store_thread.shutdown(wait=True)
+
+
+def apply_reports(
+    store: Store,
+    reports: list[InboundReport],
+    *,
+    suppress_hard: bool = True,
+    suppress_complaints: bool = True,
+) -> int:
+    """Append each asynchronous report (a DSN, an ARF complaint, an auto-reply, an SES event) to
+    its recipient's timeline; a hard bounce or a complaint suppresses the address for the sending
+    domain. The number of reports applied (a report naming no known recipient is skipped)."""
+    applied = 0
+    for report in reports:
+        kind = _ASYNC_EVENTS.get(report.kind)
+        view = store.recipient(report.recipient_id)
+        if kind is None or view is None or view.message_id != report.message_id:
+            log.info("%s report for %s/%s ignored", report.kind, report.message_id, report.recipient_id)
+            continue
+        data = {
+            "status": report.status,
+            "diagnostic": report.diagnostic,
+            "remote_mta": report.remote_mta,
+            "feedback_type": report.feedback_type,
+        }
+        store.append_event(
+            report.message_id,
+            report.recipient_id,
+            kind,
+            report.at,
+            {k: v for k, v in data.items() if v},
+            reason=report.reason or None,
+        )
+        applied += 1
+        hard = kind == EventType.BOUNCED and report.hardbounce and suppress_hard
+        if hard or (kind == EventType.COMPLAINED and suppress_complaints):
+            message = store.message(report.message_id)
+            scope = message.from_addr.rpartition("@")[2].lower() if message else "*"
+            reason = "complaint" if kind == EventType.COMPLAINED else (report.reason or "bounced")
+            detail = (report.diagnostic or report.feedback_type)[:500]
+            if store.suppress(
+                scope, view.address, reason, at=report.at, detail=detail, source_message_id=report.message_id
+            ):
+                store.append_event(
+                    report.message_id,
+                    report.recipient_id,
+                    EventType.SUPPRESSION_ADDED,
+                    report.at,
+                    {"scope": scope, "reason": reason},
+                )
+    return applied

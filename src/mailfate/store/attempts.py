@@ -59,6 +59,7 @@ def plan_attempts(
                 "status": res.status,
                 "text": res.text[:2000],
                 "at": rec.at,
+                "remote": res.remote_id or None,
             }
         )
         touched.add(message_id)

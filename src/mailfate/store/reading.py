@@ -195,6 +195,18 @@ class StoreReading:
         ranked = sorted(per.items(), key=lambda kv: -sum(kv[1].values()))[:top]
         return [{"domain": d, "total": sum(c.values()), "fates": c} for d, c in ranked]
 
+    def find_by_remote_id(self, remote_id: str, address: str | None = None) -> tuple[str, int] | None:
+        """(message id, recipient id) of the recipient whose accepted attempt got ``remote_id``
+        (an SES MessageId); ``address`` picks one when a message went to several."""
+        r = recipients.c
+        query = select(r.message_id, r.id, r.address).where(r.remote_id == remote_id).order_by(r.id)
+        with self.reader.connect() as conn:
+            rows = conn.execute(query).all()
+        if address is not None:
+            wanted = normalize_address(address).lower()
+            rows = [row for row in rows if row.address.lower() == wanted]
+        return (rows[0].message_id, int(rows[0].id)) if rows else None
+
     def counts(self) -> dict[str, int]:
         with self.reader.connect() as conn:
             rows = conn.execute(select(recipients.c.fate, func.count()).group_by(recipients.c.fate)).all()

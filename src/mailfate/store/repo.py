@@ -64,6 +64,7 @@ _UPDATE_RECIPIENT = (
         last_status=bindparam("status"),
         last_text=bindparam("text"),
         updated_at=bindparam("at"),
+        remote_id=func.coalesce(bindparam("remote"), recipients.c.remote_id),
     )
 )
 _BY_KEY = select(messages.c.id).where(messages.c.idempotency_key == bindparam("key"))

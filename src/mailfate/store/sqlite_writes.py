@@ -141,7 +141,7 @@ _INSERT_EVENT_FULL = (
 )
 _UPDATE_RECIPIENT = (
     "UPDATE recipients SET fate=?, next_attempt_at=?, lease_until=NULL, lease_owner=NULL, last_reason=?,"
-    " last_code=?, last_status=?, last_text=?, updated_at=? WHERE id=?"
+    " last_code=?, last_status=?, last_text=?, updated_at=?, remote_id=COALESCE(?, remote_id) WHERE id=?"
 )
 
 
@@ -181,6 +181,7 @@ def record_sqlite(cursor: Any, records: list[AttemptRecord]) -> None:
                 u["status"],
                 u["text"],
                 _dt(u["at"]),
+                u["remote"],
                 u["rid"],
             )
             for u in updates
