@@ -84,6 +84,8 @@ class Settings:
     inbound_port: int = 2526
     dkim_keys: str = ""
     routes: tuple[RouteSettings, ...] = ()
+    sns_topics: tuple[str, ...] = ()
+    """SNS topic ARNs whose SES notifications the API accepts (``[ses] topics``)."""
     transports: Mapping[str, TransportSettings] = field(default_factory=dict)
     source: str = "defaults"
 
@@ -140,7 +142,18 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
             raise ConfigError(f"{source}: cannot read the configuration: {exc.strerror}") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
-    known = {"data_dir", "store", "delivery", "retry", "verp", "inbound", "dkim", "routes", "transports"}
+    known = {
+        "data_dir",
+        "store",
+        "delivery",
+        "retry",
+        "verp",
+        "inbound",
+        "dkim",
+        "routes",
+        "transports",
+        "ses",
+    }
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ConfigError(f"{source}: unknown key {unknown[0]!r}; known: {', '.join(sorted(known))}")
@@ -150,6 +163,10 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     verp = _table(raw.get("verp", {}), "verp", source)
     inbound = _table(raw.get("inbound", {}), "inbound", source)
     dkim = _table(raw.get("dkim", {}), "dkim", source)
+    ses = _table(raw.get("ses", {}), "ses", source)
+    topics = ses.get("topics", [])
+    if not isinstance(topics, list) or not all(isinstance(t, str) and t.startswith("arn:") for t in topics):
+        raise ConfigError(f'{source}: ses.topics must be a list of topic ARNs ("arn:aws:sns:...")')
     transports: dict[str, TransportSettings] = {}
     for name, given in _table(raw.get("transports", {}), "transports", source).items():
         table = dict(_table(given, f"transports.{name}", source))
@@ -183,6 +200,7 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
         "inbound_port": int(port),
         "dkim_keys": str(dkim.get("keys", "")),
         "routes": tuple(routes),
+        "sns_topics": tuple(topics),
         "transports": transports,
         "source": source,
     }

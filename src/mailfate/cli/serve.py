@@ -48,6 +48,7 @@ def serve_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     from mailfate.client import Client
     from mailfate.delivery.service import WorkerService
     from mailfate.intake.api.app import create_app
+    from mailfate.intake.sns import SnsVerifier
     from mailfate.store import Store
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
@@ -88,7 +89,12 @@ def serve_cmd(  # noqa: PLR0917 - Typer maps parameters to options
             await submission.start()
         server = uvicorn.Server(
             uvicorn.Config(
-                create_app(store, client, metrics=metrics),
+                create_app(
+                    store,
+                    client,
+                    metrics=metrics,
+                    sns=SnsVerifier(settings.sns_topics) if settings.sns_topics else None,
+                ),
                 host=http_host,
                 port=http_port,
                 log_level="warning",

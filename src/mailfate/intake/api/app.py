@@ -7,12 +7,13 @@ are validated (422 names the field; unknown fields are refused), bodies over ``m
 """
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Response
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,12 +22,15 @@ from mailfate.client import Client, SuppressedError
 from mailfate.errors import InputError
 from mailfate.intake.api.schemas import MessageIn, SuppressionIn
 from mailfate.intake.batcher import SubmitBatcher
+from mailfate.intake.ses import import_ses
+from mailfate.intake.sns import SnsVerifier, parse_body
 from mailfate.store import ApiKey, Store
 from mailfate.store.keys import hash_key
 from mailfate.tracking.metrics import Metrics
 
 __all__ = ["create_app"]
 
+log = logging.getLogger(__name__)
 _bearer = HTTPBearer(auto_error=False)
 KEY_CACHE_SECONDS = 5.0
 """How long the API trusts a key lookup: a revoked key stops working within this time."""
@@ -72,6 +76,7 @@ def create_app(
     *,
     max_body: int = 10 * 1024 * 1024,
     metrics: Metrics | None = None,
+    sns: SnsVerifier | None = None,
 ) -> FastAPI:
     app = FastAPI(title="mailfate", version="1", docs_url="/v1/docs", openapi_url="/v1/openapi.json")
     batcher = SubmitBatcher(store, clock=client.clock)
@@ -248,6 +253,25 @@ def create_app(
             raise HTTPException(404, "metrics are off")
         body = await asyncio.to_thread(metrics.exposition)
         return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    @app.post("/v1/ses/sns", include_in_schema=False)
+    async def sns_endpoint(request: Request) -> dict[str, Any]:
+        """SES notifications through SNS: no key (SNS cannot send one), only verified messages."""
+        if sns is None:
+            raise HTTPException(404, "no SNS topics are configured ([ses] topics)")
+        try:
+            body = parse_body(await request.body())
+            await asyncio.to_thread(sns.verify, body)
+        except InputError as exc:
+            log.warning("SNS message refused: %s", exc)
+            raise HTTPException(403, f"refused: {exc}") from exc
+        if body["Type"] == "SubscriptionConfirmation":
+            await asyncio.to_thread(sns.confirm, body)
+            return {"confirmed": True}
+        if body["Type"] != "Notification":
+            return {"ignored": body["Type"]}
+        result = await asyncio.to_thread(import_ses, store, str(body.get("Message", "")).encode("utf-8"))
+        return {"applied": result.applied, "unmatched": result.unmatched, "errors": result.errors}
 
     @app.get("/v1/health")
     async def health() -> dict[str, str]:
