@@ -207,6 +207,34 @@ class StoreReading:
             rows = [row for row in rows if row.address.lower() == wanted]
         return (rows[0].message_id, int(rows[0].id)) if rows else None
 
+    def activity_since(
+        self, since: datetime
+    ) -> list[tuple[str, str, str, str, str, bool, datetime, datetime]]:
+        """Events since ``since`` that count for reputation and timing, as plain tuples:
+        (type, outcome, sending domain, recipient domain, category, hard, event time, submit time)."""
+        e, r, m = events.c, recipients.c, messages.c
+        query = (
+            select(e.type, e.outcome, m.sending_domain, r.domain, m.category, e.data, e.at, m.created_at)
+            .join(recipients, r.id == e.recipient_id)
+            .join(messages, m.id == e.message_id)
+            .where(e.at >= since, e.type.in_(["attempt", "bounced", "complained"]))
+        )
+        with self.reader.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            (
+                row.type,
+                row.outcome or "",
+                row.sending_domain,
+                row.domain,
+                row.category,
+                bool((row.data or {}).get("hardbounce")),
+                row.at,
+                row.created_at,
+            )
+            for row in rows
+        ]
+
     def counts(self) -> dict[str, int]:
         with self.reader.connect() as conn:
             rows = conn.execute(select(recipients.c.fate, func.count()).group_by(recipients.c.fate)).all()

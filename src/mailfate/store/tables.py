@@ -115,6 +115,7 @@ events = Table(
     Column("reason", String(32), nullable=True),
     Column("data", JSON, nullable=False, default=dict),
     Index("ix_events_message", "message_id", "id"),
+    Index("ix_events_at", "at"),
 )
 
 suppressions = Table(

@@ -3,16 +3,25 @@ extra headers and tags — with header injection impossible.
 
 Every header value is checked for line breaks and NUL (an error, never silently stripped); extra
 headers may not replace the structural ones (From, To, Subject, Date, Message-ID, MIME, routing
-and authentication headers). Non-ASCII header text is RFC 2047-encoded (``email.header``), bodies
-are 7bit when they are short-lined ASCII and base64 UTF-8 otherwise, so no line is longer than
-998 octets. The message is assembled directly (the ``email`` package's EmailMessage costs ten
-times as much per message); the tests parse every result back with it. Output is CRLF, ready for SMTP.
+and authentication headers). Header fields are written here, not by the ``email`` package (whose
+EmailMessage costs ten times as much per message; the tests parse every result back with it):
+
+- text that is not plain printable ASCII (or holds ``=?``, or leading/trailing blanks, or a word
+  too long to fold) becomes RFC 2047 ``B`` encoded-words of whole UTF-8 characters, which decode
+  back to exactly the given text;
+- every field is folded at blanks under 78 columns; no line is ever longer than 998 octets (a
+  structured field that cannot be folded is refused);
+- addresses with an ASCII local part are written in ASCII (IDN domains in punycode); an address
+  with a non-ASCII local part is written in UTF-8 (RFC 6532), and its message needs SMTPUTF8.
+
+Bodies are 7bit when they are short-lined ASCII and base64 UTF-8 otherwise, so no line is longer
+than 998 octets. We always send UTF-8 (legacy charsets such as EUC-KR are read, never written).
+Output is CRLF, ready for SMTP.
 """
 
 from __future__ import annotations
 
 import base64
-import email.header
 import email.utils
 import re
 import secrets
@@ -26,11 +35,13 @@ from mailfate.errors import InputError
 from mailfate.submit.addresses import parse_recipients, validate_address
 from mailfate.submit.templates import render_template
 
-__all__ = ["CATEGORIES", "Composed", "compose"]
+__all__ = ["CATEGORIES", "MAX_TAGS", "Composed", "compose"]
 
 CATEGORIES = ("transactional", "marketing")
-_FIELD_NAME = re.compile(r"^[!-9;-~]{1,76}$")  # RFC 5322 ftext
-_TAG = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+MAX_TAGS = 20
+MAX_DISPLAY_NAME = 256
+_FIELD_NAME = re.compile(r"[!-9;-~]{1,76}")  # RFC 5322 ftext
+_TAG = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 _PROTECTED = frozenset(
     {
         "from",
@@ -45,16 +56,22 @@ _PROTECTED = frozenset(
         "received",
         "dkim-signature",
         "authentication-results",
-        "arc-seal",
-        "arc-message-signature",
-        "arc-authentication-results",
         "sender",
-        "resent-from",
-        "resent-to",
         "x-mailfate-tags",
+        "list-unsubscribe",  # from the list_unsubscribe argument
+        "list-unsubscribe-post",
     }
 )
-MAX_TAGS = 20
+_PROTECTED_PREFIXES = ("content-", "resent-", "arc-")
+# Fields whose value has a syntax (message ids, tokens, URLs): plain ASCII only, never encoded.
+_STRUCTURED = frozenset({"in-reply-to", "references", "auto-submitted", "precedence", "feedback-id"})
+_BREAKS = frozenset("\r\n\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")  # what str.splitlines splits on
+_PRINTABLE = re.compile(r"[ -~]*")
+_ATOMS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+( [A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_TOKEN = re.compile(r"[ \t]*[^ \t]+|[ \t]+$")
+_FOLD_AT = 78
+_MAX_LINE = 998
+_LONG_WORD = 900
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +83,6 @@ class Composed:
     header_message_id: str
     category: str
     tags: tuple[str, ...]
-
-
-_BREAKS = frozenset("\r\n\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")  # what str.splitlines splits on
 
 
 def _one_line(value: str, what: str) -> str:
@@ -84,19 +98,87 @@ def _idna(domain: str) -> str:
         return domain
 
 
-def _smtp_address(addr: str) -> str:
-    local, _, domain = addr.rpartition("@")
-    return f"{local}@{_idna(domain)}"
+def _encoded_words(value: str) -> str:
+    """RFC 2047 B encoded-words of whole characters (at most 64 columns each), blank-separated;
+    a decoder drops the blanks between encoded-words, so the text comes back exactly."""
+    words: list[bytes] = []
+    chunk = b""
+    for char in value:
+        octets = char.encode("utf-8")
+        if len(chunk) + len(octets) > 39:
+            words.append(chunk)
+            chunk = b""
+        chunk += octets
+    words.append(chunk)
+    return " ".join(f"=?utf-8?b?{base64.b64encode(w).decode('ascii')}?=" for w in words)
 
 
-def _header(name: str, value: str) -> bytes:
-    """One header field, RFC 2047-encoded when it is not ASCII, folded under 78 columns."""
-    if value.isascii() and len(name) + len(value) < 76:
-        return f"{name}: {value}\r\n".encode("ascii")
-    if value.isascii() and name in ("From", "To", "Reply-To"):
-        return f"{name}: {value}\r\n".encode("ascii")  # address lists are not re-encoded
-    encoded = email.header.Header(value, "utf-8" if not value.isascii() else "us-ascii", header_name=name)
-    return f"{name}: {encoded.encode(linesep=chr(13) + chr(10))}\r\n".encode("ascii")
+def _plain(value: str) -> bool:
+    """Can go into an unstructured field as it is (and be read back unchanged)?"""
+    return (
+        _PRINTABLE.fullmatch(value) is not None
+        and "=?" not in value
+        and value == value.strip(" ")
+        and all(len(word) <= _LONG_WORD for word in value.split(" "))
+    )
+
+
+def _unstructured(value: str) -> str:
+    return value if not value or _plain(value) else _encoded_words(value)
+
+
+def _field(name: str, value: str) -> bytes:
+    """``Name: value`` folded at blanks under 78 columns; InputError if a line would pass 998."""
+    lines: list[str] = []
+    current = f"{name}:"
+    width = len(current)
+    for index, found in enumerate(_TOKEN.findall(value)):
+        token = f" {found}" if index == 0 and found[0] not in " \t" else found
+        size = len(token.encode("utf-8"))
+        if index > 0 and token.strip() and width + size > _FOLD_AT:
+            lines.append(current)
+            current, width = token, size
+        else:
+            current, width = current + token, width + size
+    lines.append(current)
+    if any(len(line.encode("utf-8")) > _MAX_LINE for line in lines):
+        raise InputError(f"header {name}: a word longer than {_LONG_WORD} characters cannot be folded")
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+def _phrase(name: str) -> str:
+    """A display name as an atom run, a quoted string, or encoded-words."""
+    if _ATOMS.fullmatch(name):
+        return name
+    if _plain(name):
+        return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return _encoded_words(name)
+
+
+def _mailbox(name: str, addr: str) -> str:
+    return f"{_phrase(name)} <{addr}>" if name else addr
+
+
+def _parse_mailbox(value: str, what: str) -> tuple[str, str]:
+    """(display name, validated address) of ``"Name <addr>"``, ``Name <addr>`` or ``addr``.
+
+    The address is what stands between the last ``<`` and the final ``>``; everything before it
+    is the name (quotes around it removed), so a name can hold any character but a line break.
+    """
+    value = _one_line(value, what).strip()
+    if value.endswith(">") and "<" in value:
+        name, _, addr = value[:-1].rpartition("<")
+        name = name.strip()
+        if len(name) >= 2 and name[0] == name[-1] == '"':
+            name = re.sub(r"\\(.)", r"\1", name[1:-1])
+    else:
+        name, addr = "", value
+    if len(name) > MAX_DISPLAY_NAME:
+        raise InputError(f"{what}: the display name is longer than {MAX_DISPLAY_NAME} characters")
+    try:
+        return name, validate_address(addr)
+    except InputError as exc:
+        raise InputError(f"{what}: {exc}") from exc
 
 
 def _part(body: str, subtype: str) -> bytes:
@@ -115,13 +197,26 @@ def _part(body: str, subtype: str) -> bytes:
     return head.encode("ascii") + content
 
 
-def _sender(value: str) -> tuple[str, str]:
-    """(display name, address) of ``"Name <addr>"`` or ``addr``."""
-    _one_line(value, "from")
-    name, addr = email.utils.parseaddr(value)
-    if not addr:
-        raise InputError(f"from {value!r}: not an address")
-    return name, validate_address(addr)
+def _extra_headers(headers: Mapping[str, str], taken: set[str]) -> list[tuple[str, str]]:
+    """The caller's extra fields, checked and encoded (Reply-To is handled by the caller)."""
+    fields: list[tuple[str, str]] = []
+    for key, raw_value in headers.items():
+        lower = key.lower() if isinstance(key, str) else ""
+        if not _FIELD_NAME.fullmatch(lower):
+            raise InputError(f"header name {key!r}: not an RFC 5322 field name (printable ASCII, no colon)")
+        if lower in _PROTECTED or lower.startswith(_PROTECTED_PREFIXES):
+            raise InputError(f"header {key!r} is set by mailfate and cannot be given")
+        if lower in taken:
+            raise InputError(f"header {key!r} is given twice")
+        taken.add(lower)
+        value = _one_line(str(raw_value), f"header {key}")
+        if lower in _STRUCTURED or lower.startswith("list-"):
+            if _PRINTABLE.fullmatch(value) is None:
+                raise InputError(f"header {key}: must be printable ASCII (it has a syntax of its own)")
+            fields.append((key, value.strip()))
+        else:
+            fields.append((key, _unstructured(value)))
+    return fields
 
 
 def compose(
@@ -142,9 +237,14 @@ def compose(
     now: datetime | None = None,
     template_dirs: Sequence[Path] = (),
 ) -> Composed:
+    """The message, ready for SMTP; InputError says what is wrong with the input.
+
+    ``category="marketing"`` without ``list_unsubscribe`` is allowed (``mailfate doctor`` warns):
+    an advertisement should carry an unsubscribe link (and, in Korea, "(광고)" in the subject).
+    """
     if category not in CATEGORIES:
         raise InputError(f"category {category!r}: one of {', '.join(CATEGORIES)}")
-    name, from_addr = _sender(from_)
+    name, from_addr = _parse_mailbox(from_, "from")
     recipients = parse_recipients(to)
     if template is not None:
         if text is not None or html is not None:
@@ -157,38 +257,43 @@ def compose(
     if text is None and html is None:
         raise InputError("give text, html or a template")
     _one_line(subject, "subject")
+    if isinstance(tags, str):
+        raise InputError("tags: a list of tags, not one string")
     if len(tags) > MAX_TAGS:
         raise InputError(f"tags: at most {MAX_TAGS}")
     for tag in tags:
-        if not _TAG.fullmatch(tag):
+        if not isinstance(tag, str) or not _TAG.fullmatch(tag):
             raise InputError(f"tag {tag!r}: 1-64 of A-Z a-z 0-9 _ . : -")
-    domain = from_addr.rpartition("@")[2]
+    extra = dict(headers or {})
+    reply_key = next((k for k in extra if isinstance(k, str) and k.lower() == "reply-to"), None)
+    if reply_key is not None:
+        if reply_to is not None:
+            raise InputError("Reply-To: given both as reply_to and in headers")
+        reply_to = extra.pop(reply_key)
     when = (now or datetime.now(UTC)).astimezone(UTC)
-    local, _, dom = from_addr.rpartition("@")
-    message_id = f"<{when:%Y%m%d%H%M%S}.{secrets.token_hex(8)}@{domain.encode('idna').decode('ascii')}>"
+    message_id = f"<{when:%Y%m%d%H%M%S}.{secrets.token_hex(8)}@{_idna(from_addr.rpartition('@')[2])}>"
     fields: list[tuple[str, str]] = [
-        ("From", email.utils.formataddr((name, f"{local}@{_idna(dom)}"), charset="utf-8")),
-        ("To", ", ".join(_smtp_address(r) for r in recipients)),
-        ("Subject", subject),
+        ("From", _mailbox(name, from_addr)),
+        ("To", ", ".join(recipients)),
+        ("Subject", _unstructured(subject)),
         ("Date", email.utils.format_datetime(when)),
         ("Message-ID", message_id),
     ]
-    if reply_to:
-        fields.append(("Reply-To", _smtp_address(validate_address(_one_line(reply_to, "reply_to")))))
+    if reply_to is not None:
+        fields.append(("Reply-To", _mailbox(*_parse_mailbox(reply_to, "reply_to"))))
     if list_unsubscribe:
-        _one_line(list_unsubscribe, "list_unsubscribe")
-        fields.append(("List-Unsubscribe", f"<{list_unsubscribe.strip('<>')}>"))
-        if list_unsubscribe.strip("<>").startswith("https://"):
+        urls = [u.strip().strip("<>") for u in _one_line(list_unsubscribe, "list_unsubscribe").split(",")]
+        if not all(u and _PRINTABLE.fullmatch(u) and " " not in u for u in urls):
+            raise InputError(
+                f"list_unsubscribe {list_unsubscribe!r}: https: and/or mailto: URLs, comma-separated"
+            )
+        fields.append(("List-Unsubscribe", ", ".join(f"<{u}>" for u in urls)))
+        if any(u.lower().startswith("https://") for u in urls):
             fields.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
     if tags:
         fields.append(("X-Mailfate-Tags", " ".join(tags)))
-    for key, value in (headers or {}).items():
-        if not _FIELD_NAME.fullmatch(key):
-            raise InputError(f"header name {key!r}: not a valid field name")
-        if key.lower() in _PROTECTED or key.lower().startswith("content-") or key.lower() == "mime-version":
-            raise InputError(f"header {key!r} is set by mailfate and cannot be given")
-        fields.append((key, _one_line(str(value), f"header {key}")))
-    head = b"".join(_header(k, v) for k, v in fields) + b"MIME-Version: 1.0\r\n"
+    fields.extend(_extra_headers(extra, {"reply-to"}))
+    head = b"".join(_field(k, v) for k, v in fields) + b"MIME-Version: 1.0\r\n"
     if text is not None and html is not None:
         boundary = f"=_mailfate_{secrets.token_hex(12)}"
         raw = (

@@ -68,8 +68,9 @@ def render_template(
         except jinja2.TemplateError as exc:
             raise InputError(f"template {name!r} ({part}): {exc}") from exc
 
-    subject = render("subject.txt", True) or ""
-    subject = subject.rstrip("\n")
-    if "\n" in subject or "\r" in subject:
+    # The subject file's own final newline goes; any other line break came from a variable and is
+    # an error, never stripped silently (it could smuggle a header in).
+    subject = (render("subject.txt", True) or "").removesuffix("\n")
+    if subject.splitlines() not in ([], [subject]) or "\x00" in subject:
         raise InputError(f"template {name!r}: the subject must be one line (a variable holds a line break)")
     return Rendered(subject, render("text.txt", True) or "", render("html", False))

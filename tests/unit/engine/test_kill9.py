@@ -71,7 +71,7 @@ def test_every_id_send_returned_survives_kill_9(tmp_path: Path) -> None:
 
 
 def test_a_worker_killed_mid_batch_loses_nothing(tmp_path: Path) -> None:
-    total = 400
+    total = 1000
     config = load_config(overrides={"server": {"banner_delay": 0}})
     with SimulatorThread(config, maildir=tmp_path / "sim", journal=None) as sim:
         (tmp_path / "mailfate.toml").write_text(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
+import time
 from email.header import decode_header, make_header
 
 import pytest
@@ -128,10 +130,16 @@ def test_addresses() -> None:
         parse_recipients([f"u{i}@x.test" for i in range(1001)])
 
 
-def test_a_60_mb_body_composes_with_short_lines() -> None:
-    c = compose(**{**BASE, "text": ("가나다 " * 40 + "\n") * 500_000})  # type: ignore[arg-type]
+@pytest.mark.parametrize("line", ["가나다 " * 40 + "\n", "a" * 60_000_000])
+def test_a_60_mb_body_composes_with_short_lines(line: str) -> None:
+    body = line * (60_000_000 // len(line.encode()) + 1)
+    started = time.perf_counter()
+    c = compose(**{**BASE, "text": body})  # type: ignore[arg-type]
+    print(f"60 MB body ({len(line)}-character lines) composed in {time.perf_counter() - started:.2f} s")
     assert len(c.raw) > 60_000_000
     assert max(len(line) for line in c.raw.split(b"\r\n")) <= 998
+    assert b"Content-Transfer-Encoding: base64\r\n" in c.raw[:1000]
+    assert base64.b64decode(c.raw.partition(b"\r\n\r\n")[2]) == body.encode()
 
 
 def test_marketing_gets_one_click_unsubscribe() -> None:

@@ -26,6 +26,7 @@ from mailfate.intake.ses import import_ses
 from mailfate.intake.sns import SnsVerifier, parse_body
 from mailfate.store import ApiKey, Store
 from mailfate.store.keys import hash_key
+from mailfate.tracking.alerts import evaluate
 from mailfate.tracking.metrics import Metrics
 
 __all__ = ["create_app"]
@@ -272,6 +273,13 @@ def create_app(
             return {"ignored": body["Type"]}
         result = await asyncio.to_thread(import_ses, store, str(body.get("Message", "")).encode("utf-8"))
         return {"applied": result.applied, "unmatched": result.unmatched, "errors": result.errors}
+
+    @app.get("/v1/alerts")
+    async def alerts(_: Annotated[ApiKey, Depends(require("read"))]) -> dict[str, Any]:
+        """Thresholds crossed now: bounce and complaint rates (SES, Gmail/Yahoo), deferral spikes,
+        verification-code latency."""
+        found = await asyncio.to_thread(evaluate, store, datetime.now(UTC))
+        return {"alerts": [a.to_json() for a in found]}
 
     @app.get("/v1/health")
     async def health() -> dict[str, str]:
