@@ -165,3 +165,29 @@ def test_router_first_match_wins_and_relay_refuses_auth_in_clear() -> None:
         assert "clear" in str(exc)
     else:
         raise AssertionError("AUTH without TLS to a remote host must be refused")
+
+
+def test_non_ascii_addresses_use_smtputf8_or_bounce_where_it_is_not_offered() -> None:
+    async def body() -> None:
+        for offered in (True, False):
+            handler = Handler()
+            loop = asyncio.get_running_loop()
+
+            def protocol(h: Handler = handler, utf8: bool = offered) -> SMTP:
+                return SMTP(h, hostname="mx.dest.test", enable_SMTPUTF8=utf8)
+
+            server = await loop.create_server(protocol, "127.0.0.1", 0)
+            t = SimulatorTransport("127.0.0.1", server.sockets[0].getsockname()[1])
+            try:
+                [r] = await t.deliver(Env("b@app.example", ("홍길동@dest.test",), MSG))
+                if offered:
+                    assert r.outcome == "delivered" and handler.received == [
+                        ("b@app.example", ["홍길동@dest.test"])
+                    ]
+                else:
+                    assert (r.outcome, r.status, r.code) == ("bounced", "5.6.7", 0) and handler.received == []
+            finally:
+                await t.aclose()
+                server.close()
+
+    run(body)

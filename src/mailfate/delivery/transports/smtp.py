@@ -90,6 +90,8 @@ class SmtpPool:
         )
         try:
             await client.connect(timeout=self.connect_timeout)
+            if client.last_ehlo_response is None:  # EHLO now: its extensions decide SMTPUTF8
+                await client.ehlo()
             if self.username:
                 await client.login(self.username, self.password or "")
         except BaseException:
@@ -151,9 +153,28 @@ class SmtpPool:
     ) -> tuple[bool, list[AttemptResult]]:
         client = conn.client
         command = "MAIL"
+        utf8 = not (env.mail_from.isascii() and all(r.isascii() for r in env.recipients))
+        if utf8 and not client.supports_extension("smtputf8"):
+            text = f"{self._where()} does not offer SMTPUTF8, needed for a non-ASCII address"
+            no_utf8 = AttemptResult(
+                "bounced",
+                0,
+                "5.6.7",
+                text,
+                "contenterror",
+                False,
+                rule_id="transport",
+                command="MAIL",
+                transport=self.transport,
+                remote_host=self.display,
+                remote_ip=conn.ip,
+            )
+            return True, [no_utf8] * len(env.recipients)
+        options = ["SMTPUTF8"] if utf8 else []
+        encoding = "utf-8" if utf8 else "ascii"
         try:
             try:
-                await client.mail(env.mail_from)
+                await client.mail(env.mail_from, options=options, encoding=encoding)
             except aiosmtplib.SMTPResponseException as exc:
                 if exc.code < 200:
                     raise
@@ -165,7 +186,7 @@ class SmtpPool:
             command = "RCPT"
             for i, rcpt in enumerate(env.recipients):
                 try:
-                    await client.rcpt(rcpt)
+                    await client.rcpt(rcpt, encoding=encoding)
                 except aiosmtplib.SMTPResponseException as exc:
                     if exc.code < 200:
                         raise
