@@ -1,4 +1,4 @@
-"""``mailfate doctor``: read a received message's headers, lint a message against spam law."""
+"""``mailfate doctor``: a sending domain's DNS, a received message's headers, spam-law lint."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from mailfate.errors import InputError
 __all__ = ["doctor_app"]
 
 doctor_app = typer.Typer(
-    help="Find the cause and the fix: header analysis and spam-law lint of a message.",
+    help="Find the cause and the fix: a sending domain's DNS, header analysis, spam-law lint.",
     no_args_is_help=True,
 )
 
@@ -235,4 +235,153 @@ def lint_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     else:
         out_console.print(_findings_table(findings, f"Lint: {country.upper()} {kind.lower()}"))
     if any(f.severity is Severity.ERROR for f in findings):
+        raise typer.Exit(1)
+
+
+def _dkim_keys(values: list[str], selectors: list[str]) -> dict[str, bytes]:
+    """``--dkim-key SELECTOR=FILE`` (or ``FILE`` with exactly one ``--selector``) → selector → PEM."""
+    keys: dict[str, bytes] = {}
+    for value in values:
+        selector, sep, path = value.partition("=")
+        if not sep or not selector or "/" in selector:
+            if len(selectors) != 1:
+                raise InputError(f"--dkim-key {value}: write SELECTOR=FILE (or give exactly one --selector)")
+            selector, path = selectors[0], value
+        keys[selector] = _read(path)
+    return keys
+
+
+def _domain_table(findings: list[Finding], title: str) -> Table:
+    table = Table(title=title, show_lines=True)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("check", no_wrap=True)
+    table.add_column("finding", overflow="fold", ratio=3)
+    table.add_column("evidence", overflow="fold", ratio=2)
+    table.add_column("fix", overflow="fold", ratio=3)
+    for f in findings:
+        table.add_row(
+            Text(f.severity.value, style=SEVERITY_STYLE[f.severity]),
+            Text(f.check),
+            Text(f.message + (f"\n({f.source})" if f.source else ""), style=""),
+            Text(f.evidence, style="dim"),
+            Text(f.fix),
+        )
+    return table
+
+
+_RULE_STYLE = {"pass": "green", "fail": "bold red", "unknown": "yellow"}
+
+
+def _receiver_table(data: dict[str, object]) -> Table:
+    summary = data["summary"]
+    assert isinstance(summary, dict)
+    counts = ", ".join(f"{summary[k]} {k}" for k in ("pass", "fail", "unknown"))
+    table = Table(title=f"{data['name']}: {counts}", show_lines=True)
+    table.add_column("result", no_wrap=True)
+    table.add_column("rule", overflow="fold", ratio=3)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("evidence", overflow="fold", ratio=3)
+    table.add_column("source", overflow="fold", ratio=2)
+    rules = data["rules"]
+    assert isinstance(rules, list)
+    for rule in rules:
+        source = rule["source"]
+        table.add_row(
+            Text(rule["status"], style=_RULE_STYLE[rule["status"]]),
+            Text(f"{rule['id']}\n{rule['description']}\n({rule['applies']})"),
+            Text(rule["kind"]),
+            Text(rule["evidence"], style="dim"),
+            Text(
+                f"{source['title']}, {source['date']}\n{source['url']}"
+                + (f"\n[{source['status']}]" if source["status"] else "")
+            ),
+        )
+    return table
+
+
+@doctor_app.command("domain")
+def domain_cmd(  # noqa: PLR0917 - Typer maps parameters to options
+    domain: Annotated[
+        str, typer.Argument(help="The domain you send as (the From domain); Unicode or punycode.")
+    ],
+    ip: Annotated[
+        list[str] | None, typer.Option("--ip", help="A sending IP (repeat): SPF evaluation, PTR, DNSBL.")
+    ] = None,
+    selector: Annotated[
+        list[str] | None,
+        typer.Option("--selector", help="A DKIM selector (repeat). Default: probe common selectors."),
+    ] = None,
+    nameserver: Annotated[
+        str | None,
+        typer.Option("--nameserver", help="Ask this DNS server (HOST[:PORT]) instead of the system's."),
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds for all checks together.")] = 5.0,
+    dnsbl: Annotated[
+        list[str] | None,
+        typer.Option("--dnsbl", help="A DNS blocklist zone (repeat); replaces the list in data/dnsbl.toml."),
+    ] = None,
+    receiver: Annotated[
+        list[str] | None,
+        typer.Option("--receiver", help="Receiver checklists: gmail,yahoo,outlook,naver,daum (or all)."),
+    ] = None,
+    mail_from: Annotated[
+        str | None, typer.Option("--mail-from", help="The MAIL FROM (Return-Path) domain, when not DOMAIN.")
+    ] = None,
+    dkim_key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--dkim-key", help="SELECTOR=FILE: a private key (PEM) to sign and verify a test message."
+        ),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Is DOMAIN set up to send mail receivers accept? SPF, DKIM, DMARC and alignment, the MAIL FROM
+    domain, MX, PTR/FCrDNS, MTA-STS, TLS-RPT, BIMI, DNSBL listings and DNSSEC, each finding with the
+    record to publish; --receiver adds Gmail/Yahoo/Outlook.com/Naver/Daum checklists.
+
+    Exit status: 0 when no finding is an error, 1 when any is, 2 for bad options.
+    """
+    from mailfate.doctor.domain import check_domain
+    from mailfate.doctor.domain.receivers import evaluate_receivers, parse_receivers
+    from mailfate.errors import ConfigError
+
+    try:
+        receivers = parse_receivers(receiver or [])
+        keys = _dkim_keys(dkim_key or [], selector or [])
+        report = check_domain(
+            domain,
+            ips=ip or [],
+            selectors=selector or [],
+            nameserver=nameserver,
+            timeout=timeout,
+            dnsbl_zones=dnsbl if dnsbl else None,
+            mail_from=mail_from,
+            dkim_keys=keys,
+        )
+    except (InputError, ConfigError) as exc:
+        err_console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(2) from exc
+    checklists = evaluate_receivers(receivers, report) if receivers else []
+    if json_out:
+        data = report.to_json()
+        if receivers:
+            data["receivers"] = checklists
+        emit_json(data)
+    else:
+        name = report.domain + (
+            f" ({report.unicode_domain})" if report.unicode_domain != report.domain else ""
+        )
+        counts = {s: sum(1 for f in report.findings if f.severity is s) for s in Severity}
+        out_console.print(
+            Text.assemble(
+                ("Domain: ", "bold"),
+                name,
+                f" — {counts[Severity.ERROR]} errors, {counts[Severity.WARNING]} warnings, "
+                f"{report.queries} DNS queries in {report.elapsed:.2f} s",
+            )
+        )
+        out_console.print(_domain_table(report.findings, f"doctor domain {report.domain}"))
+        for checklist in checklists:
+            out_console.print(_receiver_table(checklist))
+    if report.has_errors:
         raise typer.Exit(1)

@@ -1,0 +1,488 @@
+"""The ``spf`` check: one record, valid syntax, ≤ 10 DNS lookups, ≤ 2 void lookups, no loops,
+a sensible ``all``, and pyspf's verdict for every sending IP.
+
+The lookup count walks ``include:`` and ``redirect=`` through DNS (the worst case a receiver may
+evaluate, RFC 7208 §4.6.4); a domain already on the path is a loop. The per-IP verdict is
+``check_host()`` from pyspf (through :mod:`mailfate.mailauth.spf`) for the MAIL FROM domain.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+
+import spf as pyspf
+
+from mailfate.doctor.domain.context import CheckContext
+from mailfate.doctor.domain.report import CheckOutcome, dns_problem, txt_fix
+from mailfate.doctor.domain.resolve import DnsClient
+from mailfate.doctor.domain.spf_syntax import SpfRecord, parse_spf, record_with, spf_records
+from mailfate.doctor.findings import Severity
+from mailfate.mailauth.dns import DnsStatus
+from mailfate.mailauth.spf import SpfAnswer, SpfDns, check_spf
+
+__all__ = ["SpfWalk", "analyze_spf", "check", "client_spf_dns", "ip_mechanism", "walk_spf"]
+
+MAX_LOOKUPS = 10
+MAX_VOID = 2
+MAX_MX = 10
+MAX_DEPTH = 15
+RFC = "RFC 7208"
+
+
+def ip_mechanism(ip: str) -> str:
+    return f"ip{ipaddress.ip_address(ip).version}:{ip}"
+
+
+@dataclass(slots=True)
+class SpfWalk:
+    """What evaluating every reachable term would cost, and what it found on the way."""
+
+    lookups: int = 0
+    voids: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    """Errors in records reached through include/redirect (each a permerror)."""
+    loops: list[str] = field(default_factory=list)
+    temporary: list[str] = field(default_factory=list)
+    mx_over: list[str] = field(default_factory=list)
+    authorized: list[str] = field(default_factory=list)
+    """ip4:/ip6: terms (incl. resolved a/mx) that give pass: a flattened record's content."""
+    flattenable: bool = True
+    tree: list[str] = field(default_factory=list)
+
+
+def walk_spf(dns: DnsClient, domain: str, record: SpfRecord) -> SpfWalk:
+    walk = SpfWalk()
+    _visit(dns, domain, record, path=[domain], walk=walk, depth=0, authorizing=True)
+    return walk
+
+
+def _records_of(dns: DnsClient, domain: str, walk: SpfWalk, how: str) -> SpfRecord | None:
+    answer = dns.txt(domain)
+    if answer.failed:
+        walk.temporary.append(f"{how}{domain}: {answer.error}")
+        return None
+    found = spf_records(answer.records)
+    if not found:
+        walk.voids.append(f"{how}{domain} (no SPF record)")
+        walk.problems.append(f"{how}{domain} has no SPF record: receivers return permerror")
+        return None
+    if len(found) > 1:
+        walk.problems.append(f"{how}{domain} has {len(found)} SPF records: receivers return permerror")
+        return None
+    parsed = parse_spf(found[0])
+    for problem in parsed.problems:
+        walk.problems.append(f"{how}{domain}: {problem}")
+    return parsed if parsed.valid else None
+
+
+def _addresses(dns: DnsClient, host: str, walk: SpfWalk, term: str) -> list[str]:
+    found: list[str] = []
+    failed = False
+    for rtype in ("A", "AAAA"):
+        answer = dns.get(host, rtype)
+        failed = failed or answer.failed
+        found.extend(answer.records if answer.ok else ())
+    if failed and not found:
+        walk.temporary.append(f"{term}: {host} did not resolve")
+    return found
+
+
+def _cidr_terms(addresses: list[str], cidr4: int | None, cidr6: int | None) -> list[str]:
+    out = []
+    for address in addresses:
+        version = ipaddress.ip_address(address).version
+        length = cidr4 if version == 4 else cidr6
+        out.append(f"ip{version}:{address}" + (f"/{length}" if length is not None else ""))
+    return out
+
+
+def _visit(
+    dns: DnsClient,
+    domain: str,
+    record: SpfRecord,
+    *,
+    path: list[str],
+    walk: SpfWalk,
+    depth: int,
+    authorizing: bool,
+) -> None:
+    indent = "  " * depth
+    walk.tree.append(f"{indent}{domain}: {record.raw}")
+    if depth > MAX_DEPTH:
+        walk.problems.append(f"{domain}: includes nested more than {MAX_DEPTH} deep")
+        return
+    for term in record.evaluated:
+        passing = authorizing and term.qualifier == "+"
+        if term.name in ("ip4", "ip6"):
+            if passing:
+                cidr = term.cidr4 if term.name == "ip4" else term.cidr6
+                walk.authorized.append(f"{term.name}:{term.value}" + (f"/{cidr}" if cidr is not None else ""))
+            continue
+        if term.name == "all":
+            if passing and depth == 0:
+                walk.flattenable = False
+            continue
+        walk.lookups += 1
+        if term.has_macro or term.name in ("ptr", "exists"):
+            walk.flattenable = walk.flattenable and not passing
+            continue
+        target = (term.value or domain).rstrip(".").lower()
+        if term.name == "include":
+            if target in path:
+                walk.loops.append(" → ".join([*path, target]))
+                continue
+            included = _records_of(dns, target, walk, "include:")
+            if included is not None:
+                _visit(
+                    dns,
+                    target,
+                    included,
+                    path=[*path, target],
+                    walk=walk,
+                    depth=depth + 1,
+                    authorizing=passing,
+                )
+        elif term.name == "a":
+            addresses = _addresses(dns, target, walk, term.raw)
+            if not addresses:
+                walk.voids.append(f"{term.raw} ({target} has no address)")
+            elif passing:
+                walk.authorized.extend(_cidr_terms(addresses, term.cidr4, term.cidr6))
+        elif term.name == "mx":
+            answer = dns.get(target, "MX")
+            if answer.failed:
+                walk.temporary.append(f"{term.raw}: {answer.error}")
+                continue
+            hosts = [r.split(" ", 1)[1] for r in answer.records if r.split(" ", 1)[1] != "."]
+            if not hosts:
+                walk.voids.append(f"{term.raw} ({target} has no MX)")
+            if len(hosts) > MAX_MX:
+                walk.mx_over.append(f"{term.raw}: {target} has {len(hosts)} MX hosts (limit {MAX_MX})")
+            for host in hosts[:MAX_MX]:
+                addresses = _addresses(dns, host, walk, term.raw)
+                if passing:
+                    walk.authorized.extend(_cidr_terms(addresses, term.cidr4, term.cidr6))
+    redirect = record.modifier("redirect")
+    if redirect is not None and record.all_term is None:
+        walk.lookups += 1
+        target = redirect.value.rstrip(".").lower()
+        if redirect.has_macro:
+            walk.flattenable = False
+        elif target in path:
+            walk.loops.append(" → ".join([*path, target]))
+        else:
+            redirected = _records_of(dns, target, walk, "redirect=")
+            if redirected is not None:
+                _visit(
+                    dns,
+                    target,
+                    redirected,
+                    path=[*path, target],
+                    walk=walk,
+                    depth=depth + 1,
+                    authorizing=authorizing,
+                )
+
+
+def analyze_spf(ctx: CheckContext, domain: str, check: str, *, missing: Severity) -> CheckOutcome:
+    """Findings about ``domain``'s SPF record under ``check`` (``spf`` or ``mail-from``)."""
+    out = CheckOutcome()
+    answer = ctx.dns.txt(domain)
+    ips = [ip_mechanism(ip) for ip in ctx.ips]
+    if answer.failed:
+        out.findings.append(dns_problem(check, answer, ctx.timeout))
+        return out
+    records = spf_records(answer.records)
+    evidence = answer.presentation()
+    out.facts.update({"present": bool(records), "single": len(records) == 1})
+    if not records:
+        out.facts["valid"] = False
+        out.add(
+            check,
+            missing,
+            f"{domain} publishes no SPF record: receivers get SPF none and cannot tell your servers from "
+            "forgers",
+            evidence=evidence,
+            fix=txt_fix(domain, record_with(None, ips or ["mx"])),
+            source=f"{RFC} §4.5",
+            details={"domain": domain},
+        )
+        return out
+    if len(records) > 1:
+        out.facts["valid"] = False
+        merged = _merge(records)
+        out.add(
+            check,
+            Severity.ERROR,
+            f"{domain} publishes {len(records)} SPF records: receivers return permerror (SPF fails for "
+            "every message); merge them into one",
+            evidence=evidence,
+            fix=txt_fix(domain, merged) + "  (and delete the other v=spf1 records)",
+            source=f"{RFC} §4.5",
+            details={"domain": domain, "records": records},
+        )
+        return out
+    record = parse_spf(records[0])
+    valid = record.valid
+    for problem in record.problems:
+        out.add(
+            check,
+            Severity.ERROR,
+            f"SPF syntax error in {domain}: {problem}; receivers return permerror",
+            evidence=evidence,
+            fix=txt_fix(domain, _without_bad_terms(record)),
+            source=f"{RFC} §12",
+        )
+    for note in record.notes:
+        out.add(check, Severity.WARNING, f"{domain}: {note}", evidence=evidence, source=f"{RFC} §5")
+    walk = walk_spf(ctx.dns, domain, record)
+    tree = "\n".join(walk.tree)
+    out.facts.update({"lookups": walk.lookups, "void_lookups": len(walk.voids)})
+    for loop in walk.loops:
+        valid = False
+        out.add(
+            check,
+            Severity.ERROR,
+            f"SPF include loop: {loop}; receivers stop with permerror",
+            evidence=tree,
+            fix=f"Remove the include: or redirect= that points back ({loop.rsplit(' → ', 1)[-1]}).",
+            source=f"{RFC} §5.2",
+        )
+    for problem in walk.problems:
+        valid = False
+        out.add(check, Severity.ERROR, f"SPF: {problem}", evidence=tree, source=f"{RFC} §5.2")
+    for problem in walk.mx_over:
+        valid = False
+        out.add(check, Severity.ERROR, f"SPF: {problem}: permerror", evidence=tree, source=f"{RFC} §4.6.4")
+    for problem in walk.temporary:
+        out.add(
+            check,
+            Severity.WARNING,
+            f"SPF lookup could not be completed: {problem}; the lookup count may be low",
+            evidence=tree,
+            source=f"{RFC} §4.6.4",
+        )
+    if walk.lookups > MAX_LOOKUPS:
+        valid = False
+        flat = record_with(None, list(dict.fromkeys(walk.authorized)), all_term=_all_text(record))
+        fix = (
+            txt_fix(domain, flat) + "  (flattened: update it when your providers change their ranges)"
+            if walk.flattenable and walk.authorized
+            else "Remove includes of services you no longer use, replace a/mx with ip4:/ip6:, or move a "
+            "provider to its own subdomain (MAIL FROM) so the record needs at most 10 lookups."
+        )
+        out.add(
+            check,
+            Severity.ERROR,
+            f"{domain}'s SPF record needs {walk.lookups} DNS lookups (include, a, mx, ptr, exists, "
+            f"redirect, nested): more than {MAX_LOOKUPS}, receivers return permerror",
+            evidence=tree,
+            fix=fix,
+            source=f"{RFC} §4.6.4",
+            details={"lookups": walk.lookups},
+        )
+    if len(walk.voids) > MAX_VOID:
+        valid = False
+        out.add(
+            check,
+            Severity.ERROR,
+            f"{domain}'s SPF record makes {len(walk.voids)} void lookups (more than {MAX_VOID}): receivers "
+            f"return permerror — {'; '.join(walk.voids)}",
+            evidence=tree,
+            fix="Remove the mechanisms that point at names without records: "
+            + ", ".join(v.split(" (", 1)[0] for v in walk.voids),
+            source=f"{RFC} §4.6.4",
+        )
+    _all_findings(out, check, domain, record, evidence)
+    out.facts["valid"] = valid
+    if valid:
+        out.add(
+            check,
+            Severity.OK,
+            f"{domain} has one valid SPF record ({walk.lookups} of {MAX_LOOKUPS} DNS lookups, "
+            f"{len(walk.voids)} void)",
+            evidence=evidence,
+            source=RFC,
+        )
+    return out
+
+
+def _all_text(record: SpfRecord) -> str:
+    term = record.all_term
+    if term is None or term.qualifier in {"+", "?"}:
+        return "-all"
+    return f"{term.qualifier}all"
+
+
+def _all_findings(out: CheckOutcome, check: str, domain: str, record: SpfRecord, evidence: str) -> None:
+    term = record.all_term
+    out.facts["all"] = f"{term.qualifier}all" if term is not None else ""
+    if term is not None and term.qualifier == "+":
+        out.add(
+            check,
+            Severity.ERROR,
+            f"{domain}'s SPF record ends in {term.raw}: every IP address on the Internet passes SPF for "
+            "this domain",
+            evidence=evidence,
+            fix=txt_fix(domain, record_with(record.raw, [], all_term="-all")),
+            source=f"{RFC} §5.1",
+        )
+    elif term is not None and term.qualifier == "?":
+        out.add(
+            check,
+            Severity.WARNING,
+            f"{domain}'s SPF record ends in ?all (neutral): mail from unlisted servers is not marked; use "
+            "~all, or -all once every sender is listed",
+            evidence=evidence,
+            fix=txt_fix(domain, record_with(record.raw, [], all_term="~all")),
+            source=f"{RFC} §8.2",
+        )
+    elif term is None and record.modifier("redirect") is None:
+        out.add(
+            check,
+            Severity.WARNING,
+            f"{domain}'s SPF record has no all mechanism: unlisted servers get neutral",
+            evidence=evidence,
+            fix=txt_fix(domain, record_with(record.raw, [], all_term="~all")),
+            source=f"{RFC} §4.7",
+        )
+
+
+def _merge(records: list[str]) -> str:
+    terms: list[str] = []
+    final = ""
+    for record in records:
+        for token in record.split()[1:]:
+            bare = token.lstrip("+-~?").lower()
+            if bare == "all":
+                final = final or token
+            elif bare.startswith("redirect="):
+                terms.append(f"include:{token.split('=', 1)[1]}")
+            elif token not in terms:
+                terms.append(token)
+    return " ".join(["v=spf1", *terms, final or "~all"])
+
+
+def _without_bad_terms(record: SpfRecord) -> str:
+    return " ".join(["v=spf1", *(t.raw for t in record.terms)])
+
+
+def client_spf_dns(client: DnsClient) -> SpfDns:
+    """pyspf's DNS driver on the shared :class:`DnsClient` (cache, deadline)."""
+
+    def query(name: str, rtype: str, timeout: float) -> SpfAnswer:
+        answer = client.get(name, rtype)
+        if answer.status is DnsStatus.TEMPERROR:
+            raise pyspf.TempError(f"DNS {answer.error}")
+        out: SpfAnswer = []
+        for rdata in answer.rdatas:
+            value: Any
+            if rtype in ("A", "AAAA"):
+                value = rdata.address
+            elif rtype == "MX":
+                value = (rdata.preference, rdata.exchange.to_text(omit_final_dot=True))
+            elif rtype == "PTR":
+                value = rdata.target.to_text(omit_final_dot=True)
+            elif rtype in ("TXT", "SPF"):
+                value = tuple(rdata.strings)
+            else:
+                value = rdata.to_text()
+            out.append(((name, rtype), value))
+        return out
+
+    return query
+
+
+def _evaluate(ctx: CheckContext, out: CheckOutcome) -> None:
+    envelope = ctx.envelope_domain
+    answer = ctx.dns.txt(envelope)
+    records = spf_records(answer.records)
+    if answer.failed:
+        return  # reported by the record analysis; the verdict is unknown
+    if len(records) != 1:
+        if ctx.ips:
+            out.facts["ips_pass"] = False
+        return
+    dns_fn = client_spf_dns(ctx.dns)
+    passed = True
+    broken: dict[tuple[str, str], list[str]] = {}
+    refused: list[tuple[str, str, str]] = []
+    for ip in ctx.ips:
+        remaining = max(0.1, ctx.dns.remaining())
+        result = check_spf(ip, f"postmaster@{envelope}", envelope, None, timeout=remaining, dns_fn=dns_fn)
+        details = {"ip": ip, "result": result.result, "domain": envelope}
+        if result.result == "pass":
+            out.add(
+                "spf",
+                Severity.OK,
+                f"{ip} may send for {envelope}: SPF pass"
+                + (f" ({result.mechanism})" if result.mechanism else ""),
+                evidence=answer.presentation(),
+                source=f"{RFC} §4",
+                details=details,
+            )
+            continue
+        passed = False
+        if result.result in ("temperror", "permerror"):
+            broken.setdefault((result.result, result.explanation), []).append(ip)
+            continue
+        refused.append((ip, result.result, result.mechanism))
+    fix = txt_fix(envelope, record_with(records[0], [ip_mechanism(ip) for ip, _, _ in refused]))
+    for ip, verdict, mechanism in refused:
+        out.add(
+            "spf",
+            Severity.ERROR,
+            f"{ip} is not authorized to send for {envelope}: SPF {verdict}"
+            + (f" (matched {mechanism})" if mechanism else ""),
+            evidence=answer.presentation(),
+            fix=fix,
+            source=f"{RFC} §2.6",
+            details={"ip": ip, "result": verdict, "domain": envelope},
+        )
+    for (verdict, explanation), ips in broken.items():
+        listed = ", ".join(ips)
+        if verdict == "temperror":
+            out.add(
+                "spf",
+                Severity.ERROR,
+                f"SPF for {listed} gave temperror: DNS did not answer within {ctx.timeout:g} s "
+                f"({explanation})",
+                fix="Retry, or raise --timeout; check the nameservers of every include:.",
+                source=f"{RFC} §2.6.6",
+                details={"ips": ips, "result": verdict, "domain": envelope},
+            )
+        else:
+            out.add(
+                "spf",
+                Severity.ERROR,
+                f"SPF for {listed} gave permerror ({explanation}): receivers treat {envelope}'s record as "
+                "broken and SPF fails for every message",
+                evidence=answer.presentation(),
+                fix="Fix the SPF record errors reported above.",
+                source=f"{RFC} §2.6.7",
+                details={"ips": ips, "result": verdict, "domain": envelope},
+            )
+    if ctx.ips:
+        out.facts["ips_pass"] = passed
+
+
+def check(ctx: CheckContext) -> CheckOutcome:
+    """The ``spf`` check of :func:`mailfate.doctor.domain.check_domain`."""
+    domain = ctx.domain.ascii
+    custom = ctx.mail_from is not None and ctx.mail_from.ascii != domain
+    analysis = analyze_spf(ctx, domain, "spf", missing=Severity.WARNING if custom else Severity.ERROR)
+    out = CheckOutcome(analysis.findings, {f"spf.{k}": v for k, v in analysis.facts.items()})
+    evaluation = CheckOutcome()
+    _evaluate(ctx, evaluation)
+    out.findings.extend(evaluation.findings)
+    out.facts.update({f"spf.{k}": v for k, v in evaluation.facts.items()})
+    if not ctx.ips:
+        out.add(
+            "spf",
+            Severity.INFO,
+            "No --ip given: SPF was not evaluated for your sending servers",
+            fix=f"mailfate doctor domain {domain} --ip <each sending IP>",
+        )
+    return out
