@@ -37,11 +37,27 @@ variables overlay the file: ``MAILFATE_DATA_DIR``, ``MAILFATE_STORE_URL``. Every
     type = "simulator"
     host = ""                         # "" = start a simulator inside the worker
     port = 0
+    [[webhooks]]                      # every event POSTed, signed (docs/webhooks.md)
+    name = "crm"                      # the key of its position in the store: keep it stable
+    url = "https://hooks.example.com/mailfate"
+    secret_env = "MAILFATE_CRM_SECRET"  # or secret = "..."; a webhook without a secret is refused
+    events = ["*"]                    # event types, "*" for all; "alert" for the alerts
+    timeout = 10
+    max_attempts = 12                 # then the event is logged failed and skipped
+    start = "latest"                  # a new subscriber starts after the newest event; "beginning"
+    [alerts]
+    interval = 60                     # seconds between two checks of the alert rules
+    pause_marketing = false           # hold marketing mail of a domain past a critical bounce/complaint line
+    [limits]
+    api_per_key = 2000                # messages per second each API key may submit (429 beyond)
+    api_burst = 4000                  # ... and at once
+    submission_per_key = 200          # messages per second each key may submit over SMTP (451 beyond)
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -50,7 +66,7 @@ from typing import Any
 
 from mailfate.errors import ConfigError
 
-__all__ = ["RouteSettings", "Settings", "TransportSettings", "load_settings"]
+__all__ = ["RouteSettings", "Settings", "TransportSettings", "WebhookSettings", "load_settings"]
 
 TRANSPORT_TYPES = ("simulator", "direct", "relay", "ses")
 
@@ -66,6 +82,38 @@ class TransportSettings:
 class RouteSettings:
     domain: str
     transport: str
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookSettings:
+    """One subscriber of the outgoing webhooks (``[[webhooks]]``; ``MAILFATE_WEBHOOK_URL`` and
+    ``MAILFATE_WEBHOOK_SECRET`` add one named ``env`` for every event)."""
+
+    name: str
+    url: str
+    secret: str = ""
+    secret_env: str = ""
+    """The environment variable holding the secret, read when the sender starts."""
+    events: tuple[str, ...] = ("*",)
+    """Event types; "*" for every one; "alert" for the alerts (which are not events)."""
+    timeout: float = 10.0
+    max_attempts: int = 12
+    start: str = "latest"
+    """Where a new subscriber starts: "latest" (after the newest event) or "beginning"."""
+
+    def wants(self, kind: str) -> bool:
+        """Whether to POST an event of type ``kind`` (or "alert") to this subscriber."""
+        return kind in self.events or (kind != "alert" and "*" in self.events)
+
+    def signing_key(self) -> bytes:
+        """The secret; a ``ConfigError`` when there is none (unsigned webhooks are refused)."""
+        secret = os.environ.get(self.secret_env, "") if self.secret_env else self.secret
+        if not secret:
+            where = f"${self.secret_env} is empty or unset" if self.secret_env else "no secret"
+            raise ConfigError(
+                f"webhook {self.name!r}: {where}; set the secret: a webhook without one is refused"
+            )
+        return secret.encode("utf-8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +134,16 @@ class Settings:
     routes: tuple[RouteSettings, ...] = ()
     sns_topics: tuple[str, ...] = ()
     """SNS topic ARNs whose SES notifications the API accepts (``[ses] topics``)."""
+    webhooks: tuple[WebhookSettings, ...] = ()
+    alert_interval: float = 60.0
+    """Seconds between two checks of the alert rules (``[alerts] interval``)."""
+    pause_marketing: bool = False
+    """Hold marketing mail from a sending domain while a critical bounce or complaint alert is on."""
+    api_per_key: float = 2000.0
+    """Messages per second one API key may submit through the HTTP API (``[limits]``)."""
+    api_burst: float = 4000.0
+    submission_per_key: float = 200.0
+    """Messages per second one key may submit over SMTP (``[limits]``)."""
     transports: Mapping[str, TransportSettings] = field(default_factory=dict)
     source: str = "defaults"
 
@@ -128,6 +186,75 @@ def _number(table: Mapping[str, Any], key: str, default: float, low: float, sour
     return float(value)
 
 
+_WEBHOOK_KEYS = ("name", "url", "secret", "secret_env", "events", "timeout", "max_attempts", "start")
+
+
+def _webhook(table: Mapping[str, Any], where: str) -> WebhookSettings:
+    """One ``[[webhooks]]`` entry, checked; ``where`` names it in the errors."""
+    from urllib.parse import urlsplit
+
+    from mailfate.model import EventType
+
+    unknown = sorted(set(table) - set(_WEBHOOK_KEYS))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r}; known: {', '.join(_WEBHOOK_KEYS)}")
+    name = table.get("name")
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name):
+        raise ConfigError(f'{where}: name = {name!r}: give a stable name like "crm" (letters, digits, _.-)')
+    url = table.get("url")
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or " " in str(url):
+        raise ConfigError(f"{where}: url = {url!r}: give an http:// or https:// URL")
+    secret, secret_env = table.get("secret", ""), table.get("secret_env", "")
+    if not isinstance(secret, str) or not isinstance(secret_env, str) or bool(secret) == bool(secret_env):
+        raise ConfigError(
+            f'{where}: give secret = "..." or secret_env = "VARIABLE" (one of them): '
+            "webhooks are always signed, one without a secret is refused"
+        )
+    known = {t.value for t in EventType} | {"*", "alert"}
+    kinds = table.get("events", ["*"])
+    if not isinstance(kinds, list) or not kinds or not all(isinstance(k, str) and k in known for k in kinds):
+        raise ConfigError(f"{where}: events = {kinds!r}: a list of {', '.join(sorted(known))}")
+    start = table.get("start", "latest")
+    if start not in ("latest", "beginning"):
+        raise ConfigError(f'{where}: start = {start!r}: "latest" or "beginning"')
+    return WebhookSettings(
+        name,
+        str(url),
+        secret,
+        secret_env,
+        tuple(kinds),
+        _number(table, "timeout", 10, 0.1, where),
+        int(_number(table, "max_attempts", 12, 1, where)),
+        start,
+    )
+
+
+def _webhooks(value: Any, source: str) -> tuple[WebhookSettings, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{source}: webhooks must be an array of tables: [[webhooks]]")
+    found = [
+        _webhook(_table(item, f"webhooks[{i}]", source), f"{source}: webhooks[{i}]")
+        for i, item in enumerate(value)
+    ]
+    if os.environ.get("MAILFATE_WEBHOOK_URL"):
+        env = {"name": "env", "url": os.environ["MAILFATE_WEBHOOK_URL"]}
+        env["secret"] = os.environ.get("MAILFATE_WEBHOOK_SECRET", "")
+        found.append(_webhook(env, "environment: MAILFATE_WEBHOOK_URL (secret: MAILFATE_WEBHOOK_SECRET)"))
+    names = [w.name for w in found]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ConfigError(f"{source}: two webhooks named {twice[0]!r}; each needs its own name")
+    return tuple(found)
+
+
+def _flag(table: Mapping[str, Any], key: str, source: str) -> bool:
+    value = table.get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{source}: {key} = {value!r}: give true or false")
+    return value
+
+
 def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     """Defaults, overlaid by the TOML file (``path`` or ``$MAILFATE_CONFIG``), the environment and
     ``overrides`` (keyword arguments named like the :class:`Settings` fields)."""
@@ -153,6 +280,9 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
         "routes",
         "transports",
         "ses",
+        "webhooks",
+        "alerts",
+        "limits",
     }
     unknown = sorted(set(raw) - known)
     if unknown:
@@ -183,6 +313,15 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
             raise ConfigError(f'{source}: routes[{i}] needs domain = "pattern" and transport = "name"')
         routes.append(RouteSettings(route["domain"].lower(), route["transport"]))
     port = _number(inbound, "port", 2526, 0, source)
+    webhooks = _webhooks(raw.get("webhooks", []), source)
+    alerts = _table(raw.get("alerts", {}), "alerts", source)
+    limits = _table(raw.get("limits", {}), "limits", source)
+    unknown_limits = sorted(set(limits) - {"api_per_key", "api_burst", "submission_per_key"})
+    if unknown_limits:
+        raise ConfigError(
+            f"{source}: limits.{unknown_limits[0]} is unknown; known: api_per_key, api_burst, "
+            "submission_per_key"
+        )
     if port > 65535:
         raise ConfigError(f"{source}: inbound.port = {port:g}: give a port from 0 to 65535")
     values: dict[str, Any] = {
@@ -201,6 +340,12 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
         "dkim_keys": str(dkim.get("keys", "")),
         "routes": tuple(routes),
         "sns_topics": tuple(topics),
+        "webhooks": webhooks,
+        "alert_interval": _number(alerts, "interval", 60, 1, f"{source}: alerts"),
+        "pause_marketing": _flag(alerts, "pause_marketing", f"{source}: alerts"),
+        "api_per_key": _number(limits, "api_per_key", 2000, 0.001, f"{source}: limits"),
+        "api_burst": _number(limits, "api_burst", 4000, 1, f"{source}: limits"),
+        "submission_per_key": _number(limits, "submission_per_key", 200, 0.001, f"{source}: limits"),
         "transports": transports,
         "source": source,
     }

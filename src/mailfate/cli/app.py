@@ -12,6 +12,7 @@ from mailfate.cli.messages import queue_cmd, send_cmd, trace_cmd
 from mailfate.cli.serve import config_app, keys_app, serve_cmd, ses_app
 from mailfate.cli.simulator import app as simulator_app
 from mailfate.cli.suppression import app as suppression_app
+from mailfate.cli.webhooks import app as webhooks_app
 from mailfate.cli.worker import worker_cmd
 
 app = typer.Typer(
@@ -34,6 +35,7 @@ app.add_typer(suppression_app, name="suppression")
 app.add_typer(bounce_app, name="bounce")
 app.add_typer(simulator_app, name="simulator")
 app.add_typer(doctor_app, name="doctor")
+app.add_typer(webhooks_app, name="webhooks")
 
 
 def _version(value: bool) -> None:

@@ -39,10 +39,13 @@ def serve_cmd(  # noqa: PLR0917 - Typer maps parameters to options
             "--workers/--no-workers", help="Run the delivery workers here (or in `mailfate worker`)."
         ),
     ] = True,
+    webhooks: Annotated[
+        bool, typer.Option("--webhooks/--no-webhooks", help="Send the outgoing webhooks and alerts here.")
+    ] = True,
     json_out: JsonOpt = False,
 ) -> None:
-    """Run the HTTP API (/v1, docs at /v1/docs), SMTP submission (STARTTLS + AUTH with an API key),
-    the delivery workers and the inbound report server."""
+    """Run the HTTP API (/v1, docs at /v1/docs), the dashboard (/), SMTP submission (STARTTLS + AUTH
+    with an API key), the delivery workers and the inbound report server."""
     import uvicorn
 
     from mailfate.client import Client
@@ -84,7 +87,12 @@ def serve_cmd(  # noqa: PLR0917 - Typer maps parameters to options
 
             cert, key = self_signed(settings.data_dir)
             submission = SubmissionServer(
-                store, client, server_context(cert, key), host=http_host, port=submission_port
+                store,
+                client,
+                server_context(cert, key),
+                host=http_host,
+                port=submission_port,
+                rate_per_key=settings.submission_per_key,
             )
             await submission.start()
         server = uvicorn.Server(
@@ -94,6 +102,8 @@ def serve_cmd(  # noqa: PLR0917 - Typer maps parameters to options
                     client,
                     metrics=metrics,
                     sns=SnsVerifier(settings.sns_topics) if settings.sns_topics else None,
+                    rate_per_key=settings.api_per_key,
+                    burst_per_key=settings.api_burst,
                 ),
                 host=http_host,
                 port=http_port,
@@ -110,7 +120,13 @@ def serve_cmd(  # noqa: PLR0917 - Typer maps parameters to options
 
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, shutdown)
+        from mailfate.cli.webhooks import start_webhooks
+
+        hooks = start_webhooks(settings, store, stop) if webhooks else []
         api = asyncio.create_task(server.serve())
+        from mailfate.tracking.rollup import fold_forever
+
+        folding = asyncio.create_task(fold_forever(store, stop))
         while not server.started and not api.done():
             await asyncio.sleep(0.02)
         if api.done():
@@ -141,7 +157,10 @@ def serve_cmd(  # noqa: PLR0917 - Typer maps parameters to options
                 await stop.wait()
         finally:
             server.should_exit = True
+            stop.set()
             await api
+            await folding
+            await asyncio.gather(*hooks)
             if submission is not None:
                 await submission.stop()
             if service is None:
@@ -245,6 +264,9 @@ def config_show_cmd(config: ConfigOpt = None, data_dir: DataOpt = None, json_out
     values["store_url"] = settings.url
     if values.get("verp_secret"):
         values["verp_secret"] = "(set)"
+    for hook in values.get("webhooks", ()):
+        if hook.get("secret"):
+            hook["secret"] = "(set)"
     for transport in values.get("transports", {}).values():
         options = transport.get("options", {})
         for name in list(options):

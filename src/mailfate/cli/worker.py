@@ -46,7 +46,10 @@ def worker_cmd(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await service.start()
-        assert service.inbound is not None
+        assert service.inbound is not None and service.store is not None
+        from mailfate.cli.webhooks import start_webhooks
+
+        hooks = start_webhooks(settings, service.store, stop)  # outgoing webhooks and alerts, if any
         info = {
             "store": settings.url,
             "inbound": f"{service.inbound.host}:{service.inbound.port}",
@@ -62,6 +65,8 @@ def worker_cmd(
                 + (f", simulator on {info['simulator']}" if info["simulator"] else "")
             )
         await service.run(stop)
+        stop.set()
+        await asyncio.gather(*hooks)
         if json_out:
             emit_json({"event": "stopped"})
 

@@ -31,10 +31,11 @@ import logging
 import os
 import random
 import socket
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from mailfate.bounce import Reason
@@ -77,6 +78,13 @@ class EngineSettings:
     suppress_complaints: bool = True
     suppress_after_soft: int = 0
     """Suppress an address whose last N messages all expired on soft failures (0: never)."""
+    pause_marketing: bool = False
+    """Hold marketing mail from a sending domain while a critical bounce or complaint alert is on
+    (SES's pause lines: 10 % hard bounces, 0.5 % complaints; Gmail/Yahoo's 0.3 % spam rate)."""
+    pause_check: float = 60.0
+    """Seconds between two looks at the alerts (when ``pause_marketing``)."""
+    pause_hold: float = 900.0
+    """Seconds a held recipient waits before it is looked at again."""
 
 
 def _now() -> datetime:
@@ -118,6 +126,9 @@ class Engine:
         self._wake = asyncio.Event()
         self.delivered = 0
         self.attempts = 0
+        self.paused: dict[str, dict[str, Any]] = {}
+        """Sending domains whose marketing mail is held, with the alert that holds it."""
+        self._pauses_next = 0.0
 
     # -- plumbing -------------------------------------------------------------------------------
     async def db(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -133,6 +144,8 @@ class Engine:
     async def run(self, stop: asyncio.Event) -> None:
         try:
             while not stop.is_set():
+                if self.settings.pause_marketing and time.monotonic() >= self._pauses_next:
+                    await self.refresh_pauses()
                 free = self.settings.concurrency - len(self._inflight)
                 claimed: list[Claimed] = []
                 if free > 0:
@@ -158,6 +171,27 @@ class Engine:
             if self._inflight:
                 await asyncio.wait(self._inflight, timeout=30)
             await self.flush()
+
+    async def refresh_pauses(self) -> None:
+        """Look at the alerts: which sending domains' marketing mail is held now."""
+        from mailfate.tracking.alerts import evaluate
+
+        self._pauses_next = time.monotonic() + self.settings.pause_check
+        try:
+            alerts = await self.db(evaluate, self.store, self.clock())
+        except Exception:  # loop boundary: keep the pauses as they were, look again later
+            log.exception("the alerts could not be evaluated; marketing pauses unchanged")
+            return
+        paused = {
+            a.subject: a.to_json()
+            for a in alerts
+            if a.severity == "critical" and a.rule in ("bounce_rate", "complaint_rate")
+        }
+        for domain in paused.keys() - self.paused.keys():
+            log.warning("marketing mail from %s paused: %s", domain, paused[domain]["message"])
+        for domain in self.paused.keys() - paused.keys():
+            log.warning("marketing mail from %s resumed", domain)
+        self.paused = paused
 
     async def _idle(self, stop: asyncio.Event) -> None:
         """After a partial claim: let work gather for ``claim_pause`` before the next claim (one
@@ -234,6 +268,18 @@ class Engine:
                 now,
                 {"reason": found.reason, "since": found.created_at.isoformat(), "detail": found.detail},
                 reason=str(Reason.SUPPRESSED),
+            )
+            return
+        pause = self.paused.get(item.sending_domain) if item.category == "marketing" else None
+        if pause is not None:
+            until = now + timedelta(seconds=self.settings.pause_hold)
+            await self.db(
+                self.store.hold,
+                item.message_id,
+                item.recipient_id,
+                at=now,
+                until=until,
+                data={"alert": pause, "next_look_at": until.isoformat()},
             )
             return
         data = await self._signed_copy(item)
@@ -401,7 +447,8 @@ def apply_reports(
             report.recipient_id,
             kind,
             report.at,
-            {k: v for k, v in data.items() if v},
+            {k: v for k, v in data.items() if v}
+            | ({"hardbounce": report.hardbounce} if kind == EventType.BOUNCED else {}),
             reason=report.reason or None,
         )
         applied += 1

@@ -74,7 +74,12 @@ class WorkerService:
             built[name] = await self._transport(s.transport_settings(name))
         router = Router([(r.domain, built[r.transport]) for r in s.routes], built[s.transport])
         settings = EngineSettings(
-            concurrency=s.concurrency, batch=s.batch, lease=s.lease, suppress_after_soft=s.suppress_after_soft
+            concurrency=s.concurrency,
+            batch=s.batch,
+            lease=s.lease,
+            suppress_after_soft=s.suppress_after_soft,
+            pause_marketing=s.pause_marketing,
+            pause_check=s.alert_interval,
         )
         self.engine = Engine(
             store,

@@ -3,9 +3,12 @@
 A message sent through the SES transport keeps the SES MessageId of its accepted attempt
 (``recipients.remote_id``); each SES record is matched by that id and the recipient's address.
 Bounce → ``bounced`` (a hard one suppresses the address), Complaint → ``complained`` (suppresses),
-DeliveryDelay → ``delayed``; Delivery confirms what the 250 from SES already said and is counted,
-not stored. ``mailfate ses import FILE`` reads exported events in bulk: one JSON document, a JSON
-array, or JSON lines.
+DeliveryDelay → ``delayed``, Reject (SES found a virus) and Rendering Failure (a template failed)
+→ ``rejected``; Delivery → ``delivery_report`` (the receiving server's reply, remote MTA and
+processing time), Send → ``sent``, Open → ``opened``, Click → ``clicked``, Subscription →
+``unsubscribed``: information on the timeline, the fate does not change. Types SES adds later are
+counted as ignored. ``mailfate ses import FILE`` reads exported events in bulk: one JSON document,
+a JSON array, or JSON lines.
 """
 
 from __future__ import annotations
@@ -13,11 +16,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from mailfate.bounce.parsers.ses import parse_ses_json
+from mailfate.bounce.parsers.ses import parse_ses_json, ses_events
+from mailfate.bounce.record import BounceRecord
 from mailfate.delivery.engine import apply_reports
 from mailfate.errors import ParseError
 from mailfate.intake.smtp_inbound import InboundReport
+from mailfate.model import EventType
 from mailfate.store import Store
 
 __all__ = ["SesImport", "import_ses", "split_documents"]
@@ -50,46 +56,135 @@ def split_documents(data: bytes) -> list[bytes]:
         return [line for line in text.splitlines() if line.strip()]
 
 
+_INFO = {
+    "send": EventType.SENT,
+    "delivery": EventType.DELIVERY_REPORT,
+    "open": EventType.OPENED,
+    "click": EventType.CLICKED,
+    "subscription": EventType.UNSUBSCRIBED,
+    "reject": EventType.REJECTED,
+    "rendering failure": EventType.REJECTED,
+    "renderingfailure": EventType.REJECTED,
+}
+_REPORTED = frozenset({"bounce", "complaint", "deliverydelay", "delivery delay"})
+
+
 def import_ses(store: Store, data: bytes, *, now: datetime | None = None) -> SesImport:
     result = SesImport()
     at = now or datetime.now(UTC)
     reports: list[InboundReport] = []
     for document in split_documents(data):
         try:
-            records = parse_ses_json(document)
+            found = ses_events(document)
         except (ParseError, ValueError):
             result.errors += 1
             continue
-        for rec in records:
-            kind = str(rec.kind)
-            if kind == "delivered":
-                result.delivered += 1
+        for event in found:
+            kind = str(event.get("eventType", event.get("notificationType", ""))).strip().lower()
+            if kind in _INFO:
+                if kind == "delivery":
+                    result.delivered += 1
+                if _apply_info(store, event, _INFO[kind], at):
+                    result.applied += 1
+                else:
+                    result.unmatched += 1
                 continue
-            if kind == "complaint":
-                event = "complained"
-            elif kind in ("hard", "soft", "undetermined"):
-                event = "delayed" if str(rec.action).lower() == "delayed" else "bounced"
-            else:
+            if kind not in _REPORTED:
                 result.ignored += 1
                 continue
-            found = store.find_by_remote_id(rec.original_message_id, rec.recipient or None)
-            if found is None:
-                result.unmatched += 1
+            try:
+                records = parse_ses_json(event)
+            except (ParseError, ValueError):
+                result.errors += 1
                 continue
-            reports.append(
-                InboundReport(
-                    found[0],
-                    found[1],
-                    event,
-                    str(rec.reason),
-                    bool(rec.hardbounce),
-                    rec.status,
-                    rec.diagnostic[:2000],
-                    rec.remote_mta,
-                    rec.feedback_type,
-                    rec.timestamp or at,
-                    len(document),
-                )
-            )
-    result.applied = apply_reports(store, reports)
+            reports.extend(_reports(store, records, result, at, len(document)))
+    result.applied += apply_reports(store, reports)
     return result
+
+
+def _reports(
+    store: Store, records: list[BounceRecord], result: SesImport, at: datetime, size: int
+) -> list[InboundReport]:
+    out: list[InboundReport] = []
+    for rec in records:
+        kind = str(rec.kind)
+        if kind == "complaint":
+            event = "complained"
+        elif kind in ("hard", "soft", "undetermined"):
+            event = "delayed" if str(rec.action).lower() == "delayed" else "bounced"
+        else:
+            result.ignored += 1
+            continue
+        found = store.find_by_remote_id(rec.original_message_id, rec.recipient or None)
+        if found is None:
+            result.unmatched += 1
+            continue
+        out.append(
+            InboundReport(
+                found[0],
+                found[1],
+                event,
+                str(rec.reason),
+                bool(rec.hardbounce),
+                rec.status,
+                rec.diagnostic[:2000],
+                rec.remote_mta,
+                rec.feedback_type,
+                rec.timestamp or at,
+                size,
+            )
+        )
+    return out
+
+
+def _apply_info(store: Store, event: dict[str, Any], kind: EventType, now: datetime) -> bool:
+    """One event on each recipient of the SES message it names (a delivery or a subscription
+    change names its recipients; an open, a click or a send names the message's destinations)."""
+    found_mail = event.get("mail")
+    mail: dict[str, Any] = found_mail if isinstance(found_mail, dict) else {}
+    ses_id = str(mail.get("messageId") or "")
+    key = next((k for k in event if k not in ("eventType", "notificationType", "mail")), "")
+    found_detail = event.get(key)
+    detail: dict[str, Any] = found_detail if isinstance(found_detail, dict) else {}
+    listed = detail.get("recipients") or mail.get("destination") or []
+    addresses: list[str | None] = []
+    if isinstance(listed, list):
+        addresses.extend(str(a) for a in listed[:100] if a)
+    matched = set()
+    for address in addresses or [None]:
+        found = store.find_by_remote_id(ses_id, address) if ses_id else None
+        if found is None or found in matched:
+            continue
+        matched.add(found)
+        when = _timestamp(detail.get("timestamp")) or _timestamp(mail.get("timestamp")) or now
+        data = {k: v for k, v in _info_data(key, detail).items() if v not in (None, "", [], {})}
+        reason = (
+            "virusdetected" if key == "reject" else "contenterror" if kind == EventType.REJECTED else None
+        )
+        store.append_event(found[0], found[1], kind, when, data | {"source": "ses"}, reason=reason)
+    return bool(matched)
+
+
+def _info_data(key: str, detail: dict[str, Any]) -> dict[str, Any]:
+    wanted = {
+        "delivery": ("smtpResponse", "remoteMtaIp", "reportingMTA", "processingTimeMillis"),
+        "open": ("ipAddress", "userAgent"),
+        "click": ("ipAddress", "userAgent", "link", "linkTags"),
+        "reject": ("reason",),
+        "failure": ("errorMessage", "templateName"),
+        "subscription": ("contactList", "source", "newTopicPreferences"),
+    }.get(key, ())
+    out = {name: detail.get(name) for name in wanted}
+    if "reason" in out:  # SES's words ("Bad content"); the event's reason is the taxonomy's
+        out["detail"] = out.pop("reason")
+    return out
+
+
+def _timestamp(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -62,6 +62,21 @@ class EventType(StrEnum):
     """An RFC 3834 auto-reply (out of office)."""
     SUPPRESSION_ADDED = "suppression_added"
     """This recipient's address was put on the suppression list (after a hard bounce or complaint)."""
+    HELD = "held"
+    """Not attempted: marketing mail from this sending domain is paused (``[alerts]
+    pause_marketing``) while its bounce or complaint rate is past a critical line; data: the
+    alert and when it is looked at again. The recipient waits as ``deferred`` (reason ``paused``)."""
+    SENT = "sent"
+    """A provider (Amazon SES) accepted the message and will deliver it: information."""
+    DELIVERY_REPORT = "delivery_report"
+    """A provider reports that the receiving server accepted the message (SES Delivery): its
+    reply, remote MTA and processing time. Information: the fate does not change."""
+    OPENED = "opened"
+    """The recipient opened the message (SES Open: a tracking pixel loaded): information."""
+    CLICKED = "clicked"
+    """The recipient followed a link (SES Click): information."""
+    UNSUBSCRIBED = "unsubscribed"
+    """The recipient changed their subscription (SES Subscription): information."""
 
 
 _ATTEMPT = {"delivered": Fate.DELIVERED, "deferred": Fate.DEFERRED, "bounced": Fate.BOUNCED}
@@ -78,6 +93,8 @@ def advance(fate: Fate, kind: str, outcome: str = "") -> Fate:
         return Fate.EXPIRED if fate in OPEN_FATES else fate
     if kind == EventType.SUPPRESSED:
         return Fate.SUPPRESSED
+    if kind == EventType.HELD:
+        return Fate.DEFERRED if fate in OPEN_FATES else fate
     if kind == EventType.REJECTED:
         return Fate.REJECTED
     if kind == EventType.BOUNCED:  # a DSN after a 250, or while still retrying

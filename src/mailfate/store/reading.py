@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, String, cast, exists, func, select
+from sqlalchemy import Engine, String, cast, func, select
 
 from mailfate.model import Event, Fate
 from mailfate.store.rows import aware, normalize_address, to_event, to_recipient
@@ -124,8 +124,10 @@ class StoreReading:
         cursor: str | None = None,
         limit: int = 50,
     ) -> tuple[list[MessageSummary], str | None]:
-        """Messages newest first, filtered; the cursor for the next page (None: no more). Every
-        value is a bound parameter: nothing a caller passes becomes SQL."""
+        """Messages newest first, filtered; the cursor for the next page (None: no more). ``fate``
+        is the message's, or with a recipient, domain or reason filter the matched recipient's
+        (``domain=naver.com, fate=bounced``: messages whose Naver recipient bounced). Every value
+        is a bound parameter: nothing a caller passes becomes SQL."""
         m, r = messages.c, recipients.c
         query = select(m.id, m.created_at, m.from_addr, m.subject, m.fate, m.tags).order_by(m.id.desc())
         conditions = []
@@ -135,9 +137,11 @@ class StoreReading:
             conditions.append(r.domain == domain.lower())
         if reason:
             conditions.append(r.last_reason == reason)
-        if conditions:
-            query = query.where(exists().where(r.message_id == m.id, *conditions))
-        if fate:
+        if conditions and fate:  # the matched recipient's fate: through the (domain, fate) index
+            conditions.append(r.fate == fate)
+        if conditions:  # through the recipients' indexes (address; domain and fate), not a scan
+            query = query.where(m.id.in_(select(r.message_id).where(*conditions)))
+        elif fate:
             query = query.where(m.fate == fate)
         if since:
             query = query.where(m.created_at >= since)
@@ -234,6 +238,31 @@ class StoreReading:
             )
             for row in rows
         ]
+
+    def recent_events(self, *, after_id: int = 0, limit: int = 100) -> list[Event]:
+        """The newest events (newest first); with ``after_id``, only those above it."""
+        e, r = events.c, recipients.c
+        query = (
+            select(events, r.address)
+            .join(recipients, r.id == e.recipient_id, isouter=True)
+            .order_by(e.id.desc())
+            .limit(limit)
+        )
+        if after_id:
+            query = query.where(e.id > after_id)
+        with self.reader.connect() as conn:
+            rows = conn.execute(query).all()
+        return [to_event(row, {row.recipient_id: row.address or ""}) for row in rows]
+
+    def open_counts(self) -> dict[str, int]:
+        """Recipients still in the queue, per fate (queued, sending, deferred): an index range."""
+        r = recipients.c
+        open_fates = (Fate.QUEUED.value, Fate.SENDING.value, Fate.DEFERRED.value)
+        with self.reader.connect() as conn:
+            rows = conn.execute(
+                select(r.fate, func.count()).where(r.fate.in_(open_fates)).group_by(r.fate)
+            ).all()
+        return {fate: 0 for fate in open_fates} | {fate: int(n) for fate, n in rows}
 
     def counts(self) -> dict[str, int]:
         with self.reader.connect() as conn:

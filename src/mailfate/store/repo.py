@@ -26,6 +26,7 @@ from mailfate.store.errors import StoreError
 from mailfate.store.ids import new_message_id
 from mailfate.store.keys import StoreKeys
 from mailfate.store.reading import StoreReading
+from mailfate.store.rollups import StoreRollups
 from mailfate.store.rows import aware, normalize_address, to_suppression
 from mailfate.store.sqlite_writes import record_sqlite, submit_many_sqlite, submit_sqlite
 from mailfate.store.suppressions import StoreSuppressions
@@ -37,6 +38,7 @@ from mailfate.store.views import (
     SubmitResult,
     Suppression,
 )
+from mailfate.store.webhooks import StoreWebhooks
 
 __all__ = ["Store"]
 
@@ -85,7 +87,7 @@ def _domain(address: str) -> str:
     return address.rpartition("@")[2].lower()
 
 
-class Store(StoreReading, StoreSuppressions, StoreKeys):
+class Store(StoreReading, StoreSuppressions, StoreKeys, StoreRollups, StoreWebhooks):
     """Messages, recipients (the queue), events and suppressions in one database."""
 
     def __init__(self, url: str | Path) -> None:
@@ -449,6 +451,44 @@ class Store(StoreReading, StoreSuppressions, StoreKeys):
         except OperationalError as exc:
             raise StoreError(f"cannot write to the store {self.url}: {exc.orig}", fix=_fix(exc)) from exc
         return eid
+
+    def hold(
+        self, message_id: str, recipient_id: int, *, at: datetime, until: datetime, data: dict[str, Any]
+    ) -> bool:
+        """Give back a claimed recipient without an attempt: ``deferred`` (reason ``paused``) until
+        ``until``. A ``held`` event is written the first time only (not at every look). False if
+        the lease was lost meanwhile."""
+        r = recipients.c
+        try:
+            with self.engine.begin() as conn:
+                row = conn.execute(
+                    select(r.fate, r.last_reason).where(r.id == recipient_id, r.message_id == message_id)
+                ).one_or_none()
+                if row is None or row.fate != Fate.SENDING.value:
+                    return False
+                conn.execute(
+                    update(recipients)
+                    .where(r.id == recipient_id)
+                    .values(
+                        fate=Fate.DEFERRED.value,
+                        attempts=r.attempts - 1,  # claimed, but not attempted
+                        next_attempt_at=until,
+                        lease_until=None,
+                        lease_owner=None,
+                        last_reason="paused",
+                        updated_at=at,
+                    )
+                )
+                if row.last_reason != "paused":
+                    conn.execute(
+                        events.insert().values(
+                            **event_row(message_id, recipient_id, at, EventType.HELD, data, "paused", None)
+                        )
+                    )
+                self._refresh_messages(conn, {message_id})
+        except OperationalError as exc:
+            raise StoreError(f"cannot write to the store {self.url}: {exc.orig}", fix=_fix(exc)) from exc
+        return True
 
 
 def _refusal(s: Suppression) -> str:

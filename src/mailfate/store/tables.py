@@ -6,6 +6,12 @@
 - ``events``: append-only; never updated or deleted.
 - ``suppressions``: addresses refused per sending domain (``scope``) or everywhere (``"*"``).
 - ``api_keys``: keys of the HTTP API, stored as SHA-256 hashes with their scopes.
+- ``rollups`` and ``rollups_daily``: counts of events per hour (per day), sending domain,
+  recipient domain, category, kind, reason and latency bucket, folded in from ``events`` by
+  :mod:`mailfate.store.rollups` (the dashboard and the alerts read these, not the events).
+- ``cursors``: how far a reader of ``events`` has got (the rollup's position, by event id).
+- ``webhook_state``: each webhook subscriber's position in ``events`` and its current retries.
+- ``webhook_log``: every POST to a webhook subscriber: status, error, duration and outcome.
 """
 
 from __future__ import annotations
@@ -31,7 +37,19 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["UtcDateTime", "api_keys", "events", "messages", "metadata", "recipients", "suppressions"]
+__all__ = [
+    "UtcDateTime",
+    "api_keys",
+    "cursors",
+    "events",
+    "messages",
+    "metadata",
+    "recipients",
+    "rollups",
+    "suppressions",
+    "webhook_log",
+    "webhook_state",
+]
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -101,6 +119,7 @@ recipients = Table(
     Index("ix_recipients_message", "message_id"),
     Index("ix_recipients_address", "address"),
     Index("ix_recipients_domain", "domain", "fate"),
+    Index("ix_recipients_reason", "last_reason"),
 )
 
 events = Table(
@@ -142,4 +161,70 @@ api_keys = Table(
     Column("scopes", Text, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("revoked_at", UtcDateTime(), nullable=True),
+)
+
+
+def _rollup_table(name: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("hour", UtcDateTime(), nullable=False),
+        Column("sending_domain", Text, nullable=False),
+        Column("rcpt_domain", Text, nullable=False),
+        Column("category", String(16), nullable=False),
+        Column("kind", String(24), nullable=False),
+        Column("reason", String(32), nullable=False, default=""),
+        Column("bucket", Integer, nullable=False, default=-1),
+        Column("n", BigInteger, nullable=False),
+        UniqueConstraint(
+            "hour",
+            "sending_domain",
+            "rcpt_domain",
+            "category",
+            "kind",
+            "reason",
+            "bucket",
+            name=f"uq_{name}_key",
+        ),
+    )
+
+
+rollups = _rollup_table("rollups")
+rollups_daily = _rollup_table("rollups_daily")
+"""The same counts per day (``hour`` is the day's midnight, UTC): what windows of days read."""
+
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+webhook_state = Table(
+    "webhook_state",
+    metadata,
+    Column("subscriber", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_at", UtcDateTime(), nullable=True),
+    Column("last_error", Text, nullable=False, default=""),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("lease_owner", Text, nullable=True),
+    Column("lease_until", UtcDateTime(), nullable=True),
+)
+
+webhook_log = Table(
+    "webhook_log",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("subscriber", String(64), nullable=False),
+    Column("event_id", BigInteger, nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("error", Text, nullable=False, default=""),
+    Column("duration_ms", Integer, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Index("ix_webhook_log_subscriber", "subscriber", "id"),
 )

@@ -7,19 +7,21 @@ Per sending domain over the last 24 hours (at least ``min_sent`` messages handed
 - complaint rate (complaints / delivered): 0.1 % → warning (SES review), 0.5 % → critical (SES
   pause); 0.3 % → critical as well: Gmail and Yahoo's bulk-sender spam-rate limit (2024).
 
-Per recipient domain over the last hour: a deferral spike — half or more of at least
-``min_attempts`` attempts deferred. For verification codes (transactional mail) over the last hour:
-the 95th percentile of submit → 250 above 60 seconds.
+Per recipient domain over the last hour (the current and the previous hour of the rollups): a
+deferral spike — half or more of at least ``min_attempts`` attempts deferred. For verification
+codes (transactional mail) over the same hours: the 95th percentile of submit → 250 above 60 s
+(read from the latency buckets: the bucket's upper bound).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from mailfate.store import Store
+from mailfate.tracking.overview import percentile
 
 __all__ = ["Alert", "evaluate"]
 
@@ -45,27 +47,31 @@ GMAIL = "Gmail and Yahoo bulk sender requirements, February 2024 (spam rate belo
 
 
 def evaluate(
-    store: Store, now: datetime, *, min_sent: int = 100, min_attempts: int = 20, code_p95: float = 60.0
+    store: Store,
+    now: datetime,
+    *,
+    min_sent: int = 100,
+    min_attempts: int = 20,
+    code_p95: float = 60.0,
+    fold: bool = True,
 ) -> list[Alert]:
+    """The alerts at ``now``, from the hourly rollups (folded up to ``now`` first): the 24-hour
+    rates read the hours from ``now - 24 h`` rounded down, the one-hour rules the current and the
+    previous hour. ``fold=False``: read the rollups as they are (a background task folds them)."""
+    if fold:
+        store.catch_up_rollups(now)
+    day = store.rollup_sums(
+        now - timedelta(hours=24), now + timedelta(hours=1), by=("sending_domain", "kind")
+    )
     alerts: list[Alert] = []
-    day = store.activity_since(now - timedelta(hours=24))
-    sent: dict[str, int] = defaultdict(int)
-    delivered: dict[str, int] = defaultdict(int)
-    hard: dict[str, int] = defaultdict(int)
-    complaints: dict[str, int] = defaultdict(int)
-    for kind, outcome, sending, _, _, is_hard, _, _ in day:
-        if kind == "attempt" and outcome in ("delivered", "bounced"):
-            sent[sending] += 1
-            delivered[sending] += outcome == "delivered"
-            hard[sending] += outcome == "bounced" and is_hard
-        elif kind == "bounced":
-            hard[sending] += 1
-        elif kind == "complained":
-            complaints[sending] += 1
-    for domain, n in sent.items():
-        if n < min_sent:
+    per: dict[str, Counter[str]] = defaultdict(Counter)
+    for sending, kind, n in day:
+        per[sending][kind] += n
+    for domain, c in sorted(per.items()):
+        sent = c["delivered"] + c["bounced_hard"] + c["bounced_soft"]
+        if sent < min_sent:
             continue
-        rate = hard[domain] / n
+        rate = c["bounced_hard"] / sent
         for limit, severity in ((0.10, "critical"), (0.05, "warning")):
             if rate >= limit:
                 alerts.append(
@@ -80,7 +86,7 @@ def evaluate(
                     )
                 )
                 break
-        complaint_rate = complaints[domain] / max(1, delivered[domain])
+        complaint_rate = c["complained"] / max(1, c["delivered"])
         for limit, severity, source in (
             (0.005, "critical", SES),
             (0.003, "critical", GMAIL),
@@ -99,18 +105,19 @@ def evaluate(
                     )
                 )
                 break
-    hour = [row for row in day if row[6] >= now - timedelta(hours=1)]
-    attempts: dict[str, int] = defaultdict(int)
-    deferred: dict[str, int] = defaultdict(int)
-    waits: list[float] = []
-    for kind, outcome, _, rcpt_domain, category, _, at, created in hour:
-        if kind != "attempt":
-            continue
-        attempts[rcpt_domain] += 1
-        deferred[rcpt_domain] += outcome == "deferred"
-        if outcome == "delivered" and category == "transactional":
-            waits.append((at - created).total_seconds())
-    for domain, n in attempts.items():
+    recent = store.rollup_sums(
+        now - timedelta(hours=1), now + timedelta(hours=1), by=("rcpt_domain", "category", "kind", "bucket")
+    )
+    attempts: Counter[str] = Counter()
+    deferred: Counter[str] = Counter()
+    waits: Counter[int] = Counter()
+    for rcpt_domain, category, kind, bucket, n in recent:
+        if kind in ("delivered", "deferred", "bounced_hard", "bounced_soft"):
+            attempts[rcpt_domain] += n
+            deferred[rcpt_domain] += n if kind == "deferred" else 0
+        elif kind == "latency" and category == "transactional":
+            waits[bucket] += n
+    for domain, n in sorted(attempts.items()):
         if n >= min_attempts and deferred[domain] / n >= 0.5:
             alerts.append(
                 Alert(
@@ -123,20 +130,18 @@ def evaluate(
                     "mailfate: a receiver slowing or refusing your mail",
                 )
             )
-    if len(waits) >= 20:
-        waits.sort()
-        p95 = waits[int(len(waits) * 0.95) - 1]
-        if p95 > code_p95:
-            alerts.append(
-                Alert(
-                    "code_latency",
-                    "warning",
-                    "*",
-                    p95,
-                    code_p95,
-                    f"95 % of transactional mail took up to {p95:.0f} s to be accepted "
-                    f"(objective {code_p95:.0f} s)",
-                    "mailfate: a verification code is useless after minutes",
-                )
+    p95 = percentile(waits, 0.95) if sum(waits.values()) >= 20 else None
+    if p95 is not None and p95 > code_p95:
+        alerts.append(
+            Alert(
+                "code_latency",
+                "warning",
+                "*",
+                p95,
+                code_p95,
+                f"95 % of transactional mail took up to {p95:.0f} s to be accepted "
+                f"(objective {code_p95:.0f} s)",
+                "mailfate: a verification code is useless after minutes",
             )
+        )
     return alerts

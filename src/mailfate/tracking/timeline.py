@@ -121,7 +121,29 @@ def explain(event: Event) -> Step:
         elif event.type == EventType.AUTOREPLIED:
             meaning = MEANING["vacation"] + "; the message was delivered"
         return Step(event.at, event.type, summary, meaning, event)
+    if event.type in _PROVIDER:
+        summary, why = _PROVIDER[event.type]
+        detail = data.get("smtpResponse") or data.get("link") or data.get("contactList") or ""
+        extra = f" ({data['remoteMtaIp']})" if data.get("remoteMtaIp") else ""
+        return Step(
+            event.at, event.type, f"{summary}{': ' + str(detail) if detail else ''}{extra}", why, event
+        )
+    if event.type == EventType.REJECTED:
+        why = str(data.get("detail") or data.get("errorMessage") or data.get("why") or reason)
+        return Step(event.at, event.type, f"rejected: {why}", meaning or "refused before sending", event)
     return Step(event.at, event.type, event.type, meaning, event)
+
+
+_PROVIDER: dict[str, tuple[str, str]] = {
+    EventType.SENT: ("accepted by the provider", "Amazon SES will deliver it"),
+    EventType.DELIVERY_REPORT: (
+        "the receiver accepted it (provider report)",
+        "delivered to the mailbox server",
+    ),
+    EventType.OPENED: ("opened", "the recipient opened the message"),
+    EventType.CLICKED: ("clicked", "the recipient followed a link"),
+    EventType.UNSUBSCRIBED: ("subscription changed", "the recipient changed their subscription"),
+}
 
 
 def steps(events: list[Event]) -> list[Step]:

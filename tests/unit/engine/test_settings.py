@@ -80,3 +80,27 @@ def test_verp_key_is_created_once_and_private(tmp_path: Path) -> None:
     assert len(key) == 64
     assert s.verp_key() == key
     assert (tmp_path / "data" / "verp.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_limits_are_read_and_checked(tmp_path: Path) -> None:
+    config = tmp_path / "m.toml"
+    config.write_text("[limits]\napi_per_key = 50\napi_burst = 10\nsubmission_per_key = 5\n")
+    settings = load_settings(config)
+    assert (settings.api_per_key, settings.api_burst, settings.submission_per_key) == (50, 10, 5)
+    assert load_settings(None).api_per_key == 2000
+    config.write_text("[limits]\napi_per_key = 0\n")
+    with pytest.raises(ConfigError, match="api_per_key"):
+        load_settings(config)
+    config.write_text("[limits]\nper_user = 5\n")
+    with pytest.raises(ConfigError, match=r"limits\.per_user is unknown"):
+        load_settings(config)
+
+
+def test_pause_marketing_is_a_flag(tmp_path: Path) -> None:
+    config = tmp_path / "m.toml"
+    config.write_text("[alerts]\npause_marketing = true\n")
+    assert load_settings(config).pause_marketing is True
+    assert load_settings(None).pause_marketing is False
+    config.write_text('[alerts]\npause_marketing = "yes"\n')
+    with pytest.raises(ConfigError, match="true or false"):
+        load_settings(config)

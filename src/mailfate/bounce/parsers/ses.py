@@ -48,7 +48,14 @@ from mailfate.bounce.record import BounceRecord, Draft
 from mailfate.bounce.reply import normalize_status
 from mailfate.errors import ParseError
 
-__all__ = ["BOUNCE_SUBTYPE_REASONS", "DELAY_REASONS", "PARSER_NAME", "parse_ses_json", "ses_drafts"]
+__all__ = [
+    "BOUNCE_SUBTYPE_REASONS",
+    "DELAY_REASONS",
+    "PARSER_NAME",
+    "parse_ses_json",
+    "ses_drafts",
+    "ses_events",
+]
 
 PARSER_NAME = "amazonses-json"
 """The ``parser`` field of the records, and the source name the classifier sees."""
@@ -105,6 +112,12 @@ def parse_ses_json(
             record = dataclasses.replace(record, hardbounce=False, kind=kind_of(record.reason, False))
         out.append(record)
     return out
+
+
+def ses_events(data: bytes | str | dict[str, Any] | list[Any]) -> list[dict[str, Any]]:
+    """The SES event objects in a payload (SNS, EventBridge and list wrappers removed), each with
+    its ``eventType`` or ``notificationType``; raises :class:`ParseError` like :func:`parse_ses_json`."""
+    return list(_events(_load(data)))
 
 
 def ses_drafts(payload: dict[str, Any] | list[Any]) -> list[Draft]:

@@ -8,6 +8,7 @@ are validated (422 names the field; unknown fields are refused), bodies over ``m
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from mailfate.client import Client, SuppressedError
 from mailfate.errors import InputError
 from mailfate.intake.api.schemas import MessageIn, SuppressionIn
 from mailfate.intake.batcher import SubmitBatcher
+from mailfate.intake.ratelimit import RateLimiter
 from mailfate.intake.ses import import_ses
 from mailfate.intake.sns import SnsVerifier, parse_body
 from mailfate.store import ApiKey, Store
@@ -78,9 +80,13 @@ def create_app(
     max_body: int = 10 * 1024 * 1024,
     metrics: Metrics | None = None,
     sns: SnsVerifier | None = None,
+    dashboard: bool = True,
+    rate_per_key: float = 2000.0,
+    burst_per_key: float = 4000.0,
 ) -> FastAPI:
     app = FastAPI(title="mailfate", version="1", docs_url="/v1/docs", openapi_url="/v1/openapi.json")
     batcher = SubmitBatcher(store, clock=client.clock)
+    limiter = RateLimiter(rate_per_key, burst_per_key)
 
     app.add_middleware(_BodyLimit, max_body=max_body)
 
@@ -118,7 +124,17 @@ def create_app(
         return check
 
     @app.post("/v1/messages", status_code=202)
-    async def post_message(body: MessageIn, _: Annotated[ApiKey, Depends(require("send"))]) -> dict[str, Any]:
+    async def post_message(
+        body: MessageIn, key: Annotated[ApiKey, Depends(require("send"))]
+    ) -> dict[str, Any]:
+        wait = limiter.check(key.prefix)
+        if wait:
+            log.warning("API key %s over its rate (%g/s): 429", key.prefix, rate_per_key)
+            raise HTTPException(
+                429,
+                f"this key may submit {rate_per_key:g} messages per second; retry in {wait:.3f} s",
+                headers={"Retry-After": str(max(1, math.ceil(wait)))},
+            )
         fields = body.model_dump(by_alias=False)
         try:
             message = client.prepare(**fields)
@@ -281,8 +297,26 @@ def create_app(
         found = await asyncio.to_thread(evaluate, store, datetime.now(UTC))
         return {"alerts": [a.to_json() for a in found]}
 
+    @app.get("/v1/webhooks/log")
+    async def webhooks_log(
+        _: Annotated[ApiKey, Depends(require("read"))],
+        subscriber: Annotated[str | None, Query(max_length=64)] = None,
+        before: Annotated[int | None, Query(ge=1)] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> dict[str, Any]:
+        """The outgoing webhooks' delivery log, newest first; ``next_before`` pages back."""
+        rows = await asyncio.to_thread(
+            lambda: store.webhook_log(subscriber=subscriber, limit=limit, before_id=before)
+        )
+        more = len(rows) == limit
+        return {"log": [r.to_json() for r in rows], "next_before": rows[-1].id if more else None}
+
     @app.get("/v1/health")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    if dashboard:
+        from mailfate.web.dashboard import mount_dashboard
+
+        mount_dashboard(app, store, lookup)
     return app

@@ -1,0 +1,200 @@
+"""What the dashboard shows, computed from the hourly rollups (never by scanning the events).
+
+- :func:`overview`: sent, delivered, deferred, bounced hard and soft, complained, expired,
+  suppressed in a window, the bounce and complaint rates against the SES and Gmail/Yahoo lines, and
+  an hourly series for the chart.
+- :func:`domain_health`: per recipient domain: volume, deferral rate, the top deferral reasons,
+  p50 / p95 submit → accepted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from mailfate.store.rollups import LATENCY_BOUNDS, day_of, hour_of
+
+__all__ = [
+    "DOMAIN_GROUPS",
+    "SERIES_GROUPS",
+    "DomainHealth",
+    "Overview",
+    "domain_health",
+    "overview",
+    "percentile",
+]
+
+SERIES_GROUPS = ("hour", "kind", "bucket")
+"""What :func:`overview` needs from ``Store.rollup_sums``."""
+DOMAIN_GROUPS = ("rcpt_domain", "kind", "reason", "bucket")
+"""What :func:`domain_health` needs from ``Store.rollup_sums``."""
+
+KINDS = (
+    "queued", "delivered", "deferred", "bounced_hard", "bounced_soft", "complained", "expired",
+    "suppressed", "rejected", "autoreplied",
+)  # fmt: skip
+
+BOUNCE_LINES = ((0.05, "SES review"), (0.10, "SES pause"))
+COMPLAINT_LINES = ((0.001, "SES review"), (0.003, "Gmail/Yahoo"), (0.005, "SES pause"))
+
+
+def percentile(buckets: Counter[int], p: float) -> float | None:
+    """The upper bound (seconds) of the bucket holding the ``p`` quantile; None without data,
+    ``inf`` when it lies past the last bound."""
+    total = sum(buckets.values())
+    if total == 0:
+        return None
+    wanted = p * total
+    seen = 0
+    for index in sorted(buckets):
+        seen += buckets[index]
+        if seen >= wanted:
+            return LATENCY_BOUNDS[index] if index < len(LATENCY_BOUNDS) else float("inf")
+    return float("inf")
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    since: datetime
+    until: datetime
+    totals: dict[str, int]
+    hourly: list[tuple[datetime, dict[str, int]]]
+    p50: float | None
+    p95: float | None
+    daily: bool = False
+    """The series is per day (``hourly`` then holds days)."""
+
+    @property
+    def sent(self) -> int:
+        """Handed to receivers and answered: delivered plus refused (hard and soft)."""
+        return self.totals["delivered"] + self.totals["bounced_hard"] + self.totals["bounced_soft"]
+
+    @property
+    def bounce_rate(self) -> float:
+        return self.totals["bounced_hard"] / self.sent if self.sent else 0.0
+
+    @property
+    def complaint_rate(self) -> float:
+        delivered = self.totals["delivered"]
+        return self.totals["complained"] / delivered if delivered else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat(),
+            "sent": self.sent,
+            **self.totals,
+            "bounce_rate": self.bounce_rate,
+            "complaint_rate": self.complaint_rate,
+            "p50_seconds": self.p50,
+            "p95_seconds": self.p95,
+            "hourly": [{"hour": h.isoformat(), **counts} for h, counts in self.hourly],
+        }
+
+
+def overview(
+    series: list[tuple[Any, ...]], since: datetime, until: datetime, *, daily: bool = False
+) -> Overview:
+    """From ``rollup_sums(since, by=SERIES_GROUPS, daily=daily)``: (hour or day, kind, bucket, n)
+    tuples; the series has one slot per hour (per day when ``daily``)."""
+    start = day_of(since) if daily else hour_of(since)
+    step = timedelta(days=1) if daily else timedelta(hours=1)
+    totals = dict.fromkeys(KINDS, 0)
+    per_hour: dict[datetime, dict[str, int]] = {}
+    hour = start
+    while hour < until:
+        per_hour[hour] = dict.fromkeys(("delivered", "deferred", "bounced", "complained"), 0)
+        hour += step
+    latency: Counter[int] = Counter()
+    for at, kind, bucket, n in series:
+        if kind == "latency":
+            latency[bucket] += n
+            continue
+        if kind in totals:
+            totals[kind] += n
+        slot = per_hour.get(at)
+        if slot is not None:
+            key = "bounced" if kind.startswith("bounced") else kind
+            if key in slot:
+                slot[key] += n
+    return Overview(
+        since,
+        until,
+        totals,
+        sorted(per_hour.items()),
+        percentile(latency, 0.50),
+        percentile(latency, 0.95),
+        daily,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DomainHealth:
+    domain: str
+    delivered: int = 0
+    deferred: int = 0
+    bounced: int = 0
+    complained: int = 0
+    expired: int = 0
+    reasons: list[tuple[str, int]] = field(default_factory=list)
+    p50: float | None = None
+    p95: float | None = None
+
+    @property
+    def attempts(self) -> int:
+        return self.delivered + self.deferred + self.bounced
+
+    @property
+    def deferral_rate(self) -> float:
+        return self.deferred / self.attempts if self.attempts else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "domain": self.domain,
+            "attempts": self.attempts,
+            "delivered": self.delivered,
+            "deferred": self.deferred,
+            "bounced": self.bounced,
+            "complained": self.complained,
+            "expired": self.expired,
+            "deferral_rate": self.deferral_rate,
+            "top_deferral_reasons": [{"reason": r, "count": n} for r, n in self.reasons],
+            "p50_seconds": self.p50,
+            "p95_seconds": self.p95,
+        }
+
+
+def domain_health(rows: list[tuple[Any, ...]], *, top: int = 50, reasons: int = 3) -> list[DomainHealth]:
+    """From ``rollup_sums(since, by=DOMAIN_GROUPS)``: (recipient domain, kind, reason, bucket, n)
+    tuples; the busiest recipient domains first."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    why: dict[str, Counter[str]] = defaultdict(Counter)
+    latency: dict[str, Counter[int]] = defaultdict(Counter)
+    for domain, kind, reason, bucket, n in rows:
+        if not domain:
+            continue
+        if kind == "latency":
+            latency[domain][bucket] += n
+            continue
+        family = "bounced" if kind.startswith("bounced") else kind
+        counts[domain][family] += n
+        if family == "deferred":
+            why[domain][reason or "undefined"] += n
+    out = [
+        DomainHealth(
+            domain,
+            c["delivered"],
+            c["deferred"],
+            c["bounced"],
+            c["complained"],
+            c["expired"],
+            why[domain].most_common(reasons),
+            percentile(latency[domain], 0.50),
+            percentile(latency[domain], 0.95),
+        )
+        for domain, c in counts.items()
+    ]
+    out.sort(key=lambda d: (-(d.attempts + d.expired), d.domain))
+    return out[:top]

@@ -1,0 +1,1 @@
+"""The dashboard: server-rendered pages over the store (see :mod:`mailfate.web.dashboard`)."""

@@ -1,0 +1,178 @@
+"""The dashboard's words in English and Korean.
+
+``text(lang, key)`` gives a label; reasons and fates have their own tables so the timeline can say
+in Korean what a receiver's reply means (the English meanings live in
+:data:`mailfate.tracking.timeline.MEANING`).
+"""
+
+from __future__ import annotations
+
+from mailfate.tracking.timeline import MEANING
+
+__all__ = ["LANGS", "fate_label", "meaning", "pick_lang", "step_meaning", "text"]
+
+LANGS = ("en", "ko")
+
+_TEXT: dict[str, tuple[str, str]] = {
+    "title": ("mailfate", "mailfate"),
+    "overview": ("Overview", "개요"),
+    "domains": ("Receivers", "수신 도메인"),
+    "events": ("Live events", "실시간 이벤트"),
+    "messages": ("Messages", "메시지 검색"),
+    "suppressions": ("Suppressions", "수신 차단 목록"),
+    "alerts": ("Alerts", "경고"),
+    "window": ("Window", "기간"),
+    "last_1h": ("last hour", "최근 1시간"),
+    "last_24h": ("last 24 hours", "최근 24시간"),
+    "last_7d": ("last 7 days", "최근 7일"),
+    "sent": ("Sent", "발송"),
+    "delivered": ("Delivered", "전달됨"),
+    "deferred": ("Deferred", "지연"),
+    "bounced_hard": ("Hard bounced", "하드 바운스"),
+    "bounced_soft": ("Soft bounced", "소프트 바운스"),
+    "complained": ("Complaints", "스팸 신고"),
+    "expired": ("Expired", "기한 만료"),
+    "suppressed": ("Suppressed", "차단됨"),
+    "queued": ("Submitted", "접수"),
+    "open_now": ("In the queue now", "현재 대기열"),
+    "bounce_rate": ("Bounce rate", "바운스율"),
+    "complaint_rate": ("Complaint rate", "스팸 신고율"),
+    "threshold": ("threshold", "기준"),
+    "per_hour": ("Per hour", "시간대별"),
+    "per_day": ("Per day (UTC)", "일별 (UTC)"),
+    "time_to_deliver": ("Submit → accepted", "접수 → 수신 서버 수락"),
+    "domain": ("Domain", "도메인"),
+    "attempts": ("Attempts", "시도"),
+    "deferral_rate": ("Deferral rate", "지연율"),
+    "top_reasons": ("Top deferral reasons", "주요 지연 사유"),
+    "p50": ("p50", "p50"),
+    "p95": ("p95", "p95"),
+    "search": ("Search", "검색"),
+    "search_hint": ("recipient address or message id", "수신 주소 또는 메시지 ID"),
+    "fate": ("Fate", "상태"),
+    "any": ("any", "전체"),
+    "reason": ("Reason", "사유"),
+    "tag": ("Tag", "태그"),
+    "created": ("Submitted (UTC)", "접수 시각 (UTC)"),
+    "from": ("From", "보낸 사람"),
+    "to": ("To", "받는 사람"),
+    "subject": ("Subject", "제목"),
+    "next_page": ("Next page", "다음 페이지"),
+    "no_messages": ("No message matches.", "일치하는 메시지가 없습니다."),
+    "timeline": ("Timeline", "타임라인"),
+    "time": ("Time (UTC)", "시각 (UTC)"),
+    "recipient": ("Recipient", "수신자"),
+    "what_happened": ("What happened", "일어난 일"),
+    "what_it_means": ("What it means", "의미와 조치"),
+    "next": ("Next", "다음 단계"),
+    "address": ("Address", "주소"),
+    "scope": ("Sending domain", "발신 도메인"),
+    "since": ("Since (UTC)", "차단 시각 (UTC)"),
+    "detail": ("Detail", "상세"),
+    "no_alerts": ("No threshold is crossed.", "기준을 넘은 지표가 없습니다."),
+    "severity": ("Severity", "심각도"),
+    "rule": ("Rule", "규칙"),
+    "subject_of_alert": ("Concerns", "대상"),
+    "value": ("Value", "값"),
+    "source": ("Source", "근거"),
+    "login": ("Sign in", "로그인"),
+    "logout": ("Sign out", "로그아웃"),
+    "api_key": ("API key (read scope)", "API 키 (read 권한)"),
+    "login_failed": ("That key is unknown, revoked or has no read scope.", "알 수 없거나 폐기되었거나 read 권한이 없는 키입니다."),
+    "type": ("Event", "이벤트"),
+    "backlog": ("events not yet counted", "아직 집계되지 않은 이벤트"),
+    "paused": ("paused", "일시 정지"),
+    "none": ("none", "없음"),
+    "not_found": ("No such message.", "해당 메시지가 없습니다."),
+}  # fmt: skip
+
+_FATES_KO = {
+    "queued": "대기", "sending": "발송 중", "deferred": "지연(재시도 예정)", "delivered": "전달됨",
+    "bounced": "반송됨", "expired": "기한 만료", "suppressed": "차단됨", "rejected": "거부됨",
+    "complained": "스팸 신고", "autoreplied": "자동 응답",
+}  # fmt: skip
+
+_MEANING_KO: dict[str, str] = {
+    "greylisting": "수신 서버가 처음 보는 발신자를 그레이리스팅합니다. 같은 IP와 봉투로 재시도하면 통과합니다.",
+    "speeding": "수신 서버가 발송 속도를 제한합니다. mailfate가 이 도메인으로의 속도를 낮춥니다.",
+    "toomanyconn": "수신 서버 연결이 너무 많습니다. 연결 수를 줄입니다.",
+    "authfailure": "수신 서버가 SPF, DKIM 또는 DMARC 인증에 실패했습니다. `mailfate doctor domain`으로 DNS 레코드를 점검하세요.",
+    "requireptr": "발송 IP에 맞는 역방향 DNS(PTR)가 없습니다. 호스팅 업체에 PTR 설정을 요청하세요.",
+    "blocked": "수신 서버가 발송 IP나 호스트를 차단합니다. 블랙리스트를 확인하고 수신 측 관리자에게 문의하세요.",
+    "badreputation": "수신 서버가 IP나 도메인의 평판을 낮게 봅니다. 발송량을 줄이고 반송·신고율을 확인하세요.",
+    "spamdetected": "수신 측 필터가 스팸으로 판단했습니다. 본문과 인증을 점검하세요.",
+    "policyviolation": "수신 측 정책에 의해 거부되었습니다. 응답 문구에서 어떤 규칙인지 확인하세요.",
+    "userunknown": "존재하지 않는 메일함입니다. 주소가 차단 목록에 올랐습니다. 사용자에게 주소 확인을 요청하세요.",
+    "hostunknown": "도메인이 없거나 메일 서버가 없습니다. 주소 오타일 가능성이 큽니다.",
+    "mailboxfull": "수신자의 메일함이 가득 찼습니다.",
+    "systemfull": "수신 서버의 저장 공간이 부족합니다.",
+    "exceedlimit": "메시지가 수신 서버의 허용 크기보다 큽니다.",
+    "mesgtoobig": "메시지가 수신 서버의 허용 크기보다 큽니다.",
+    "networkerror": "수신 서버에 연결할 수 없습니다 (연결 거부, 시간 초과, 끊김).",
+    "failedstarttls": "수신 서버와 TLS를 설정하지 못했습니다.",
+    "notaccept": "이 도메인은 메일을 받지 않습니다 (null MX).",
+    "suspend": "메일함(또는 발송 계정)이 정지되었습니다.",
+    "rejected": "발신 주소가 거부되었습니다.",
+    "norelaying": "서버가 이 도메인의 릴레이를 거부했습니다.",
+    "filtered": "수신 측 필터가 메시지를 거부했습니다.",
+    "contenterror": "수신 서버가 메시지 형식을 거부했습니다.",
+    "securityerror": "수신 측 보안 규칙에 의해 거부되었습니다.",
+    "virusdetected": "수신 서버가 메시지에서 악성코드를 발견했습니다.",
+    "systemerror": "수신 서버 내부 오류입니다.",
+    "expired": "기한 또는 최대 보관 기간 전에 재시도를 모두 소진했습니다.",
+    "suppressed": "주소가 수신 차단 목록에 있습니다.",
+    "syntaxerror": "수신 서버가 명령을 이해하지 못했습니다.",
+    "onhold": "수신 서버가 검토를 위해 메시지를 보류 중입니다.",
+    "hasmoved": "메일함이 이전되었습니다.",
+    "vacation": "자동 응답(부재중)입니다.",
+    "feedback": "수신자가 스팸으로 신고했습니다.",
+}
+
+
+_STEPS_KO = {
+    "queued": "애플리케이션에서 접수했습니다.",
+    "delivered": "수신 서버가 메시지를 수락했습니다.",
+    "expired": "재시도를 포기했습니다.",
+    "suppression_added": "이 주소로 보내는 메일은 앞으로 거부됩니다.",
+    "complained": "수신자가 스팸으로 신고했습니다. 주소가 차단 목록에 올랐습니다.",
+    "autoreplied": "자동 응답(부재중)입니다. 메시지는 전달되었습니다.",
+}
+
+
+def step_meaning(lang: str, kind: str, outcome: str, reason: str, english: str) -> str:
+    """One timeline step's meaning: the English one, or in Korean the reason's, else the step's."""
+    if lang != "ko":
+        return english
+    if kind == "attempt" and outcome == "delivered":
+        return _STEPS_KO["delivered"]
+    found = _MEANING_KO.get(reason) if reason else None
+    if kind == "bounced" and found:
+        return "수신 서버가 수락한 뒤 반송이 도착했습니다. " + found
+    return found or _STEPS_KO.get(kind, english)
+
+
+def pick_lang(query: str | None, cookie: str | None, accept_language: str | None) -> str:
+    """The language: ``?lang=`` first, then the cookie, then the browser's Accept-Language."""
+    for choice in (query, cookie):
+        if choice in LANGS:
+            return choice
+    if accept_language and accept_language.strip().lower().startswith("ko"):
+        return "ko"
+    return "en"
+
+
+def text(lang: str, key: str) -> str:
+    en, ko = _TEXT.get(key, (key, key))
+    return ko if lang == "ko" else en
+
+
+def fate_label(lang: str, fate: str) -> str:
+    return _FATES_KO.get(fate, fate) if lang == "ko" else fate
+
+
+def meaning(lang: str, reason: str | None) -> str:
+    if not reason:
+        return ""
+    if lang == "ko":
+        return _MEANING_KO.get(reason, MEANING.get(reason, ""))
+    return MEANING.get(reason, "")
