@@ -92,13 +92,19 @@ def _sqlite_events(engine: Engine, sync: str, *, writer: bool) -> None:
         except BaseException:
             lock.release()
             raise
+        conn.info[_HOLDS_LOCK] = True
 
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
     def _end(conn: Any) -> None:
-        if lock.locked():
+        # Only the connection that took the lock gives it back, and once: a transaction ended
+        # twice (an explicit rollback inside ``engine.begin()``) must not release another
+        # thread's lock.
+        if conn.info.pop(_HOLDS_LOCK, False):
             lock.release()
 
+
+_HOLDS_LOCK = "mailfate_holds_write_lock"
 
 _LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
 

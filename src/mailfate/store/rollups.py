@@ -77,6 +77,11 @@ def _kinds(kind: str, outcome: str | None, reason: str | None, data: dict[str, A
     return None
 
 
+class _Folded(Exception):
+    """Leaves the transaction (rolled back by ``engine.begin()``, once): the batch was folded
+    elsewhere. An explicit ``rollback()`` inside ``begin()`` would end the transaction twice."""
+
+
 class StoreRollups:
     engine: Engine
     reader: Engine
@@ -146,22 +151,24 @@ class StoreRollups:
                     .values(name=CURSOR, position=0, updated_at=now)
                     .on_conflict_do_nothing(index_elements=["name"])
                 )
-        with self.engine.begin() as conn:
-            moved = conn.execute(
-                update(cursors)
-                .where(cursors.c.name == CURSOR, cursors.c.position == start)
-                .values(position=position, updated_at=now)
-            )
-            if moved.rowcount != 1:  # another process folded this batch first
-                conn.rollback()
-                return
-            for table, values in ((rollups, hourly), (rollups_daily, by_day)):
-                stmt = insert(table)
-                upsert = stmt.on_conflict_do_update(
-                    index_elements=list(GROUPABLE), set_={"n": table.c.n + stmt.excluded.n}
+        try:
+            with self.engine.begin() as conn:
+                moved = conn.execute(
+                    update(cursors)
+                    .where(cursors.c.name == CURSOR, cursors.c.position == start)
+                    .values(position=position, updated_at=now)
                 )
-                for i in range(0, len(values), 500):
-                    conn.execute(upsert, values[i : i + 500])
+                if moved.rowcount != 1:  # another process folded this batch first: roll back
+                    raise _Folded
+                for table, values in ((rollups, hourly), (rollups_daily, by_day)):
+                    stmt = insert(table)
+                    upsert = stmt.on_conflict_do_update(
+                        index_elements=list(GROUPABLE), set_={"n": table.c.n + stmt.excluded.n}
+                    )
+                    for i in range(0, len(values), 500):
+                        conn.execute(upsert, values[i : i + 500])
+        except _Folded:
+            return
 
     @staticmethod
     def _rows(counts: Counter[RollupKey]) -> list[dict[str, Any]]:
