@@ -9,6 +9,7 @@ from mailfate.cli.bounce import app as bounce_app
 from mailfate.cli.demo import demo_cmd
 from mailfate.cli.doctor import doctor_app
 from mailfate.cli.messages import queue_cmd, send_cmd, trace_cmd
+from mailfate.cli.report import report_cmd
 from mailfate.cli.serve import config_app, keys_app, serve_cmd, ses_app
 from mailfate.cli.simulator import app as simulator_app
 from mailfate.cli.suppression import app as suppression_app
@@ -28,6 +29,7 @@ app.command("trace")(trace_cmd)
 app.command("queue")(queue_cmd)
 app.command("worker")(worker_cmd)
 app.command("serve")(serve_cmd)
+app.command("report")(report_cmd)
 app.add_typer(keys_app, name="keys")
 app.add_typer(config_app, name="config")
 app.add_typer(ses_app, name="ses")

@@ -24,6 +24,7 @@ from mailfate.store.attempts import event_row, plan_attempts
 from mailfate.store.engine import begin_immediate, make_engine, normalize_url, write_lock
 from mailfate.store.errors import StoreError
 from mailfate.store.ids import new_message_id
+from mailfate.store.inquiries import StoreInquiries
 from mailfate.store.keys import StoreKeys
 from mailfate.store.reading import StoreReading
 from mailfate.store.rollups import StoreRollups
@@ -87,7 +88,7 @@ def _domain(address: str) -> str:
     return address.rpartition("@")[2].lower()
 
 
-class Store(StoreReading, StoreSuppressions, StoreKeys, StoreRollups, StoreWebhooks):
+class Store(StoreReading, StoreSuppressions, StoreKeys, StoreRollups, StoreWebhooks, StoreInquiries):
     """Messages, recipients (the queue), events and suppressions in one database."""
 
     def __init__(self, url: str | Path) -> None:

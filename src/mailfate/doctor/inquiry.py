@@ -1,0 +1,309 @@
+"""The postmaster inquiry: what a receiver's admin needs to answer, and the precise question.
+
+The seed's lesson: a receiver's admin answers a precise question backed by evidence. An
+:class:`Inquiry` gathers, for one message or for every troubled recipient at one receiving
+domain: our Message-IDs and times, each attempt with the receiver's MX, IP and reply (quoted as
+sent), the replies grouped, what each means, our SPF / DKIM / DMARC state (``mailfate doctor
+domain``'s findings, when DNS is asked), how other receivers take the same mail, and the question
+— whether they apply stricter rules to us or block inbound mail from us — quoting their own reply.
+:mod:`mailfate.doctor.inquiry_text` renders it as Markdown or HTML, in English or Korean.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from mailfate.doctor.findings import Finding
+from mailfate.errors import InputError
+from mailfate.store import Store
+from mailfate.store.inquiries import DomainTrouble
+
+__all__ = ["RECIPIENT_SIDE", "Attempt", "Inquiry", "ReplyGroup", "domain_inquiry", "message_inquiry"]
+
+AUTH_CHECKS = ("spf", "dkim", "dmarc", "mail-from", "ptr", "dnsbl")
+"""The doctor's checks an inquiry quotes: what a receiver's filter looks at."""
+
+RECIPIENT_SIDE = frozenset(
+    {"userunknown", "mailboxfull", "hostunknown", "hasmoved", "suspend", "systemfull", "exceedlimit",
+     "mesgtoobig", "vacation", "notaccept"}
+)  # fmt: skip
+"""Reasons about the recipient's mailbox, not about how the receiver treats the sender."""
+
+DnsCheck = Callable[[str], list[Finding]]
+"""sending domain → the doctor's findings (``mailfate doctor domain``), or None not to ask DNS."""
+
+_VARIABLE = re.compile(
+    r"<[^<>@\s]+@[^<>\s]+>|\b[\w.+-]+@[\w.-]+\b|\b\d{1,3}(?:\.\d{1,3}){3}\b|\b[0-9A-Fa-f]{8,}\b|\b\d{4,}\b"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    at: datetime
+    message_id: str
+    header_message_id: str
+    address: str
+    kind: str
+    """attempt, bounced (a DSN after a 250), delayed (a delay notice) or expired."""
+    outcome: str
+    code: int | None
+    status: str
+    text: str
+    remote_host: str
+    remote_ip: str
+    tls: str
+    reason: str
+
+    @property
+    def reply(self) -> str:
+        parts = [str(self.code) if self.code else "", self.status, self.text]
+        if self.status and self.text.startswith(self.status):
+            parts[1] = ""
+        if self.code and self.text.startswith(str(self.code)):
+            parts[0] = ""
+        return " ".join(p for p in parts if p).strip()
+
+    def to_json(self) -> dict[str, Any]:
+        data = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        data["at"] = self.at.isoformat()
+        data["reply"] = self.reply
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyGroup:
+    """Replies that differ only in addresses, IPs, ids and numbers."""
+
+    pattern: str
+    example: str
+    reason: str
+    count: int
+    first_at: datetime
+    last_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pattern": self.pattern,
+            "example": self.example,
+            "reason": self.reason,
+            "count": self.count,
+            "first_at": self.first_at.isoformat(),
+            "last_at": self.last_at.isoformat(),
+        }
+
+
+@dataclass(slots=True)
+class Inquiry:
+    kind: str
+    """"message" (one message) or "domain" (every troubled recipient at one receiving domain)."""
+    receiver: str
+    sending_domains: list[str]
+    attempts: list[Attempt]
+    recipients: dict[str, str]
+    """Address → its fate now."""
+    message: dict[str, Any] = field(default_factory=dict)
+    """For a message: its ids, sender, subject and times."""
+    auth: list[Finding] | None = None
+    """Our SPF / DKIM / DMARC (and MAIL FROM, PTR, blocklists) findings; None: DNS not asked."""
+    health: list[dict[str, Any]] = field(default_factory=list)
+    """Other receivers over the same days: attempts, delivered, deferral rate."""
+    ips: list[str] = field(default_factory=list)
+    """Our sending IPs, when given."""
+
+    @property
+    def replies(self) -> list[ReplyGroup]:
+        groups: dict[str, list[Attempt]] = {}
+        for a in self.attempts:
+            if a.outcome == "delivered" or a.kind == "expired" or not a.reply:
+                continue  # (an expiry repeats the last reply)
+            groups.setdefault(_VARIABLE.sub("…", a.reply.lower()), []).append(a)
+        out = [
+            ReplyGroup(
+                pattern,
+                items[-1].reply,
+                Counter(i.reason for i in items).most_common(1)[0][0],
+                len(items),
+                items[0].at,
+                items[-1].at,
+            )
+            for pattern, items in groups.items()
+        ]
+        out.sort(key=lambda g: (-g.count, g.first_at))
+        return out
+
+    @property
+    def quoted(self) -> Attempt | None:
+        """The receiver's own reply the question quotes: the latest refusal or deferral for a
+        reason of theirs (policy, reputation, authentication, rate, greylisting), else the latest
+        of any kind (an unknown user says nothing about how they treat us)."""
+        refused = [a for a in self.attempts if a.outcome != "delivered" and a.kind != "expired" and a.reply]
+        theirs = [a for a in refused if a.reason not in RECIPIENT_SIDE]
+        chosen = theirs or refused
+        return chosen[-1] if chosen else None
+
+    @property
+    def first_at(self) -> datetime | None:
+        return self.attempts[0].at if self.attempts else None
+
+    @property
+    def last_at(self) -> datetime | None:
+        return self.attempts[-1].at if self.attempts else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "receiver": self.receiver,
+            "sending_domains": self.sending_domains,
+            "message": {
+                k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in self.message.items()
+            },
+            "recipients": self.recipients,
+            "attempts": [a.to_json() for a in self.attempts],
+            "replies": [g.to_json() for g in self.replies],
+            "auth": None if self.auth is None else [f.to_json() for f in self.auth],
+            "health": self.health,
+            "ips": self.ips,
+        }
+
+
+def _attempt(message_id: str, header_id: str, address: str, event: Any) -> Attempt:
+    data = event.data
+    if event.type == "expired":
+        return Attempt(
+            event.at, message_id, header_id, address, "expired", "expired", data.get("last_code"),
+            str(data.get("last_status") or ""), str(data.get("last_text") or ""), "", "", "",
+            str(data.get("last_reason") or data.get("reason") or "expired"),
+        )  # fmt: skip
+    code = data.get("code")
+    return Attempt(
+        event.at,
+        message_id,
+        header_id,
+        address,
+        event.type,
+        str(data.get("outcome") or ("bounced" if event.type == "bounced" else event.type)),
+        int(code) if isinstance(code, int) else None,
+        str(data.get("status") or ""),
+        str(data.get("text") or data.get("diagnostic") or ""),
+        str(data.get("remote_host") or data.get("remote_mta") or ""),
+        str(data.get("remote_ip") or ""),
+        str(data.get("tls_version") or ""),
+        str(data.get("reason") or ""),
+    )
+
+
+def _health(store: Store, since: datetime, receiver: str, top: int = 8) -> list[dict[str, Any]]:
+    per: dict[str, Counter[str]] = {}
+    for domain, kind, n in store.rollup_sums(since, by=("rcpt_domain", "kind"), daily=True):
+        if kind in ("delivered", "deferred", "bounced_hard", "bounced_soft", "expired"):
+            per.setdefault(domain, Counter())[kind] += n
+    rows: list[dict[str, Any]] = []
+    for domain, c in per.items():
+        attempts = c["delivered"] + c["deferred"] + c["bounced_hard"] + c["bounced_soft"]
+        if not attempts:
+            continue
+        rows.append(
+            {
+                "domain": domain,
+                "attempts": attempts,
+                "delivered": c["delivered"],
+                "deferral_rate": c["deferred"] / attempts,
+                "bounced": c["bounced_hard"] + c["bounced_soft"],
+                "expired": c["expired"],
+                "this_receiver": domain == receiver,
+            }
+        )
+    rows.sort(key=lambda r: (not r["this_receiver"], -r["attempts"]))
+    return rows[: top + 1]
+
+
+def _auth(check_dns: DnsCheck | None, domains: list[str]) -> list[Finding] | None:
+    if check_dns is None:
+        return None
+    found: list[Finding] = []
+    for domain in domains[:3]:
+        found.extend(f for f in check_dns(domain) if f.check in AUTH_CHECKS)
+    return found
+
+
+def message_inquiry(
+    store: Store,
+    message_id: str,
+    *,
+    now: datetime,
+    check_dns: DnsCheck | None = None,
+    ips: list[str] | None = None,
+    receiver: str | None = None,
+) -> Inquiry:
+    """The inquiry about one message (to the receiver of its troubled recipients, or ``receiver``)."""
+    view = store.message(message_id.strip())
+    if view is None:
+        raise InputError(f"no message {message_id!r} in the store: give the id mailfate returned (m…)")
+    troubled = [r for r in view.recipients if r.fate in ("deferred", "bounced", "expired")] or list(
+        view.recipients
+    )
+    domain = (receiver or (troubled[0].domain if troubled else "")).lower()
+    names = {r.id: r.address for r in view.recipients if r.domain == domain}
+    attempts = [
+        _attempt(view.id, view.header_message_id, names[e.recipient_id], e)
+        for e in view.events
+        if e.recipient_id in names and e.type in ("attempt", "bounced", "delayed", "expired")
+    ]
+    sending = view.from_addr.rpartition("@")[2].rstrip(">").lower()
+    return Inquiry(
+        "message",
+        domain,
+        [sending],
+        attempts,
+        {r.address: r.fate for r in view.recipients if r.domain == domain},
+        message={
+            "id": view.id,
+            "message_id_header": view.header_message_id,
+            "from": view.from_addr,
+            "subject": view.subject,
+            "submitted_at": view.created_at,
+            "deadline": view.deadline,
+            "fate": view.fate,
+        },
+        auth=_auth(check_dns, [sending]),
+        health=_health(store, now - timedelta(days=7), domain),
+        ips=list(ips or []),
+    )
+
+
+def domain_inquiry(
+    store: Store,
+    domain: str,
+    *,
+    now: datetime,
+    since: datetime,
+    check_dns: DnsCheck | None = None,
+    ips: list[str] | None = None,
+    trouble: DomainTrouble | None = None,
+) -> Inquiry:
+    """The inquiry about every recipient at ``domain`` deferred, bounced or expired since ``since``."""
+    domain = domain.strip().lower().rstrip(".")
+    if not domain or "@" in domain or " " in domain:
+        raise InputError(f"{domain!r} is not a receiving domain: give one such as corp.example")
+    rows = store.domain_attempts(domain, since)
+    attempts = [_attempt(mid, hid, address, event) for mid, hid, _, address, _, event in rows]
+    fates = {address: fate for _, _, _, address, fate, _ in rows}
+    sending = [d for d, _ in Counter(row[2] for row in rows).most_common()]
+    inquiry = Inquiry(
+        "domain",
+        domain,
+        sending,
+        attempts,
+        fates,
+        auth=_auth(check_dns, sending),
+        health=_health(store, now - timedelta(days=7), domain),
+        ips=list(ips or []),
+    )
+    if trouble is not None:
+        inquiry.message["trouble"] = trouble.to_json()
+    return inquiry
