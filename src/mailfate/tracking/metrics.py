@@ -1,7 +1,8 @@
 """Prometheus metrics: what the store holds (read at scrape time) and what the worker sees.
 
 From the store, at each scrape: recipients per fate, per recipient domain and fate (the 20
-busiest domains), the queue depth, deferred recipients per reason. From the worker, as it
+busiest domains), the queue depth, deferred recipients per reason, and the rolling 24-hour bounce
+and complaint rates per sending domain (from the rollups). From the worker, as it
 happens: attempts per outcome and reason, and the time from submit to the 250 per recipient
 domain (a histogram: p50/p95 per domain for the dashboard and for the verification-code
 objective). Each process has its own registry (no global state).
@@ -10,7 +11,7 @@ objective). Each process has its own registry (no global state).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -54,6 +55,29 @@ class _StoreCollector(Collector):
             for reason, n, _ in summary.top_reasons:
                 deferred.add_metric([reason], n)
         yield deferred
+        yield from self._rates()
+
+    def _rates(self) -> Iterator[Metric]:
+        """Rolling 24-hour bounce and complaint rates per sending domain (from the hourly rollups,
+        as the alerts read them): hard bounces / sent, complaints / delivered."""
+        per: dict[str, dict[str, int]] = {}
+        since = datetime.now(UTC) - timedelta(hours=24)
+        for sending, kind, n in self.store.rollup_sums(since, by=("sending_domain", "kind")):
+            per.setdefault(sending, {})[kind] = n
+        bounce = GaugeMetricFamily(
+            "mailfate_bounce_rate_24h", "Hard bounces / sent over 24 hours", labels=["sending_domain"]
+        )
+        complaint = GaugeMetricFamily(
+            "mailfate_complaint_rate_24h", "Complaints / delivered over 24 hours", labels=["sending_domain"]
+        )
+        for sending, c in sorted(per.items()):
+            sent = c.get("delivered", 0) + c.get("bounced_hard", 0) + c.get("bounced_soft", 0)
+            if sent:
+                bounce.add_metric([sending], c.get("bounced_hard", 0) / sent)
+            if c.get("delivered"):
+                complaint.add_metric([sending], c.get("complained", 0) / c["delivered"])
+        yield bounce
+        yield complaint
 
 
 class Metrics:
