@@ -161,6 +161,7 @@ def _all_domains(  # noqa: PLR0917 - the command's options, passed on
             str(rank), t.domain, str(t.recipients), str(t.deferred), str(t.bounced), str(t.expired),
             f"{t.last_at:%m-%d %H:%M}" if t.last_at else "", path.name,
         )  # fmt: skip
-    out_console.print(table)
     if not written:
         out_console.print("no receiving domain deferred or refused mail in that window")
+        return
+    out_console.print(table)

@@ -9,10 +9,9 @@ uses httpx (urllib when httpx is missing), no redirects (RFC 8461 §3.3), and th
 from __future__ import annotations
 
 import re
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime
-from typing import Any
+
+import httpx
 
 from mailfate.doctor.domain.context import CheckContext, PolicyFetcher, PolicyFetchError
 from mailfate.doctor.domain.dmarc import find_dmarc, parse_dmarc_tags
@@ -45,25 +44,8 @@ def _tags(record: str) -> tuple[dict[str, str], list[str]]:
     return tags, problems
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
 def fetch_https(url: str, timeout: float) -> str:
     """GET ``url`` (200 only, no redirects) and return the body; :class:`PolicyFetchError` otherwise."""
-    try:
-        import httpx
-    except ImportError:
-        opener = urllib.request.build_opener(_NoRedirect)
-        try:
-            with opener.open(url, timeout=timeout) as response:
-                body: bytes = response.read(65_536)
-                return body.decode("utf-8", "replace")
-        except urllib.error.HTTPError as exc:
-            raise PolicyFetchError(f"HTTP {exc.code} from {url}") from exc
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise PolicyFetchError(f"cannot fetch {url}: {exc}") from exc
     try:
         response = httpx.get(url, timeout=timeout, follow_redirects=False)
     except httpx.HTTPError as exc:
