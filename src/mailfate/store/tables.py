@@ -119,7 +119,7 @@ recipients = Table(
     Index("ix_recipients_message", "message_id"),
     Index("ix_recipients_address", "address"),
     Index("ix_recipients_domain", "domain", "fate"),
-    Index("ix_recipients_reason", "last_reason"),
+    Index("ix_recipients_reason", "last_reason", "domain"),
 )
 
 events = Table(

@@ -1,5 +1,6 @@
 """Hourly and daily rollups of the events (the dashboard and the alerts read them), reader cursors,
-and an index on recipients.last_reason (searching by reason without a scan).
+and an index on recipients (last_reason, domain): searching by reason, and by reason at one domain,
+without a scan.
 
 Revision ID: 0005
 Revises: 0004
@@ -18,7 +19,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_recipients_reason", "recipients", ["last_reason"])
+    op.create_index("ix_recipients_reason", "recipients", ["last_reason", "domain"])
     for name in ("rollups", "rollups_daily"):
         op.create_table(
             name,
