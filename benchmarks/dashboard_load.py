@@ -233,7 +233,8 @@ def main() -> None:
     pages = [
         "/", "/?window=7d", "/domains", "/domains?window=7d", "/events", "/messages",
         f"/messages?q={samples['address']}", "/messages?domain=naver.com&fate=bounced",
-        "/messages?fate=complained", "/messages?reason=greylisting", f"/messages/{samples['message_id']}",
+        "/messages?fate=complained", "/messages?reason=greylisting",
+        "/messages?reason=blocked&domain=naver.com", f"/messages/{samples['message_id']}",
         "/suppressions", "/alerts", "/v1/messages?domain=gmail.com&fate=expired", "/v1/stats",
     ]  # fmt: skip
     results: dict[str, tuple[float, float, float]] = {}
