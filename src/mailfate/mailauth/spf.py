@@ -13,7 +13,7 @@ import asyncio
 import contextvars
 import functools
 import ipaddress
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -26,7 +26,16 @@ import spf as pyspf
 from mailfate.errors import InputError
 from mailfate.mailauth.dns import make_resolver
 
-__all__ = ["SpfDns", "SpfResult", "SpfVerdict", "check_spf", "check_spf_async", "resolver_dns", "using_dns"]
+__all__ = [
+    "SpfDns",
+    "SpfResult",
+    "SpfVerdict",
+    "check_spf",
+    "check_spf_async",
+    "resolver_dns",
+    "spf_answer",
+    "using_dns",
+]
 
 SpfVerdict = Literal["pass", "fail", "softfail", "neutral", "none", "temperror", "permerror"]
 _VERDICTS: frozenset[str] = frozenset(
@@ -75,23 +84,28 @@ def resolver_dns(resolver: dns.resolver.Resolver) -> SpfDns:
             raise pyspf.TempError(f"DNS {type(exc).__name__}: {exc}") from exc
         if answer.rrset is None:
             return []
-        out: SpfAnswer = []
-        for rdata in answer.rrset:
-            value: Any
-            if rtype in ("A", "AAAA"):
-                value = rdata.address
-            elif rtype == "MX":
-                value = (rdata.preference, rdata.exchange.to_text(omit_final_dot=True))
-            elif rtype == "PTR":
-                value = rdata.target.to_text(omit_final_dot=True)
-            elif rtype in ("TXT", "SPF"):
-                value = tuple(rdata.strings)
-            else:
-                value = rdata.to_text()
-            out.append(((name, rtype), value))
-        return out
+        return spf_answer(name, rtype, answer.rrset)
 
     return query
+
+
+def spf_answer(name: str, rtype: str, rdatas: Iterable[Any]) -> SpfAnswer:
+    """dnspython records in the shape pyspf's DNS driver returns: ((name, type), value) pairs."""
+    out: SpfAnswer = []
+    for rdata in rdatas:
+        value: Any
+        if rtype in ("A", "AAAA"):
+            value = rdata.address
+        elif rtype == "MX":
+            value = (rdata.preference, rdata.exchange.to_text(omit_final_dot=True))
+        elif rtype == "PTR":
+            value = rdata.target.to_text(omit_final_dot=True)
+        elif rtype in ("TXT", "SPF"):
+            value = tuple(rdata.strings)
+        else:
+            value = rdata.to_text()
+        out.append(((name, rtype), value))
+    return out
 
 
 @functools.cache

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from typing import Any
 
 import spf as pyspf
 
@@ -20,7 +19,7 @@ from mailfate.doctor.domain.resolve import DnsClient
 from mailfate.doctor.domain.spf_syntax import SpfRecord, parse_spf, record_with, spf_records
 from mailfate.doctor.findings import Severity
 from mailfate.mailauth.dns import DnsStatus
-from mailfate.mailauth.spf import SpfAnswer, SpfDns, check_spf
+from mailfate.mailauth.spf import SpfAnswer, SpfDns, check_spf, spf_answer
 
 __all__ = ["SpfWalk", "analyze_spf", "check", "client_spf_dns", "ip_mechanism", "walk_spf"]
 
@@ -376,21 +375,7 @@ def client_spf_dns(client: DnsClient) -> SpfDns:
         answer = client.get(name, rtype)
         if answer.status is DnsStatus.TEMPERROR:
             raise pyspf.TempError(f"DNS {answer.error}")
-        out: SpfAnswer = []
-        for rdata in answer.rdatas:
-            value: Any
-            if rtype in ("A", "AAAA"):
-                value = rdata.address
-            elif rtype == "MX":
-                value = (rdata.preference, rdata.exchange.to_text(omit_final_dot=True))
-            elif rtype == "PTR":
-                value = rdata.target.to_text(omit_final_dot=True)
-            elif rtype in ("TXT", "SPF"):
-                value = tuple(rdata.strings)
-            else:
-                value = rdata.to_text()
-            out.append(((name, rtype), value))
-        return out
+        return spf_answer(name, rtype, answer.rdatas)
 
     return query
 
