@@ -3,7 +3,8 @@
 A template ``NAME`` in language ``LANG`` is three files in a template directory:
 ``NAME.LANG.subject.txt`` (one line), ``NAME.LANG.text.txt`` and, optionally,
 ``NAME.LANG.html``. The environment is sandboxed (templates may come from users), undefined
-variables are errors (naming the variable), and HTML output is autoescaped.
+variables are errors (naming the variable), and HTML output is autoescaped. Templates are read
+once per process (no file check per message): restart the service after editing one.
 """
 
 from __future__ import annotations
@@ -39,10 +40,13 @@ def _environment(template_dirs: Sequence[Path]) -> SandboxedEnvironment:
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
+        auto_reload=False,  # a template is read once per process: no stat per message sent
     )
 
 
 _ENVS: dict[tuple[Path, ...], SandboxedEnvironment] = {}
+_MISSING: set[tuple[tuple[Path, ...], str]] = set()
+"""Template files known not to exist (an optional html part): not looked for again."""
 
 
 def render_template(
@@ -57,9 +61,14 @@ def render_template(
     values = dict(variables)
 
     def render(part: str, required: bool) -> str | None:
+        file = f"{name}.{lang}.{part}"
         try:
-            return env.get_template(f"{name}.{lang}.{part}").render(values)
+            if (key, file) in _MISSING:
+                raise jinja2.TemplateNotFound(file)
+            return env.get_template(file).render(values)
         except jinja2.TemplateNotFound:
+            if len(_MISSING) < 10_000:
+                _MISSING.add((key, file))
             if required:
                 raise InputError(f"template {name!r} has no {part} in language {lang!r}") from None
             return None
