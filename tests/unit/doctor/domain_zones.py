@@ -180,6 +180,11 @@ def zones(keys: Keys) -> dict[str, str]:
         "amx.test": zone_text("amx.test", "@ IN A 192.0.2.10\n"),
         "nullmx.test": zone_text("nullmx.test", '@ IN MX 0 .\n@ IN TXT "v=spf1 ip4:192.0.2.10 -all"\n'),
         "badmx.test": zone_text("badmx.test", "@ IN MX 10 nowhere.badmx.test.\n"),
+        "aliasmx.test": zone_text(
+            "aliasmx.test",
+            "@ IN MX 10 mx.aliasmx.test.\nmx IN CNAME real.aliasmx.test.\nreal IN A 192.0.2.30\n",
+        ),
+        "apexdmarc.test": zone_text("apexdmarc.test", '@ IN TXT "v=DMARC1; p=reject"\n'),
         "stsbad.test": zone_text("stsbad.test", '_mta-sts IN TXT "v=STSv1; id=bad id!"\n'),
         "stsfetch.test": zone_text(
             "stsfetch.test",

@@ -250,6 +250,20 @@ def test_mx_target_without_address(knot: KnotServer) -> None:
     assert f.fix.startswith("nowhere.badmx.test. A ")
 
 
+def test_mx_target_that_is_an_alias(knot: KnotServer) -> None:
+    report = z.run(knot, "aliasmx.test", selectors=NO_DKIM)
+    f = z.one(report, "mx", Severity.WARNING, "is an alias (CNAME to real.aliasmx.test)")
+    assert f.fix == "aliasmx.test. MX 10 real.aliasmx.test."
+    assert f.source.startswith("RFC 2181")
+
+
+def test_dmarc_published_at_the_domain_instead_of_dmarc(knot: KnotServer) -> None:
+    report = z.run(knot, "apexdmarc.test", selectors=NO_DKIM)
+    f = z.one(report, "dmarc", Severity.ERROR, "belongs at _dmarc.apexdmarc.test")
+    assert f.fix.startswith('_dmarc.apexdmarc.test. TXT "v=DMARC1; p=reject"')
+    assert 'apexdmarc.test TXT "v=DMARC1; p=reject"' in f.evidence
+
+
 def test_missing_ptr(knot: KnotServer) -> None:
     report = z.clean(knot, ips=["192.0.2.10", "192.0.2.20"])
     f = z.one(report, "ptr", Severity.ERROR, "192.0.2.20 has no PTR")

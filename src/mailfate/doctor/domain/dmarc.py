@@ -161,13 +161,26 @@ def check(ctx: CheckContext) -> CheckOutcome:
     out.facts["dmarc.present"] = bool(records)
     if not records:
         out.facts.update({"dmarc.valid": False, "dmarc.enforced": False, "dmarc.rua": False})
+        apex = ctx.dns.txt(domain)
+        misplaced = [r for r in (apex.records if apex.ok else ()) if r.strip().lower().startswith("v=dmarc1")]
+        where = (
+            f"; a DMARC record is published at {domain} itself, where receivers never look: it belongs at "
+            f"_dmarc.{domain}"
+            if misplaced
+            else ""
+        )
         out.add(
             "dmarc",
             Severity.ERROR,
             f"No DMARC record at _dmarc.{domain}: receivers apply no policy, send no reports, and Gmail, "
-            "Yahoo and Outlook.com require one from bulk senders",
-            fix=txt_fix(f"_dmarc.{domain}", suggested)
-            + "  (then move to p=quarantine once the reports show only your own mail)",
+            f"Yahoo and Outlook.com require one from bulk senders{where}",
+            evidence="\n".join(f'{domain} TXT "{r}"' for r in misplaced),
+            fix=(
+                txt_fix(f"_dmarc.{domain}", misplaced[0]) + f"  (and delete the TXT record at {domain})"
+                if misplaced
+                else txt_fix(f"_dmarc.{domain}", suggested)
+                + "  (then move to p=quarantine once the reports show only your own mail)"
+            ),
             source=f"{RFC} §6.1",
         )
         return out

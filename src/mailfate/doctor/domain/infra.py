@@ -152,6 +152,17 @@ def check_mx(ctx: CheckContext) -> CheckOutcome:
             )
         else:
             resolved.append(f"{host} ({', '.join(addresses)})")
+            alias = next((a.canonical for t in ("A", "AAAA") if (a := ctx.dns.get(host, t)).canonical), "")
+            if alias:
+                out.add(
+                    "mx",
+                    Severity.WARNING,
+                    f"MX target {host} is an alias (CNAME to {alias}): an MX must name a host with its own "
+                    "A/AAAA records; some senders refuse or mishandle an alias",
+                    evidence=f"{answer.presentation()}\n{host} CNAME {alias}",
+                    fix=f"{domain}. MX {next(p for p, h in hosts if h == host)} {alias}.",
+                    source="RFC 2181 §10.3, RFC 5321 §5.1",
+                )
     out.facts["mx.resolves"] = all_resolve
     if resolved and all_resolve:
         out.add(

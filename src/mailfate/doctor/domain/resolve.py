@@ -46,6 +46,8 @@ class Answer:
     error: str = ""
     authenticated: bool = False
     """The AD flag of the response."""
+    canonical: str = ""
+    """The name the answer was found at, when a CNAME led there (no final dot); "" otherwise."""
 
     @property
     def ok(self) -> bool:
@@ -180,6 +182,7 @@ class DnsClient:
             return Answer(name, rtype, DnsStatus.NONE, error="NODATA", authenticated=authenticated)
         rdatas = tuple(answer.rrset)
         strings = tuple(tuple(r.strings) for r in rdatas) if rtype in ("TXT", "SPF") else ()
+        canonical = answer.canonical_name.to_text(omit_final_dot=True)
         return Answer(
             name,
             rtype,
@@ -188,6 +191,7 @@ class DnsClient:
             strings=strings,
             rdatas=rdatas,
             authenticated=authenticated,
+            canonical=canonical if canonical.lower() != name.lower().rstrip(".") else "",
         )
 
 
