@@ -72,6 +72,8 @@ class KnotServer:
     host: str = "127.0.0.1"
     port: int = 0
     directory: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="knot-")))
+    signed: tuple[str, ...] = ()
+    """Zones Knot signs itself (DNSSEC, its default policy: keys made at start)."""
     _proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 10.0) -> KnotServer:
@@ -82,7 +84,11 @@ class KnotServer:
         (d / "db").mkdir(parents=True, exist_ok=True)
         for origin, text in self.zones.items():
             (d / f"{origin.rstrip('.')}.zone").write_text(text)
-        zones = "\n".join(f"  - domain: {o.rstrip('.')}" for o in self.zones)
+        signed = {o.rstrip(".") for o in self.signed}
+        zones = "\n".join(
+            f"  - domain: {o.rstrip('.')}" + ("\n    dnssec-signing: on" if o.rstrip(".") in signed else "")
+            for o in self.zones
+        )
         (d / "knot.conf").write_text(
             f'server:\n    rundir: "{d}"\n    pidfile: "{d}/knot.pid"\n'
             f"    listen: [ {self.host}@{self.port} ]\n"
