@@ -255,14 +255,22 @@ class StoreReading:
         return [to_event(row, {row.recipient_id: row.address or ""}) for row in rows]
 
     def open_counts(self) -> dict[str, int]:
-        """Recipients still in the queue, per fate (queued, sending, deferred): an index range."""
+        """Recipients still in the queue, per fate (queued, sending, deferred: index ranges), and
+        ``paused``: the deferred ones a marketing pause holds."""
         r = recipients.c
         open_fates = (Fate.QUEUED.value, Fate.SENDING.value, Fate.DEFERRED.value)
         with self.reader.connect() as conn:
             rows = conn.execute(
                 select(r.fate, func.count()).where(r.fate.in_(open_fates)).group_by(r.fate)
             ).all()
-        return {fate: 0 for fate in open_fates} | {fate: int(n) for fate, n in rows}
+        found = {fate: 0 for fate in open_fates} | {fate: int(n) for fate, n in rows}
+        with self.reader.connect() as conn:  # held by a marketing pause: the reason index
+            found["paused"] = int(
+                conn.execute(
+                    select(func.count()).where(r.last_reason == "paused", r.fate == Fate.DEFERRED.value)
+                ).scalar_one()
+            )
+        return found
 
     def counts(self) -> dict[str, int]:
         with self.reader.connect() as conn:

@@ -83,6 +83,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "type": ("Event", "이벤트"),
     "backlog": ("events not yet counted", "아직 집계되지 않은 이벤트"),
     "paused": ("paused", "일시 정지"),
+    "paused_note": ("Marketing mail held by a pause (a bounce or complaint line crossed)", "발송 중지로 보류된 마케팅 메일 (반송·신고 기준 초과)"),
     "none": ("none", "없음"),
     "not_found": ("No such message.", "해당 메시지가 없습니다."),
 }  # fmt: skip

@@ -57,6 +57,9 @@ def test_marketing_waits_while_the_bounce_rate_is_past_the_pause_line(tmp_path: 
                 and event.data["alert"]["subject"] == "bad.example"
             )
             assert first_attempt(client, held, timeout=0.5).events[-1].type == "held"
+        reader = Store.open(settings.url)
+        assert reader.open_counts()["paused"] == 1  # what the dashboard's overview shows
+        reader.close()
         assert set(service.engine.paused) == {"bad.example"}
     finally:
         stop_worker(thread, loop, stop)
