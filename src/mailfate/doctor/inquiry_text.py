@@ -257,7 +257,7 @@ def to_html(items: list[Block], lang: str) -> str:
         f'<!doctype html>\n<html lang="{lang}"><head><meta charset="utf-8"><title>{escape(str(items[0][1]))}</title>',
         "<style>body{font:15px/1.5 system-ui,'Noto Sans KR',sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
         "table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}th,td{border:1px solid #ccc;padding:.3rem .5rem;"
-        "text-align:left;vertical-align:top}blockquote{background:#fff8e1;border-left:4px solid #f9a825;margin:1rem 0;"
+        "text-align:left;vertical-align:top;overflow-wrap:anywhere}blockquote{background:#fff8e1;border-left:4px solid #f9a825;margin:1rem 0;"
         "padding:.6rem 1rem}code{word-break:break-word}</style></head><body>",
     ]
     for item in items:

@@ -17,14 +17,15 @@ import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 from urllib.parse import parse_qs, quote
 
 import jinja2
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from mailfate.doctor.inquiry import Inquiry
 from mailfate.store import ApiKey, Store
 from mailfate.tracking.alerts import evaluate
 from mailfate.tracking.overview import (
@@ -48,7 +49,7 @@ DAILY_AFTER = timedelta(days=2)
 FATES = ("queued", "sending", "deferred", "delivered", "bounced", "expired", "suppressed", "rejected",
          "complained", "autoreplied")  # fmt: skip
 _MESSAGE_ID = re.compile(r"^m[0-9a-z]{26}$")
-_HERE = Path(__file__).parent
+_HERE = FilePath(__file__).parent
 _HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; script-src 'self'; "
     "img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -56,6 +57,13 @@ _HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
+
+_LETTER_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+"""A letter carries its own styles (it is meant to be saved and sent) and never a script."""
 
 Lookup = Callable[[str], Awaitable[ApiKey | None]]
 
@@ -303,6 +311,50 @@ def mount_dashboard(app: FastAPI, store: Store, lookup: Lookup) -> None:
             response.status_code = 404
             return response
         return render(request, "message.html", "messages", view=view, rows=steps(list(view.events)))
+
+    def letter(request: Request, inquiry: Inquiry, fmt: str) -> Response:
+        from mailfate.doctor.inquiry_text import render as write
+
+        text = write(inquiry, lang=lang_of(request), fmt="md" if fmt == "md" else "html")
+        if fmt == "md":
+            return Response(text, media_type="text/markdown; charset=utf-8", headers=_LETTER_HEADERS)
+        return HTMLResponse(text, headers=_LETTER_HEADERS)
+
+    @app.get("/messages/{message_id}/inquiry", include_in_schema=False)
+    async def message_letter(
+        request: Request, message_id: str, fmt: Annotated[str, Query(alias="format")] = "html"
+    ) -> Response:
+        """The postmaster inquiry about this message (``mailfate report``; DNS is not asked here)."""
+        if await viewer(request) is None:
+            return to_login(request)
+        from mailfate.doctor.inquiry import message_inquiry
+
+        if not _MESSAGE_ID.match(message_id) or await asyncio.to_thread(store.message, message_id) is None:
+            return Response("no such message", status_code=404, media_type="text/plain")
+        now = datetime.now(UTC)
+        built = await asyncio.to_thread(lambda: message_inquiry(store, message_id, now=now))
+        return letter(request, built, fmt)
+
+    @app.get("/domains/{domain}/inquiry", include_in_schema=False)
+    async def domain_letter(
+        request: Request,
+        domain: Annotated[str, Path(max_length=255, pattern=r"^[A-Za-z0-9.-]+$")],
+        fmt: Annotated[str, Query(alias="format")] = "html",
+        window: str = "7d",
+    ) -> Response:
+        """The postmaster inquiry about every deferral and bounce to ``domain`` in the window."""
+        if await viewer(request) is None:
+            return to_login(request)
+        from mailfate.doctor.inquiry import domain_inquiry
+
+        now = datetime.now(UTC)
+        since = now - WINDOWS.get(window, WINDOWS["7d"])
+        built = await asyncio.to_thread(lambda: domain_inquiry(store, domain, now=now, since=since))
+        if not built.attempts:
+            return Response(
+                f"no deferral or bounce to {domain} in that window", status_code=404, media_type="text/plain"
+            )
+        return letter(request, built, fmt)
 
     @app.get("/suppressions", include_in_schema=False)
     async def suppressions_page(request: Request) -> Response:

@@ -86,6 +86,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     "paused_note": ("Marketing mail held by a pause (a bounce or complaint line crossed)", "발송 중지로 보류된 마케팅 메일 (반송·신고 기준 초과)"),
     "none": ("none", "없음"),
     "not_found": ("No such message.", "해당 메시지가 없습니다."),
+    "inquiry": ("Write the postmaster inquiry (the question, with their replies)", "수신 측 관리자에게 보낼 문의서 작성 (응답 인용 포함)"),
+    "inquiry_short": ("inquiry", "문의서"),
 }  # fmt: skip
 
 _FATES_KO = {

@@ -114,3 +114,22 @@ def test_live_feed_returns_only_newer_events(dashboard: dict[str, Any]) -> None:
     assert fresh[0]["type"] == "queued" and all(e["id"] > newest for e in fresh)
     assert page(dashboard, "/live/events?after=-1").status_code == 422
     assert page(dashboard, "/static/../dashboard.py").status_code == 404
+
+
+def test_the_postmaster_inquiry_from_a_message_and_from_a_receiver(dashboard: dict[str, Any]) -> None:
+    bounced = dashboard["ids"]["bounce@simulator.mailfate.test"]
+    page_html = page(dashboard, f"/messages/{bounced}").text
+    assert f'href="/messages/{bounced}/inquiry?lang=en"' in page_html
+    letter = page(dashboard, f"/messages/{bounced}/inquiry?lang=ko")
+    assert letter.status_code == 200 and "메일 수신 문의" in letter.text
+    assert "script-src" not in letter.headers["content-security-policy"]  # styles only, never a script
+    assert "&lt;bounce@simulator.mailfate.test&gt;" in letter.text  # the receiver's reply, escaped
+    md = page(dashboard, f"/messages/{bounced}/inquiry?format=md")
+    assert md.headers["content-type"].startswith("text/markdown") and md.text.startswith("# Delivery inquiry")
+    assert page(dashboard, "/messages/mzzzzzzzzzzzzzzzzzzzzzzzzzz/inquiry").status_code == 404
+    receiver = page(dashboard, "/domains/simulator.mailfate.test/inquiry")
+    assert receiver.status_code == 200 and "block inbound mail from us" in receiver.text
+    assert page(dashboard, "/domains/accept.mailfate.test/inquiry").status_code == 404  # nothing to ask
+    assert page(dashboard, "/domains/%3Cscript%3E/inquiry").status_code == 422
+    with httpx.Client(base_url=dashboard["url"], timeout=20) as anon:
+        assert anon.get(f"/messages/{bounced}/inquiry").status_code == 303  # sign in first

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,11 +50,14 @@ def test_sign_in_search_a_message_and_open_its_timeline(
     page.fill("#key", dashboard["keys"]["read"])
     page.click("form.login button")
     page.wait_for_url(dashboard["url"] + "/")
-    page.wait_for_function(
-        "() => parseInt(document.querySelector('[data-kind=delivered]').textContent.replace(/,/g, '')) >= 3",
-        timeout=20_000,
-    )  # the page reloads nothing itself: the rollups are in by the time it is rendered again
-    page.reload()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:  # the rollups are folded every 2 s: reload until they are in
+        delivered = page.locator("[data-kind=delivered]").inner_text().replace(",", "")
+        if int(delivered) >= 3:
+            break
+        time.sleep(0.2)
+        page.reload()
+    assert int(page.locator("[data-kind=delivered]").inner_text().replace(",", "")) >= 3
     assert page.locator("svg.chart rect").count() >= 2
     out = shots(tmp_path)
     page.screenshot(path=str(out / "dashboard-overview.png"), full_page=True)
@@ -75,6 +79,11 @@ def test_sign_in_search_a_message_and_open_its_timeline(
     assert page.locator("#fate").inner_text() == "반송됨"
     assert "존재하지 않는 메일함" in page.locator("#timeline").inner_text()
     page.screenshot(path=str(out / "dashboard-timeline-ko.png"), full_page=True)
+    page.click("#inquiry")  # the letter to the receiver's postmaster, in Korean
+    page.wait_for_selector("blockquote")
+    assert "메일 수신 문의" in page.locator("h1").inner_text()
+    assert "550" in page.locator("blockquote").inner_text()
+    page.screenshot(path=str(out / "inquiry-ko.png"), full_page=True)
     page.close()
     assert (out / "dashboard-overview.png").stat().st_size > 10_000
 
