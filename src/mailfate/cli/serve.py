@@ -167,11 +167,22 @@ def serve_cmd(  # noqa: PLR0917 - Typer maps parameters to options
                 store.close()
 
     try:
-        asyncio.run(main())
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            runner.run(main())
     except MailfateError as exc:
         raise fail(str(exc)) from exc
     except OSError as exc:
         raise fail(f"cannot start: {exc}") from exc
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop where it is installed (it is a dependency off Windows): the HTTP server,
+    SMTP submission and the workers spend most of their time in the loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 @keys_app.command("create")
