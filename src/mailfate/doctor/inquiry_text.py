@@ -51,7 +51,7 @@ _T: dict[str, tuple[str, str]] = {
     "attempts_h": ("Delivery attempts", "발송 시도 내역"),
     "replies_h": ("Your servers' replies, grouped", "귀사 서버 응답 요약"),
     "auth_h": ("Our authentication (SPF, DKIM, DMARC)", "당사 인증 상태 (SPF, DKIM, DMARC)"),
-    "auth_none": ("DNS was not checked for this letter (mailfate report --no-dns).", "이 문서에는 DNS 점검 결과가 포함되지 않았습니다 (mailfate report --no-dns)."),
+    "auth_none": ("Our DNS records were not checked for this letter (mailfate report checks them unless --no-dns).", "이 문서에는 DNS 점검 결과가 포함되지 않았습니다 (mailfate report는 --no-dns가 없으면 점검합니다)."),
     "auth_ok": ("Every check passed.", "모든 점검을 통과했습니다."),
     "health_h": ("The same mail at other receivers (last 7 days)", "다른 수신 기관의 처리 현황 (최근 7일)"),
     "health_none": ("No other deliveries recorded.", "기록된 다른 발송이 없습니다."),

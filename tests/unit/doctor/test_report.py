@@ -100,7 +100,7 @@ def test_a_message_inquiry_quotes_their_reply_and_asks_the_question(sent: Sent) 
     view = sent.store.message(sent.ids["kim"])
     assert view is not None and view.header_message_id in text
     assert "| gmail.test | 1 | 1 | 0.0% |" in text  # how the same mail fares elsewhere
-    assert "DNS was not checked" in text
+    assert "Our DNS records were not checked" in text
     [group] = inquiry.replies  # two replies that differ in an id and an IP: one group
     assert group.count == 2 and group.reason == "blocked"
 
