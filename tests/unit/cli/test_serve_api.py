@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,33 +11,19 @@ from typing import Any
 import httpx
 import pytest
 
-
-def run_cli(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mailfate", *args, "--data-dir", str(data)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-        env=_env(),
-    )
-
-
-def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("MAILFATE_")}
+from tests.support.serve import mailfate, running
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     data = tmp_path_factory.mktemp("serve")
     keys = {
-        scope: json.loads(run_cli(data, "keys", "create", "--scope", scope, "--json").stdout)["key"]
+        scope: json.loads(
+            mailfate("keys", "create", "--scope", scope, "--json", "--data-dir", str(data)).stdout
+        )["key"]
         for scope in ("send", "read", "admin")
     }
-    cmd = [
-        sys.executable,
-        "-m",
-        "mailfate",
+    args = [
         "serve",
         "--data-dir",
         str(data),
@@ -50,15 +33,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         "0",
         "--submission-port",
         "0",
-        "--json",
     ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=_env())
-    assert proc.stdout is not None
-    ready = json.loads(proc.stdout.readline())
-    yield {"url": ready["http"], "keys": keys, "data": data, "submission": ready["submission"]}
-    proc.terminate()
-    proc.wait(30)
-    proc.stdout.close()
+    with running(*args) as ready:
+        yield {"url": ready["http"], "keys": keys, "data": data, "submission": ready["submission"]}
 
 
 def api(served: dict[str, Any], scope: str | None) -> httpx.Client:
@@ -226,35 +203,20 @@ def test_metrics_show_fates_domains_and_latency(served: dict[str, Any]) -> None:
 def test_api_and_workers_run_apart_on_one_store(tmp_path: Path) -> None:
     config = tmp_path / "mailfate.toml"
     config.write_text(f'data_dir = "{tmp_path / "d"}"\n[inbound]\nport = 0\n', "utf-8")
-    key = json.loads(run_cli(tmp_path / "d", "keys", "create", "--scope", "send,read", "--json").stdout)[
-        "key"
+    made = mailfate("keys", "create", "--scope", "send,read", "--json", "--data-dir", str(tmp_path / "d"))
+    key = json.loads(made.stdout)["key"]
+    api_args = [
+        "serve",
+        "--config",
+        str(config),
+        "--no-workers",
+        "--http-port",
+        "0",
+        "--submission-port",
+        "-1",
     ]
-    base = [sys.executable, "-m", "mailfate"]
-    api_proc = subprocess.Popen(
-        [
-            *base,
-            "serve",
-            "--config",
-            str(config),
-            "--no-workers",
-            "--http-port",
-            "0",
-            "--submission-port",
-            "-1",
-            "--json",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=_env(),
-    )
-    worker = subprocess.Popen(
-        [*base, "worker", "--config", str(config), "--json"], stdout=subprocess.PIPE, text=True, env=_env()
-    )
-    try:
-        assert api_proc.stdout is not None and worker.stdout is not None
-        ready = json.loads(api_proc.stdout.readline())
+    with running(*api_args) as ready, running("worker", "--config", str(config)):
         assert ready["inbound"] is None
-        worker.stdout.readline()
         with httpx.Client(
             base_url=ready["http"], headers={"Authorization": f"Bearer {key}"}, timeout=20
         ) as client:
@@ -269,9 +231,3 @@ def test_api_and_workers_run_apart_on_one_store(tmp_path: Path) -> None:
             ):
                 time.sleep(0.05)
             assert client.get(f"/v1/messages/{mid}").json()["fate"] == "delivered"
-    finally:
-        for proc in (api_proc, worker):
-            proc.terminate()
-            proc.wait(30)
-            assert proc.stdout is not None
-            proc.stdout.close()

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +16,7 @@ from typer.testing import CliRunner
 from mailfate.cli.app import app
 from mailfate.store import NewMessage, Store
 from mailfate.tracking.webhooks_out import sign, verify_signature
+from tests.support.serve import mailfate, running
 from tests.support.webhook_receiver import Receiver
 
 runner = CliRunner()
@@ -118,37 +117,18 @@ def test_a_bad_webhook_configuration_stops_the_command(tmp_path: Path, clean_env
     assert result.exit_code == 2 and "without a secret is refused" in result.stderr
 
 
-def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("MAILFATE_")}
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mailfate", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-        env=_env(),
-    )
-
-
 def test_serve_posts_signed_events_and_serves_the_delivery_log(tmp_path: Path) -> None:
     data = tmp_path / "data"
     with Receiver() as receiver:
         config = config_file(tmp_path, f"{receiver.url}/hook")
         common = ["--config", str(config), "--data-dir", str(data)]
         keys = {
-            scope: json.loads(_cli("keys", "create", "--scope", scope, "--json", *common).stdout)["key"]
+            scope: json.loads(mailfate("keys", "create", "--scope", scope, "--json", *common).stdout)["key"]
             for scope in ("send", "read")
         }
-        cmd = [sys.executable, "-m", "mailfate", "serve", *common, "--http-port", "0", "--inbound-port", "0"]
-        proc = subprocess.Popen(
-            [*cmd, "--submission-port", "-1", "--json"], stdout=subprocess.PIPE, text=True, env=_env()
-        )
-        try:
-            assert proc.stdout is not None
-            url = json.loads(proc.stdout.readline())["http"]
+        args = ["serve", *common, "--http-port", "0", "--inbound-port", "0", "--submission-port", "-1"]
+        with running(*args) as ready:
+            url = ready["http"]
             with httpx.Client(base_url=url, timeout=20) as http:
                 answer = http.post(
                     "/v1/messages",
@@ -192,12 +172,7 @@ def test_serve_posts_signed_events_and_serves_the_delivery_log(tmp_path: Path) -
                 page = http.get("/v1/webhooks/log", params={"limit": 1}, headers=read).json()
                 assert len(page["log"]) == 1 and page["next_before"] == page["log"][0]["id"]
                 assert http.get("/v1/webhooks/log", params={"limit": 0}, headers=read).status_code == 422
-        finally:
-            proc.terminate()
-            proc.wait(30)
-            if proc.stdout is not None:
-                proc.stdout.close()
-        listed = _cli("webhooks", "list", "--json", *common)
+        listed = mailfate("webhooks", "list", "--json", *common)
         rows = {r["name"]: r for r in map(json.loads, listed.stdout.splitlines())}
         assert rows["app"]["position"] >= bodies[1]["id"] and rows["app"]["last_error"] == ""
 

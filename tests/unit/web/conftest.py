@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
+from tests.support.serve import mailfate, running
 
 SCENARIOS = {
     "ok1@accept.mailfate.test": "delivered",
@@ -20,22 +18,6 @@ SCENARIOS = {
     "ok3@accept.mailfate.test": "delivered",
     "bounce@simulator.mailfate.test": "bounced",
 }
-
-
-def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("MAILFATE_")}
-
-
-def _cli(data: Path, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "mailfate", *args, "--data-dir", str(data)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-        env=_env(),
-    )
-    return done.stdout
 
 
 def wait_for(condition: Any, timeout: float = 20.0, what: str = "condition") -> Any:
@@ -52,42 +34,48 @@ def wait_for(condition: Any, timeout: float = 20.0, what: str = "condition") -> 
 def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     data = tmp_path_factory.mktemp("dashboard")
     keys = {
-        scope: json.loads(_cli(data, "keys", "create", "--scope", scope, "--json"))["key"]
+        scope: json.loads(
+            mailfate("keys", "create", "--scope", scope, "--json", "--data-dir", str(data)).stdout
+        )["key"]
         for scope in ("send", "read")
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mailfate", "serve", "--data-dir", str(data), "--http-port", "0",
-         "--inbound-port", "0", "--submission-port", "-1", "--json"],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=_env(),
-    )  # fmt: skip
-    assert proc.stdout is not None
-    url = json.loads(proc.stdout.readline())["http"]
-    send = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {keys['send']}"}, timeout=20)
-    read = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {keys['read']}"}, timeout=20)
-    ids = {}
-    for address in SCENARIOS:
-        answer = send.post(
-            "/v1/messages",
-            json={
-                "from": "App <no-reply@app.example>",
-                "to": [address],
-                "subject": "<script>alert(1)</script> 인증 코드",
-                "text": "123456",
-                "tags": ["signup"],
-            },
-        )
-        assert answer.status_code == 202, answer.text
-        ids[address] = answer.json()["message_id"]
-    for address, fate in SCENARIOS.items():
-        wait_for(
-            lambda a=address, f=fate: read.get(f"/v1/messages/{ids[a]}").json()["fate"] == f,
-            what=f"{address} {fate}",
-        )
-    yield {"url": url, "keys": keys, "ids": ids, "send": send, "read": read, "data": data}
-    send.close()
-    read.close()
-    proc.terminate()
-    proc.wait(30)
-    proc.stdout.close()
+    args = [
+        "serve",
+        "--data-dir",
+        str(data),
+        "--http-port",
+        "0",
+        "--inbound-port",
+        "0",
+        "--submission-port",
+        "-1",
+    ]
+    with (
+        running(*args) as ready,
+        httpx.Client(
+            base_url=ready["http"], headers={"Authorization": f"Bearer {keys['send']}"}, timeout=20
+        ) as send,
+        httpx.Client(
+            base_url=ready["http"], headers={"Authorization": f"Bearer {keys['read']}"}, timeout=20
+        ) as read,
+    ):
+        ids = {}
+        for address in SCENARIOS:
+            answer = send.post(
+                "/v1/messages",
+                json={
+                    "from": "App <no-reply@app.example>",
+                    "to": [address],
+                    "subject": "<script>alert(1)</script> 인증 코드",
+                    "text": "123456",
+                    "tags": ["signup"],
+                },
+            )
+            assert answer.status_code == 202, answer.text
+            ids[address] = answer.json()["message_id"]
+        for address, fate in SCENARIOS.items():
+            wait_for(
+                lambda a=address, f=fate: read.get(f"/v1/messages/{ids[a]}").json()["fate"] == f,
+                what=f"{address} {fate}",
+            )
+        yield {"url": ready["http"], "keys": keys, "ids": ids, "send": send, "read": read, "data": data}
