@@ -178,7 +178,8 @@ class Engine:
 
         self._pauses_next = time.monotonic() + self.settings.pause_check
         try:
-            alerts = await self.db(evaluate, self.store, self.clock())
+            # its own thread, not the store thread: a catch-up fold must not hold up the deliveries
+            alerts = await asyncio.to_thread(evaluate, self.store, self.clock())
         except Exception:  # loop boundary: keep the pauses as they were, look again later
             log.exception("the alerts could not be evaluated; marketing pauses unchanged")
             return

@@ -15,13 +15,14 @@ codes (transactional mail) over the same hours: the 95th percentile of submit â†
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from mailfate.store import Store
 from mailfate.tracking.overview import percentile
+from mailfate.tracking.rates import per_sending_domain
 
 __all__ = ["Alert", "evaluate"]
 
@@ -59,19 +60,12 @@ def evaluate(
     rates read the hours from ``now - 24 h`` rounded down, the one-hour rules the current and the
     previous hour. ``fold=False``: read the rollups as they are (a background task folds them)."""
     if fold:
-        store.catch_up_rollups(now)
-    day = store.rollup_sums(
-        now - timedelta(hours=24), now + timedelta(hours=1), by=("sending_domain", "kind")
-    )
+        store.catch_up_rollups(now, batch=2000)  # short transactions: the write lock is shared
     alerts: list[Alert] = []
-    per: dict[str, Counter[str]] = defaultdict(Counter)
-    for sending, kind, n in day:
-        per[sending][kind] += n
-    for domain, c in sorted(per.items()):
-        sent = c["delivered"] + c["bounced_hard"] + c["bounced_soft"]
-        if sent < min_sent:
+    for domain, r in per_sending_domain(store, now - timedelta(hours=24), now + timedelta(hours=1)).items():
+        if r.sent < min_sent:
             continue
-        rate = c["bounced_hard"] / sent
+        rate = r.bounce_rate
         for limit, severity in ((0.10, "critical"), (0.05, "warning")):
             if rate >= limit:
                 alerts.append(
@@ -86,7 +80,7 @@ def evaluate(
                     )
                 )
                 break
-        complaint_rate = c["complained"] / max(1, c["delivered"])
+        complaint_rate = r.complaint_rate
         for limit, severity, source in (
             (0.005, "critical", SES),
             (0.003, "critical", GMAIL),

@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 
 from mailfate.model import AttemptResult
 from mailfate.store import Claimed, Store
+from mailfate.tracking.rates import per_sending_domain
 
 __all__ = ["Metrics"]
 
@@ -60,22 +61,18 @@ class _StoreCollector(Collector):
     def _rates(self) -> Iterator[Metric]:
         """Rolling 24-hour bounce and complaint rates per sending domain (from the hourly rollups,
         as the alerts read them): hard bounces / sent, complaints / delivered."""
-        per: dict[str, dict[str, int]] = {}
-        since = datetime.now(UTC) - timedelta(hours=24)
-        for sending, kind, n in self.store.rollup_sums(since, by=("sending_domain", "kind")):
-            per.setdefault(sending, {})[kind] = n
+        rates = per_sending_domain(self.store, datetime.now(UTC) - timedelta(hours=24))
         bounce = GaugeMetricFamily(
             "mailfate_bounce_rate_24h", "Hard bounces / sent over 24 hours", labels=["sending_domain"]
         )
         complaint = GaugeMetricFamily(
             "mailfate_complaint_rate_24h", "Complaints / delivered over 24 hours", labels=["sending_domain"]
         )
-        for sending, c in sorted(per.items()):
-            sent = c.get("delivered", 0) + c.get("bounced_hard", 0) + c.get("bounced_soft", 0)
-            if sent:
-                bounce.add_metric([sending], c.get("bounced_hard", 0) / sent)
-            if c.get("delivered"):
-                complaint.add_metric([sending], c.get("complained", 0) / c["delivered"])
+        for sending, r in rates.items():
+            if r.sent:
+                bounce.add_metric([sending], r.bounce_rate)
+            if r.delivered:
+                complaint.add_metric([sending], r.complaint_rate)
         yield bounce
         yield complaint
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mailfate.store.rollups import LATENCY_BOUNDS, day_of, hour_of
+from mailfate.tracking.rates import Rates
 
 __all__ = [
     "DOMAIN_GROUPS",
@@ -69,16 +70,15 @@ class Overview:
     @property
     def sent(self) -> int:
         """Handed to receivers and answered: delivered plus refused (hard and soft)."""
-        return self.totals["delivered"] + self.totals["bounced_hard"] + self.totals["bounced_soft"]
+        return Rates.of(self.totals).sent
 
     @property
     def bounce_rate(self) -> float:
-        return self.totals["bounced_hard"] / self.sent if self.sent else 0.0
+        return Rates.of(self.totals).bounce_rate
 
     @property
     def complaint_rate(self) -> float:
-        delivered = self.totals["delivered"]
-        return self.totals["complained"] / delivered if delivered else 0.0
+        return Rates.of(self.totals).complaint_rate
 
     def to_json(self) -> dict[str, Any]:
         return {

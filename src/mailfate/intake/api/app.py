@@ -294,7 +294,8 @@ def create_app(
     async def alerts(_: Annotated[ApiKey, Depends(require("read"))]) -> dict[str, Any]:
         """Thresholds crossed now: bounce and complaint rates (SES, Gmail/Yahoo), deferral spikes,
         verification-code latency."""
-        found = await asyncio.to_thread(evaluate, store, datetime.now(UTC))
+        # the rollups are folded in the background (``mailfate serve``): no catch-up in a request
+        found = await asyncio.to_thread(evaluate, store, datetime.now(UTC), fold=False)
         return {"alerts": [a.to_json() for a in found]}
 
     @app.get("/v1/webhooks/log")
