@@ -13,8 +13,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from markupsafe import escape
 
 from mailfate.doctor.inquiry import Inquiry
-from mailfate.tracking.meanings_ko import MEANING_KO
-from mailfate.tracking.timeline import MEANING
+from mailfate.tracking.meanings_ko import meaning
 
 __all__ = ["FORMATS", "LANGS", "render"]
 
@@ -96,7 +95,7 @@ def _when(at: datetime | None, lang: str) -> str:
 
 
 def _meaning(lang: str, reason: str) -> str:
-    text = (MEANING_KO if lang == "ko" else MEANING).get(reason, "")
+    text = meaning(lang, reason)
     return f"{reason}: {text}" if text else reason
 
 

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-__all__ = ["MEANING_KO"]
+from mailfate.tracking.timeline import MEANING
+
+__all__ = ["MEANING_KO", "meaning"]
 
 MEANING_KO: dict[str, str] = {
     "greylisting": "수신 서버가 처음 보는 발신자를 그레이리스팅합니다. 같은 IP와 봉투로 재시도하면 통과합니다.",
@@ -40,3 +42,12 @@ MEANING_KO: dict[str, str] = {
     "vacation": "자동 응답(부재중)입니다.",
     "feedback": "수신자가 스팸으로 신고했습니다.",
 }
+
+
+def meaning(lang: str, reason: str | None) -> str:
+    """What ``reason`` means, in Korean for ``lang == "ko"`` (English where no Korean exists)."""
+    if not reason:
+        return ""
+    if lang == "ko":
+        return MEANING_KO.get(reason, MEANING.get(reason, ""))
+    return MEANING.get(reason, "")

@@ -8,7 +8,7 @@ in Korean what a receiver's reply means (the English meanings live in
 from __future__ import annotations
 
 from mailfate.tracking.meanings_ko import MEANING_KO as _MEANING_KO
-from mailfate.tracking.timeline import MEANING
+from mailfate.tracking.meanings_ko import meaning
 
 __all__ = ["LANGS", "fate_label", "meaning", "pick_lang", "step_meaning", "text"]
 
@@ -136,11 +136,3 @@ def text(lang: str, key: str) -> str:
 
 def fate_label(lang: str, fate: str) -> str:
     return _FATES_KO.get(fate, fate) if lang == "ko" else fate
-
-
-def meaning(lang: str, reason: str | None) -> str:
-    if not reason:
-        return ""
-    if lang == "ko":
-        return _MEANING_KO.get(reason, MEANING.get(reason, ""))
-    return MEANING.get(reason, "")
