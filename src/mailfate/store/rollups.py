@@ -65,7 +65,8 @@ class RollupKey:
     bucket: int = -1
 
 
-def _kinds(kind: str, outcome: str | None, reason: str | None, data: dict[str, Any]) -> str | None:
+def _kind(kind: str, outcome: str | None, data: dict[str, Any]) -> str | None:
+    """The rollup kind an event counts as (None: not counted)."""
     if kind == "attempt":
         if outcome == "bounced":
             return "bounced_hard" if data.get("hardbounce") else "bounced_soft"
@@ -121,7 +122,7 @@ class StoreRollups:
                 break
             position = row.id
             data = row.data or {}
-            kind = _kinds(row.type, row.outcome, row.reason, data)
+            kind = _kind(row.type, row.outcome, data)
             if kind is None:
                 continue
             hour = hour_of(row.at)
