@@ -14,6 +14,14 @@ Order of decision for a draft (one recipient of a parsed bounce):
    delayed action expired, an EHLO/HELO failure blocked, any diagnostic at all onhold, else
    undefined.
 
+Then the finer :class:`~mailfate.bounce.causes.Cause`: the deciding rule's own cause, unless it is
+a generic one and a cause rule (``phase = "cause"``: greylisting, a named blocklist, SPF, DKIM,
+DMARC, a sender quota...) says more; else the cause rule's; else the reason's. A cause that never
+makes a hard bounce (policy, authentication, reputation, quota...) turns a hard reason given by a
+weaker rule into the cause rule's reason: hard means the address is dead, and only that. Last,
+retry advice: a 4xx is retried unless the text says retrying will not succeed, a 5xx is not, and
+a named wait ("try again in 10 minutes") is kept.
+
 Text matching runs one Aho-Corasick pass over the normalized text to find which rules can match,
 then checks only those, in order, so a reply costs a few microseconds however many rules exist.
 """
@@ -26,12 +34,29 @@ from typing import NamedTuple
 
 import ahocorasick_rs
 
-from mailfate.bounce.reasons import RETRYABLE_REASONS, Kind, Reason, is_hard, kind_of
+from mailfate.bounce.causes import (
+    ADDRESS_DEAD_CAUSES,
+    NEVER_HARD_CAUSES,
+    Cause,
+    Evidence,
+    blocklist_name,
+    cause_of_reason,
+)
+from mailfate.bounce.reasons import (
+    ALWAYS_HARD,
+    NOT_BOUNCES,
+    RETRYABLE_REASONS,
+    Kind,
+    Reason,
+    is_hard,
+    kind_of,
+)
 from mailfate.bounce.record import BounceRecord, Draft
 from mailfate.bounce.reply import find_replycode, normalize_status, parse_reply
+from mailfate.bounce.retry import forbids_retry, retry_hint
 from mailfate.bounce.rules import Rule, load_rules, normalize_text, regex_anchors
 
-__all__ = ["Classification", "Classifier", "classify_reply", "default_classifier"]
+__all__ = ["Classification", "Classifier", "Verdict", "classify_reply", "default_classifier"]
 
 _OVERRIDE_USERUNKNOWN = frozenset(
     {
@@ -56,27 +81,134 @@ class Classification(NamedTuple):
     kind: Kind
     rule_id: str
     """The rule (or fallback step, ``fallback:...``) that decided."""
-    evidence: str
-    """What matched: a phrase, a regex match or a status code."""
+    evidence: Evidence
+    """What kind of evidence decided: format, provider-rule, status, phrase, code-class, none."""
     status: str = ""
     replycode: str = ""
     source: str = ""
+    cause: Cause = Cause.UNKNOWN
+    """The finer cause a sender acts on (greylisted, spf-fail, ip-blocklisted...)."""
+    cause_detail: str = ""
+    """More about the cause: the blocklist's name for ``ip-blocklisted``."""
+    retry: bool = False
+    """Whether trying again later can succeed."""
+    retry_after: float | None = None
+    """Seconds the receiver asks the sender to wait, when it names a wait."""
+    matched: str = ""
+    """What matched: a phrase, a regex match or a status code."""
 
     @property
     def soft(self) -> bool:
         return not self.hardbounce
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "reason": str(self.reason),
+            "cause": str(self.cause),
             "hardbounce": self.hardbounce,
             "kind": str(self.kind),
-            "rule_id": self.rule_id,
-            "evidence": self.evidence,
+            "retry": self.retry,
             "status": self.status,
             "replycode": self.replycode,
+            "rule_id": self.rule_id,
+            "evidence": str(self.evidence),
+            "matched": self.matched,
             "source": self.source,
         }
+        if self.cause_detail:
+            out["cause_detail"] = self.cause_detail
+        if self.retry_after is not None:
+            out["retry_after"] = self.retry_after
+        return out
+
+
+class Verdict(NamedTuple):
+    """What :meth:`Classifier.decide` found, before hard/soft and retry advice."""
+
+    reason: Reason
+    rule_id: str
+    matched: str
+    source: str
+    evidence: Evidence
+    cause: Cause
+    cause_detail: str
+
+
+_GENERIC_CAUSES = frozenset(
+    {
+        Cause.UNKNOWN,
+        Cause.AUTH_FAIL,
+        Cause.POLICY,
+        Cause.BLOCKED,
+        Cause.SPAM_CONTENT,
+        Cause.SERVER_ERROR,
+        Cause.RECIPIENT_FILTER,
+        Cause.RETRIES_EXHAUSTED,
+        Cause.IP_REPUTATION,
+        Cause.SENDER_REJECTED,
+        Cause.MAILBOX_UNKNOWN,
+    }
+)
+"""Causes a cause rule may refine (auth-fail → spf-fail, blocked → ip-blocklisted, an expiry →
+the greylisting that caused it)."""
+
+_NEVER_HARD_REASON: dict[Cause, Reason] = {
+    Cause.SPF_FAIL: Reason.AUTHFAILURE,
+    Cause.DKIM_FAIL: Reason.AUTHFAILURE,
+    Cause.DMARC_POLICY: Reason.AUTHFAILURE,
+    Cause.AUTH_FAIL: Reason.AUTHFAILURE,
+    Cause.NO_PTR: Reason.REQUIREPTR,
+    Cause.IP_BLOCKLISTED: Reason.BLOCKED,
+    Cause.IP_REPUTATION: Reason.BADREPUTATION,
+    Cause.DOMAIN_REPUTATION: Reason.BADREPUTATION,
+    Cause.BLOCKED: Reason.BLOCKED,
+    Cause.RATE_LIMITED: Reason.SPEEDING,
+    Cause.SENDER_QUOTA: Reason.SPEEDING,
+    Cause.TOO_MANY_CONNECTIONS: Reason.TOOMANYCONN,
+    Cause.GREYLISTED: Reason.SPAMDETECTED,
+    Cause.TLS_REQUIRED: Reason.FAILEDSTARTTLS,
+    Cause.TLS_FAILED: Reason.FAILEDSTARTTLS,
+    Cause.HELO_INVALID: Reason.BLOCKED,
+    Cause.RELAY_DENIED: Reason.NORELAYING,
+    Cause.SENDER_REJECTED: Reason.REJECTED,
+    Cause.SPAM_CONTENT: Reason.SPAMDETECTED,
+    Cause.VIRUS: Reason.VIRUSDETECTED,
+    Cause.MAILBOX_FULL: Reason.MAILBOXFULL,
+    Cause.MAILBOX_DISABLED: Reason.SUSPEND,
+    Cause.MESSAGE_TOO_BIG: Reason.MESGTOOBIG,
+    Cause.SERVER_ERROR: Reason.SYSTEMERROR,
+    Cause.SERVER_FULL: Reason.SYSTEMFULL,
+    Cause.POLICY: Reason.POLICYVIOLATION,
+}
+"""The reason a never-hard cause puts in place of a hard reason a weaker rule gave."""
+
+_TRANSIENT_WITHOUT_CODE = frozenset(
+    {
+        Reason.SPEEDING,
+        Reason.TOOMANYCONN,
+        Reason.NETWORKERROR,
+        Reason.SYSTEMERROR,
+        Reason.SYSTEMFULL,
+        Reason.MAILBOXFULL,
+    }
+)
+"""Reasons that pass with time, for a report that carries no reply code to say so."""
+
+_STATUS_SUBJECT_OF: dict[Reason, str] = {
+    Reason.USERUNKNOWN: ".1.",
+    Reason.HOSTUNKNOWN: ".1.",
+    Reason.HASMOVED: ".1.",
+    Reason.MAILBOXFULL: ".2.",
+}
+
+
+def _stated_evidence(stated: Reason, status: str) -> Evidence:
+    """A generic reason a parser inferred (user unknown after a 5xx to RCPT): as strong as the
+    status code's subject agrees with it, else only the code class."""
+    subject = _STATUS_SUBJECT_OF.get(stated)
+    if subject is not None and status[1:4] == subject:
+        return Evidence.STATUS
+    return Evidence.CODE_CLASS
 
 
 class Classifier:
@@ -86,6 +218,20 @@ class Classifier:
         self.rules: tuple[Rule, ...] = tuple(rules)
         self._text_rules = [i for i, r in enumerate(self.rules) if r.phase == "text"]
         self._status_rules = [i for i, r in enumerate(self.rules) if r.phase == "status"]
+        self._cause_rules = [i for i, r in enumerate(self.rules) if r.phase == "cause"]
+        cause_table: dict[str, list[int]] = {}
+        self._cause_always: list[int] = []
+        for i in self._cause_rules:
+            rule = self.rules[i]
+            keys = rule.any or rule.all[:1]
+            if not keys and rule.regex is not None:
+                keys = tuple(regex_anchors(rule.regex.pattern) or ())
+            if not keys:
+                self._cause_always.append(i)
+            for phrase in keys:
+                cause_table.setdefault(phrase, []).append(i)
+        self._cause_phrase_rules: list[tuple[int, ...]] = [tuple(v) for v in cause_table.values()]
+        self._cause_automaton = ahocorasick_rs.AhoCorasick(list(cause_table)) if cause_table else None
         self._always: list[int] = []
         table: dict[str, list[int]] = {}
         for i in self._text_rules:
@@ -203,6 +349,23 @@ class Classifier:
                 return rule, evidence
         return None
 
+    def _cause_rule(self, text: str, status: str, code: str) -> tuple[Rule, str] | None:
+        """The first cause rule that holds."""
+        if not self._cause_rules:
+            return None
+        found: set[int] = set(self._cause_always)
+        if self._cause_automaton is not None and text:
+            for k, _start, _end in self._cause_automaton.find_matches_as_indexes(text, overlapping=True):
+                found.update(self._cause_phrase_rules[k])
+        for i in sorted(found):
+            rule = self.rules[i]
+            if not rule.matches_codes(status, code, "", "", ""):
+                continue
+            evidence = rule.matches_text(text)
+            if evidence is not None:
+                return rule, evidence
+        return None
+
     def decide(
         self,
         *,
@@ -215,42 +378,109 @@ class Classifier:
         stated: Reason | None = None,
         action: str = "",
         diagnostic_type: str = "",
-    ) -> tuple[Reason, str, str, str]:
-        """(reason, rule id, evidence, source) by the order in the module docstring."""
-        if stated is not None and stated not in RETRYABLE_REASONS:
-            return stated, "parser", str(stated), ""
+        vouched: bool = False,
+    ) -> Verdict:
+        """The reason, the rule, the evidence and the cause, by the order in the module docstring."""
         norm = normalize_text(text)
+        reason, rule_id, matched, source, evidence, rule_cause = self._reason(
+            norm, status, code, remote, command, reporting, stated, action, diagnostic_type
+        )
+        if vouched and rule_id == "parser":
+            evidence = Evidence.FORMAT
+        cause: Cause | None = rule_cause
+        detail = ""
+        if reason not in (Reason.DELIVERED, Reason.FEEDBACK, Reason.VACATION) and (
+            cause is None or cause in _GENERIC_CAUSES
+        ):
+            hit = self._cause_rule(norm, status, code)
+            if hit is not None:
+                crule = hit[0]
+                assert crule.cause is not None  # compile_rule requires it for phase "cause"
+                if cause is None or crule.cause not in ADDRESS_DEAD_CAUSES:
+                    cause = crule.cause
+                if reason in ALWAYS_HARD | {Reason.NOTACCEPT} and crule.cause in NEVER_HARD_CAUSES:
+                    # Hard means the address is dead: a policy, authentication or quota refusal
+                    # says nothing of that, whatever code or weak phrase came with it.
+                    reason = (
+                        crule.reason
+                        if crule.reason is not Reason.UNDEFINED
+                        else _NEVER_HARD_REASON.get(crule.cause, Reason.POLICYVIOLATION)
+                    )
+                    rule_id, matched, source = crule.id, hit[1], crule.source
+                    evidence = crule.evidence
+        if cause is None:
+            cause = cause_of_reason(reason)
+        if action == "delayed":
+            cause = Cause.DELAYED if cause in _GENERIC_CAUSES else cause
+        if cause is Cause.IP_BLOCKLISTED or reason is Reason.BLOCKED:
+            detail = blocklist_name(norm)
+            if detail and cause in _GENERIC_CAUSES:
+                cause = Cause.IP_BLOCKLISTED
+        return Verdict(reason, rule_id, matched, source, evidence, cause, detail)
+
+    def _reason(  # noqa: PLR0917 - private; one call site passes the decide() arguments through
+        self,
+        norm: str,
+        status: str,
+        code: str,
+        remote: str,
+        command: str,
+        reporting: str,
+        stated: Reason | None,
+        action: str,
+        diagnostic_type: str,
+    ) -> tuple[Reason, str, str, str, Evidence, Cause | None]:
+        if stated is not None and stated not in RETRYABLE_REASONS:
+            return stated, "parser", str(stated), "", Evidence.FORMAT, None
         if status.startswith("2.") or (
             not status and code.startswith("2") and stated is None and (not norm or norm.startswith(code))
         ):
-            return Reason.DELIVERED, "fallback:2xx", status or code, ""
+            return Reason.DELIVERED, "fallback:2xx", status or code, "", Evidence.STATUS, None
         hit = self.match_text(norm, status, code, remote=remote, command=command, reporting=reporting)
         if hit is not None:
-            rule, evidence = hit
+            rule, matched = hit
             if stated is Reason.USERUNKNOWN and rule.reason not in _OVERRIDE_USERUNKNOWN | {stated}:
-                return stated, "parser", str(stated), ""
-            return rule.reason, rule.id, evidence, rule.source
+                return stated, "parser", str(stated), "", _stated_evidence(stated, status), None
+            return rule.reason, rule.id, matched, rule.source, rule.evidence, rule.cause
         if stated is not None and stated not in (Reason.UNDEFINED, Reason.ONHOLD):
-            return stated, "parser", str(stated), ""
+            return stated, "parser", str(stated), "", _stated_evidence(stated, status), None
         hit = self.match_status(norm, status, code, remote=remote, command=command, reporting=reporting)
         if hit is not None:
-            rule, evidence = hit
-            return rule.reason, rule.id, evidence, rule.source
+            rule, matched = hit
+            return rule.reason, rule.id, matched, rule.source, rule.evidence, rule.cause
         if status[:3] in ("5.6", "4.6"):
-            return Reason.CONTENTERROR, "fallback:x.6", status, ""
+            return Reason.CONTENTERROR, "fallback:x.6", status, "", Evidence.STATUS, None
         if status[:3] in ("5.7", "4.7"):
-            return Reason.SECURITYERROR, "fallback:x.7", status, ""
+            return Reason.SECURITYERROR, "fallback:x.7", status, "", Evidence.STATUS, None
         if diagnostic_type.upper().startswith("X-UNIX"):
-            return Reason.MAILERERROR, "fallback:x-unix", diagnostic_type, ""
+            return Reason.MAILERERROR, "fallback:x-unix", diagnostic_type, "", Evidence.FORMAT, None
         if action in ("delayed", "expired"):
-            return Reason.EXPIRED, "fallback:delayed", action, ""
+            return Reason.EXPIRED, "fallback:delayed", action, "", Evidence.CODE_CLASS, None
         if command.upper() in ("EHLO", "HELO"):
-            return Reason.BLOCKED, "fallback:helo", command, ""
+            return Reason.BLOCKED, "fallback:helo", command, "", Evidence.CODE_CLASS, Cause.HELO_INVALID
         if stated is not None:
-            return stated, "parser", str(stated), ""
+            return stated, "parser", str(stated), "", Evidence.NONE, None
         if norm:
-            return Reason.ONHOLD, "fallback:onhold", "", ""
-        return Reason.UNDEFINED, "fallback:undefined", "", ""
+            return Reason.ONHOLD, "fallback:onhold", "", "", Evidence.NONE, None
+        return Reason.UNDEFINED, "fallback:undefined", "", "", Evidence.NONE, None
+
+    @staticmethod
+    def advise(
+        reason: Reason, hard: bool, cause: Cause, *, status: str, code: str, text: str, action: str = ""
+    ) -> tuple[bool, float | None]:
+        """(retry, retry_after): whether trying again can succeed, and the wait the receiver names."""
+        if reason in (Reason.DELIVERED, Reason.FEEDBACK, Reason.VACATION) or hard:
+            return False, None
+        if cause is Cause.RETRY_FORBIDDEN or forbids_retry(text):
+            return False, None
+        klass = (code or status)[:1]
+        if klass == "4" or action == "delayed":
+            retry = True
+        elif klass == "5":
+            retry = False
+        else:
+            retry = reason in _TRANSIENT_WITHOUT_CODE or cause is Cause.GREYLISTED
+        return retry, (retry_hint(text) if retry else None)
 
     def classify_reply(
         self,
@@ -272,19 +502,25 @@ class Classifier:
             status = normalize_status(text)
         if not code_s:
             code_s = find_replycode(text)
-        reason, rule_id, evidence, source = self.decide(
+        v = self.decide(
             status=status, code=code_s, text=text, remote=remote_mta, command=command, reporting=reporting_mta
         )
-        hard = is_hard(reason, status, code_s, text)
+        hard = is_hard(v.reason, status, code_s, text)
+        retry, after = self.advise(v.reason, hard, v.cause, status=status, code=code_s, text=text)
         return Classification(
-            reason=reason,
+            reason=v.reason,
             hardbounce=hard,
-            kind=kind_of(reason, hard),
-            rule_id=rule_id,
-            evidence=evidence,
+            kind=kind_of(v.reason, hard),
+            rule_id=v.rule_id,
+            evidence=v.evidence,
             status=status,
             replycode=code_s,
-            source=source,
+            source=v.source,
+            cause=v.cause,
+            cause_detail=v.cause_detail,
+            retry=retry,
+            retry_after=after,
+            matched=v.matched,
         )
 
     def resolve(self, draft: Draft, parser: str) -> BounceRecord:
@@ -296,7 +532,8 @@ class Classifier:
             code = find_replycode(text)
         if not status and text:
             status = normalize_status(text)
-        reason, rule_id, _evidence, _source = self.decide(
+        action = draft.action.lower()
+        v = self.decide(
             status=status,
             code=code,
             text=text,
@@ -304,19 +541,27 @@ class Classifier:
             command=draft.command,
             reporting=draft.reporting_mta,
             stated=draft.reason,
-            action=draft.action.lower(),
+            action=action,
             diagnostic_type=draft.diagnostic_type,
+            vouched=draft.vouched,
         )
-        hard = is_hard(reason, status, code, text)
+        # A delay notice is not a failure: the sending MTA is still trying.
+        hard = action != "delayed" and is_hard(v.reason, status, code, text)
+        retry, _after = self.advise(
+            v.reason, hard, v.cause, status=status, code=code, text=text, action=action
+        )
+        kind = (
+            Kind.DELAYED if action == "delayed" and v.reason not in NOT_BOUNCES else kind_of(v.reason, hard)
+        )
         return BounceRecord(
             recipient=draft.recipient,
-            action=draft.action.lower(),
+            action=action,
             status=status,
             replycode=code,
             diagnostic=" ".join(text.split()),
-            reason=reason,
+            reason=v.reason,
             hardbounce=hard,
-            kind=kind_of(reason, hard),
+            kind=kind,
             remote_mta=draft.remote_mta,
             reporting_mta=draft.reporting_mta,
             original_message_id=draft.original_message_id,
@@ -324,8 +569,12 @@ class Classifier:
             timestamp=draft.timestamp,
             feedback_type=draft.feedback_type,
             parser=parser,
-            rule_id=rule_id,
+            rule_id=v.rule_id,
             command=draft.command.upper(),
+            cause=v.cause,
+            cause_detail=v.cause_detail,
+            evidence=v.evidence,
+            retry=retry,
         )
 
 

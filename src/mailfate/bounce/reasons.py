@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["BOUNCE_REASONS", "RETRYABLE_REASONS", "Kind", "Reason", "is_hard", "kind_of"]
+__all__ = [
+    "ALWAYS_HARD",
+    "BOUNCE_REASONS",
+    "NOT_BOUNCES",
+    "RETRYABLE_REASONS",
+    "Kind",
+    "Reason",
+    "is_hard",
+    "kind_of",
+]
 
 
 class Reason(StrEnum):
@@ -114,6 +123,8 @@ class Kind(StrEnum):
     COMPLAINT = "complaint"
     AUTOREPLY = "autoreply"
     DELIVERED = "delivered"
+    DELAYED = "delayed"
+    """A delay notice: the sending MTA is still retrying; not a failure."""
     UNDETERMINED = "undetermined"
 
 

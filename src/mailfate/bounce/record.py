@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from mailfate.bounce.causes import Cause, Evidence
 from mailfate.bounce.reasons import Kind, Reason
 
 __all__ = ["BounceRecord", "Draft"]
@@ -38,6 +39,9 @@ class Draft:
     timestamp: datetime | None = None
     reason: Reason | None = None
     """Set only when the format itself names the reason."""
+    vouched: bool = False
+    """The format names ``reason`` with authority (an SES permanent ``NoEmail`` bounce): it is
+    evidence of the format, not an inference from a reply code."""
     feedback_type: str = ""
     original_message_id: str = ""
     original_envelope_sender: str = ""
@@ -67,12 +71,21 @@ class BounceRecord:
     rule_id: str
     """The id of the classification rule (or parser step) that decided the reason."""
     command: str = ""
+    cause: Cause = Cause.UNKNOWN
+    """The finer cause a sender acts on (see :mod:`mailfate.bounce.causes`)."""
+    cause_detail: str = ""
+    evidence: Evidence = Evidence.NONE
+    """What decided the reason; a hard bounce suppresses only on strong evidence."""
+    retry: bool = False
+    """Whether sending again later can succeed."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with every field."""
         out = dataclasses.asdict(self)
         out["reason"] = str(self.reason)
         out["kind"] = str(self.kind)
+        out["cause"] = str(self.cause)
+        out["evidence"] = str(self.evidence)
         out["timestamp"] = self.timestamp.isoformat() if self.timestamp else None
         return out
 
@@ -83,8 +96,12 @@ class BounceRecord:
             "status": self.status,
             "replycode": self.replycode,
             "reason": str(self.reason),
+            "cause": str(self.cause),
+            **({"cause_detail": self.cause_detail} if self.cause_detail else {}),
             "hardbounce": self.hardbounce,
             "kind": str(self.kind),
+            "retry": self.retry,
+            "evidence": str(self.evidence),
             "diagnostic": self.diagnostic,
             "remote_mta": self.remote_mta,
             "original_message_id": self.original_message_id,

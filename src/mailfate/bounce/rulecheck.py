@@ -70,7 +70,16 @@ def check_rules(classifier: Classifier) -> CheckReport:
                 reporting_mta=host if rule.reporting is not None else "",
                 command=_example_command(rule),
             )
-            if got.rule_id == rule.id:
+            if rule.phase == "cause":
+                # A cause rule decides the cause, not the reason: its example must come out with it.
+                if got.cause is rule.cause:
+                    report.examples_ok += 1
+                else:
+                    report.problems.append(
+                        f"{rule.id} ({rule.origin}): example {example!r} gets cause {got.cause} "
+                        f"(rule {got.rule_id}), not {rule.cause}"
+                    )
+            elif got.rule_id == rule.id:
                 report.examples_ok += 1
                 report.reachable.setdefault(str(rule.reason), []).append(rule.id)
             else:

@@ -6,7 +6,10 @@ Rules live in TOML files (``mailfate/data/bounce_rules/*.toml``, loaded in file-
 ``id``
     unique, stable, shown in every classification ("the id of the rule that decided").
 ``reason``
-    a :class:`~mailfate.bounce.reasons.Reason` value.
+    a :class:`~mailfate.bounce.reasons.Reason` value (optional for ``phase = "cause"`` rules).
+``cause``
+    a :class:`~mailfate.bounce.causes.Cause` value: the finer cause this rule means (optional:
+    without it the cause comes from the cause rules, else from the reason).
 ``any`` / ``all``
     case-insensitive phrases: at least one of ``any`` and every one of ``all`` must occur in the
     diagnostic text (whitespace is collapsed before matching).
@@ -23,8 +26,11 @@ Rules live in TOML files (``mailfate/data/bounce_rules/*.toml``, loaded in file-
 ``command``
     the SMTP commands the failure happened at (``RCPT``, ``DATA``, ``CONN``...).
 ``phase``
-    ``"text"`` (default) or ``"status"``: status rules run after every text rule and after a reason a
-    parser named from the format itself.
+    ``"text"`` (default), ``"status"`` or ``"cause"``: status rules run after every text rule and after
+    a reason a parser named from the format itself. Cause rules (``cause`` required) do not decide
+    the reason: the first one that holds names the cause of any verdict (greylisting, a blocklist,
+    an SPF failure), and when its cause is one that never makes a hard bounce, a hard reason given
+    by a weaker rule yields to the cause rule's ``reason``.
 ``source``
     where the rule comes from (a provider's published documentation, an RFC).
 ``examples``
@@ -50,6 +56,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from mailfate.bounce.causes import Cause, Evidence
 from mailfate.bounce.reasons import Reason
 from mailfate.errors import ConfigError
 
@@ -58,6 +65,7 @@ __all__ = ["Rule", "load_rule_files", "load_rules", "normalize_text", "packaged_
 _KEYS = {
     "id",
     "reason",
+    "cause",
     "any",
     "all",
     "regex",
@@ -77,6 +85,10 @@ _KEYS = {
     "after",
 }
 
+
+PROVIDER_FILES = frozenset({"20-korea.toml", "30-providers.toml"})
+"""Packaged files of rules for one receiver's published replies: their verdicts are
+``provider-rule`` evidence even where a rule is not keyed on the receiver's host."""
 
 MAX_MATCH_CHARS = 16 * 1024
 """Rules read the first 16 KiB of a diagnostic: replies are short, a longer text is a quoted body."""
@@ -133,6 +145,7 @@ class Rule:
     reporting: re.Pattern[str] | None = None
     command: tuple[str, ...] = ()
     phase: str = "text"
+    cause: Cause | None = None
     source: str = ""
     note: str = ""
     examples: tuple[str, ...] = ()
@@ -146,6 +159,18 @@ class Rule:
     @property
     def needs_text(self) -> bool:
         return bool(self.any or self.all or self.regex)
+
+    @property
+    def evidence(self) -> Evidence:
+        """How strong a verdict this rule gives: a provider's own wording or host, a generic phrase,
+        a complete enhanced status code, or only a reply code class / command."""
+        if self.remote is not None or self.reporting is not None or self.origin in PROVIDER_FILES:
+            return Evidence.PROVIDER_RULE
+        if self.needs_text:
+            return Evidence.PHRASE
+        if any(p.count(".") == 2 and len(p.strip()) >= 5 for p in self.status):
+            return Evidence.STATUS
+        return Evidence.CODE_CLASS
 
     def __post_init__(self) -> None:
         # Tuples for str.startswith: one C call per condition. "\0" never matches.
@@ -268,8 +293,22 @@ def compile_rule(raw: dict[str, Any], origin: str) -> Rule:
         raise ConfigError(
             f"{origin}: rule {rule_id!r} has unknown keys {sorted(unknown)}; known: {sorted(_KEYS)}"
         )
+    phase = raw.get("phase", "text")
+    if phase not in ("text", "status", "cause"):
+        raise ConfigError(f"{origin}: rule {rule_id!r}: phase must be 'text', 'status' or 'cause'")
+    cause: Cause | None = None
+    if raw.get("cause") is not None:
+        try:
+            cause = Cause(str(raw["cause"]).lower())
+        except ValueError:
+            raise ConfigError(
+                f"{origin}: rule {rule_id!r} names cause {raw.get('cause')!r}, which is not one of "
+                f"{', '.join(c.value for c in Cause)}"
+            ) from None
+    if phase == "cause" and cause is None:
+        raise ConfigError(f"{origin}: rule {rule_id!r}: a phase = 'cause' rule needs a 'cause'")
     try:
-        reason = Reason(str(raw.get("reason", "")).lower())
+        reason = Reason(str(raw.get("reason", "undefined" if phase == "cause" else "")).lower())
     except ValueError:
         raise ConfigError(
             f"{origin}: rule {rule_id!r} names reason {raw.get('reason')!r}, which is not one of "
@@ -287,9 +326,6 @@ def compile_rule(raw: dict[str, Any], origin: str) -> Rule:
         except re.error as exc:
             raise ConfigError(f"{origin}: rule {rule_id!r}: {key!r} does not compile: {exc}") from exc
 
-    phase = raw.get("phase", "text")
-    if phase not in ("text", "status"):
-        raise ConfigError(f"{origin}: rule {rule_id!r}: phase must be 'text' or 'status'")
     rule = Rule(
         id=rule_id,
         reason=reason,
@@ -304,6 +340,7 @@ def compile_rule(raw: dict[str, Any], origin: str) -> Rule:
         reporting=regex("reporting"),
         command=tuple(c.upper() for c in _as_list(rule_id, "command", raw.get("command", []))),
         phase=phase,
+        cause=cause,
         source=str(raw.get("source", "")),
         note=str(raw.get("note", "")),
         examples=tuple(_as_list(rule_id, "examples", raw.get("examples", []))),

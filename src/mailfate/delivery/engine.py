@@ -39,6 +39,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from mailfate.bounce import Reason
+from mailfate.bounce.causes import strong_enough
 from mailfate.delivery.dkim import DkimSigner
 from mailfate.delivery.routing import Router
 from mailfate.delivery.schedule import RetryPolicy
@@ -333,7 +334,12 @@ class Engine:
         )
         if expire and self.settings.suppress_after_soft > 0:
             self._after.append(lambda: self._soft_streak(item, result, now))
-        if result.outcome == "bounced" and result.hardbounce and self.settings.suppress_hard:
+        if (
+            result.outcome == "bounced"
+            and result.hardbounce
+            and self.settings.suppress_hard
+            and strong_enough(result.evidence)
+        ):
             self._after.append(
                 lambda: self._suppress(
                     item.message_id,
@@ -442,6 +448,9 @@ def apply_reports(
             "diagnostic": report.diagnostic,
             "remote_mta": report.remote_mta,
             "feedback_type": report.feedback_type,
+            "cause": report.cause,
+            "cause_detail": report.cause_detail,
+            "evidence": report.evidence,
         }
         store.append_event(
             report.message_id,
@@ -453,7 +462,12 @@ def apply_reports(
             reason=report.reason or None,
         )
         applied += 1
-        hard = kind == EventType.BOUNCED and report.hardbounce and suppress_hard
+        hard = (
+            kind == EventType.BOUNCED
+            and report.hardbounce
+            and suppress_hard
+            and strong_enough(report.evidence)
+        )
         if hard or (kind == EventType.COMPLAINED and suppress_complaints):
             message = store.message(report.message_id)
             scope = message.from_addr.rpartition("@")[2].lower() if message else "*"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
+from mailfate.bounce.retry import retry_hint
 from mailfate.errors import ConfigError, InputError
 
 __all__ = ["RetryPolicy", "parse_duration", "retry_hint"]
@@ -34,11 +35,6 @@ _UNITS = {
     "day": 86400,
 }
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]*)")
-_HINT = re.compile(
-    r"(?:try|retry|again|wait|greylist\w*|deferred|resend)\D{0,30}?(\d{1,6})\s*"
-    r"(seconds?|secs?|s\b|minutes?|mins?|m\b|hours?|hrs?|h\b)",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,16 +87,6 @@ class RetryPolicy:
         if policy.first <= 0 or policy.factor < 1 or policy.jitter >= 1:
             raise ConfigError("retry: first must be > 0, factor >= 1, jitter < 1")
         return policy
-
-
-def retry_hint(text: str) -> float | None:
-    """Seconds a reply asks the sender to wait ("try again in 5 minutes"), or None."""
-    match = _HINT.search(text or "")
-    if match is None:
-        return None
-    unit = match.group(2).lower().rstrip("s") or "s"
-    scale = 60 if unit.startswith("m") else 3600 if unit.startswith("h") else 1
-    return float(int(match.group(1)) * scale)
 
 
 def parse_duration(text: str) -> float:

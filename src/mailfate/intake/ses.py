@@ -132,6 +132,9 @@ def _reports(
                 rec.feedback_type,
                 rec.timestamp or at,
                 size,
+                cause=str(rec.cause),
+                cause_detail=rec.cause_detail,
+                evidence=str(rec.evidence),
             )
         )
     return out

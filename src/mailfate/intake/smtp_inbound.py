@@ -46,6 +46,10 @@ class InboundReport:
     feedback_type: str
     at: datetime
     raw_size: int
+    cause: str = ""
+    cause_detail: str = ""
+    evidence: str = ""
+    """What decided the reason; a hard bounce suppresses only on strong evidence."""
 
 
 Sink = Callable[[list[InboundReport], bytes], Awaitable[None]]
@@ -105,6 +109,9 @@ class _Handler:
                         best.feedback_type,
                         now,
                         len(raw),
+                        cause=str(best.cause),
+                        cause_detail=best.cause_detail,
+                        evidence=str(best.evidence),
                     )
                 )
         if not reports:

@@ -56,6 +56,13 @@ class AttemptResult:
     """The receiver's queue id or SES MessageId, when it gave one."""
     fix: str = ""
     """What the sender must change, when the transport knows (SES: verify the MAIL FROM domain)."""
+    cause: str = ""
+    """The finer cause (``mailfate.bounce.causes.Cause``): greylisted, spf-fail, ip-blocklisted..."""
+    cause_detail: str = ""
+    """More about the cause: the blocklist's name."""
+    evidence: str = ""
+    """What decided the reason (format, provider-rule, status, phrase, code-class, none): a hard
+    bounce suppresses the address only on evidence stronger than a code class."""
 
     def to_json(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__ if getattr(self, k) not in (None, "")}

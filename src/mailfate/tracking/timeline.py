@@ -46,6 +46,39 @@ MEANING: dict[str, str] = {
     "hasmoved": "the mailbox has moved",
     "vacation": "an automatic reply (out of office)",
     "feedback": "a complaint: the recipient reported the message as spam",
+    # Finer causes (mailfate.bounce.causes.Cause): preferred to the reason where an event has one.
+    "greylisted": "the receiver greylists unknown senders: the retry from the same IP and envelope "
+    "should pass",
+    "rate-limited": "the receiver limits how fast you send: mailfate slows down for this destination",
+    "sender-quota": "your own sending account's quota is used up (a relay's or provider's limit), not the "
+    "recipient's mailbox: raise the quota or wait for it to reset",
+    "spf-fail": "your SPF record does not allow the sending IP: add it to the record "
+    "(`mailfate doctor domain`)",
+    "dkim-fail": "your DKIM signature is missing or does not verify: check the selector's key in DNS and "
+    "that nothing rewrites the message after signing",
+    "dmarc-policy": "DMARC failed (no aligned SPF or DKIM pass) and your domain's policy asks receivers to "
+    "reject: align SPF or DKIM with the From domain",
+    "auth-fail": "the receiver could not authenticate your mail (SPF, DKIM or DMARC): check your DNS "
+    "records with `mailfate doctor domain`",
+    "no-ptr": "your sending IP has no matching reverse DNS (PTR): ask your provider to set it",
+    "helo-invalid": "your server's EHLO name is missing, malformed or does not resolve: use its full "
+    "host name",
+    "tls-required": "the receiver requires TLS (or a newer TLS version): enable STARTTLS",
+    "tls-failed": "the TLS handshake with the receiver failed",
+    "ip-blocklisted": "your sending IP is on a DNS blocklist: ask the list for removal, then find why it "
+    "was listed",
+    "ip-reputation": "the receiver distrusts your sending IP: slow down, check complaints and bounces",
+    "domain-reputation": "the receiver distrusts your domain (or a domain in the message): check links, "
+    "complaints and authentication",
+    "relay-denied": "the server is not the recipient's mail server and refuses to relay: check the MX "
+    "or the smarthost's credentials",
+    "sender-rejected": "the sender address (MAIL FROM) or its domain was refused",
+    "mailbox-disabled": "the recipient's account is disabled or inactive",
+    "retry-forbidden": "the receiver says retrying will not succeed: the message is not retried",
+    "delayed": "a delay notice: the sending server is still retrying; nothing has failed yet",
+    "server-error": "the receiving server has an internal problem: it is not about the address",
+    "too-many-recipients": "too many recipients in one message: send fewer per message",
+    "too-many-connections": "too many connections to this receiver: mailfate opens fewer",
 }
 
 
@@ -74,9 +107,11 @@ def _reply(data: dict[str, Any]) -> str:
 def explain(event: Event) -> Step:
     data = event.data
     reason = str(data.get("reason") or "")
+    cause = str(data.get("cause") or "")
     if "greylist" in str(data.get("rule_id") or ""):
         reason = "greylisting"  # the taxonomy files it under spamdetected; people need the word
-    meaning = MEANING.get(reason, "")
+    # The finer cause says more than Sisimai's reason (greylisted, not spamdetected).
+    meaning = MEANING.get(cause) or MEANING.get(reason, "")
     host = data.get("remote_host") or ""
     where = f" — {host}" + (f" [{data['remote_ip']}]" if data.get("remote_ip") else "") if host else ""
     if event.type == EventType.QUEUED:
@@ -116,6 +151,10 @@ def explain(event: Event) -> Step:
         summary = f"{event.type} (report{mta}): {text}".strip()
         if event.type == EventType.BOUNCED:
             meaning = "a bounce arrived after the receiver had accepted the message; " + (meaning or reason)
+        elif event.type == EventType.DELAYED:
+            # A delay notice is not a failure: never "retries ran out".
+            why = MEANING.get(cause, "") if cause not in ("", "delayed", "retries-exhausted") else ""
+            meaning = MEANING["delayed"] + (f"; the last reply: {why}" if why else "")
         elif event.type == EventType.COMPLAINED:
             meaning = MEANING["feedback"] + "; the address is suppressed"
         elif event.type == EventType.AUTOREPLIED:

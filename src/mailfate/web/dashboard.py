@@ -256,7 +256,7 @@ def mount_dashboard(app: FastAPI, store: Store, lookup: Lookup) -> None:
                     "type": e.type,
                     "outcome": str(e.data.get("outcome") or ""),
                     "reason": str(e.data.get("reason") or ""),
-                    "meaning": i18n.meaning(lang, str(e.data.get("reason") or "")),
+                    "meaning": i18n.meaning(lang, str(e.data.get("cause") or e.data.get("reason") or "")),
                 }
                 for e in reversed(evs)
             ],

@@ -30,7 +30,8 @@ def test_phrases_match_case_and_whitespace_insensitively() -> None:
     clf = make({"id": "a", "reason": "userunknown", "any": ["No  Such User"]})
     got = clf.classify_reply("550", "5.1.1", "<a@example.org>: NO such\n   user here")
     assert got.reason is Reason.USERUNKNOWN
-    assert got.evidence == "no such user"
+    assert got.matched == "no such user"
+    assert got.evidence == "phrase"
 
 
 def test_all_phrases_must_occur() -> None:

@@ -35,7 +35,6 @@ This is not a mail parser for the registry (it reads JSON, not mail): call :func
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -43,7 +42,7 @@ from email.utils import parseaddr
 from typing import Any
 
 from mailfate.bounce.classify import Classifier, default_classifier
-from mailfate.bounce.reasons import Reason, kind_of
+from mailfate.bounce.reasons import Reason
 from mailfate.bounce.record import BounceRecord, Draft
 from mailfate.bounce.reply import normalize_status
 from mailfate.errors import ParseError
@@ -107,9 +106,7 @@ def parse_ses_json(
         if fallback is not None and record.rule_id.startswith("fallback:"):
             draft.reason = fallback
             record = clf.resolve(draft, PARSER_NAME)
-        if record.hardbounce and record.action == "delayed":
-            # SES is still trying: whatever the reply says, nothing has bounced yet.
-            record = dataclasses.replace(record, hardbounce=False, kind=kind_of(record.reason, False))
+        # A DeliveryDelay (action "delayed") is never hard: SES is still trying (Classifier.resolve).
         out.append(record)
     return out
 
@@ -226,6 +223,7 @@ def _bounces(bounce: dict[str, Any]) -> list[tuple[Draft, Reason | None]]:
             reporting_mta=reporting,
             timestamp=when,
             reason=stated,
+            vouched=stated is not None and _text(bounce.get("bounceType")) == "Permanent",
         )
         draft.extra["bounce_type"] = _text(bounce.get("bounceType"))
         draft.extra["bounce_subtype"] = subtype

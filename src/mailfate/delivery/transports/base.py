@@ -3,7 +3,8 @@
 ``deliver`` never raises for anything the network or the receiver does: a refused connection, a
 timeout, a garbled reply, a connection dropped mid-DATA are all results (deferred, never
 delivered). 2xx → delivered, 4xx → deferred, 5xx → bounced; the reply is classified for the
-reason (the code decides the outcome, the classification explains it).
+reason (the code decides the outcome, the classification explains it), with one exception: a 4xx
+whose text says retrying will not succeed is bounced (soft) rather than retried for days.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import re
 from typing import Protocol
 
 from mailfate.bounce import classify_reply
-from mailfate.delivery.schedule import retry_hint
 from mailfate.model import AttemptResult, Envelope, Outcome
 
 __all__ = ["Transport", "no_reply", "result_from_reply"]
@@ -47,6 +47,8 @@ def result_from_reply(
     status = ".".join(match.groups()) if match else ""
     verdict = classify_reply(code, status or None, text)
     outcome: Outcome = "delivered" if 200 <= code < 300 else "bounced" if 500 <= code < 600 else "deferred"
+    if outcome == "deferred" and not verdict.retry and 400 <= code < 500:
+        outcome = "bounced"  # "retrying will NOT succeed": the receiver said so
     return AttemptResult(
         outcome=outcome,
         code=code,
@@ -62,8 +64,11 @@ def result_from_reply(
         tls_version=tls_version,
         connect_ms=connect_ms,
         total_ms=total_ms,
-        retry_after=retry_hint(text) if outcome == "deferred" else None,
+        retry_after=verdict.retry_after if outcome == "deferred" else None,
         remote_id=remote_id,
+        cause=str(verdict.cause),
+        cause_detail=verdict.cause_detail,
+        evidence=str(verdict.evidence),
     )
 
 

@@ -212,7 +212,7 @@ def test_delivery_delay_stays_soft_even_for_user_unknown() -> None:
         "4.1.1",
         "450",
         False,
-        "soft",
+        "delayed",
     )
 
 
