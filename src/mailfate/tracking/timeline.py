@@ -82,6 +82,10 @@ MEANING: dict[str, str] = {
 }
 
 
+_PLAIN_CAUSES = frozenset({"delivered", "complaint", "auto-reply", "unknown", "delayed"})
+"""Causes that add nothing to the event's own type."""
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
     at: datetime
@@ -112,6 +116,8 @@ def explain(event: Event) -> Step:
         reason = "greylisting"  # the taxonomy files it under spamdetected; people need the word
     # The finer cause says more than Sisimai's reason (greylisted, not spamdetected).
     meaning = MEANING.get(cause) or MEANING.get(reason, "")
+    if cause and cause not in _PLAIN_CAUSES and meaning:
+        meaning = f"{cause}: {meaning}"  # the stable name, for people who search or filter on it
     host = data.get("remote_host") or ""
     where = f" — {host}" + (f" [{data['remote_ip']}]" if data.get("remote_ip") else "") if host else ""
     if event.type == EventType.QUEUED:
