@@ -8,7 +8,7 @@ module; nothing else changes.
 
 Priorities in use: 100 ARF and other formats that announce themselves; 200-499 vendors that
 recognize themselves by headers; 500 RFC 3464; 600-699 vendors recognized only by body text;
-700 auto-replies; 900 last-resort heuristics.
+700 auto-replies; 850 old and non-standard plain-text notices (legacy); 900 last-resort heuristics.
 """
 
 from __future__ import annotations

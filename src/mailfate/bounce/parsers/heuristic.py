@@ -4,7 +4,8 @@ Runs only when the mail clearly is a bounce (a MAILER-DAEMON or postmaster sende
 such as "Undelivered Mail", "Returned mail", "failure notice") and no other parser took it. Reads
 the explanation before the returned message and keeps the lines that name an address together
 with an error ("550 ...", "unknown host", "mailbox is full") or that introduce the failed
-recipients ("Did not reach the following recipient: ...").
+recipients ("Did not reach the following recipient: ..."). A notice that only warns of a delay
+gives drafts with action ``delayed``; a reply or a mailing-list post quoting a bounce is ignored.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import email.utils
 import re
 
 from mailfate.bounce.mail import Mail
+from mailfate.bounce.parsers._notice import command_of, is_warning
 from mailfate.bounce.record import Draft
 
 __all__ = ["NAME", "PRIORITY", "parse"]
@@ -49,11 +51,20 @@ _ORIGINAL_START = re.compile(
     re.I,
 )
 _REPLY_START = re.compile(r"^\s*[45]\d\d[\s-]")
+_REPLY_SUBJECT = re.compile(r"^\s*(?:re|fwd?|aw|sv|tr|rv|wg|antw)\s*(?:\[\d+\])?\s*:", re.IGNORECASE)
+_QUOTED = re.compile(r"^\s*>(?!>>)")
 _MAX_LINES = 300
 
 
 def _is_bounce(mail: Mail) -> bool:
-    return bool(_SENDER.search(mail.sender) or _SUBJECT.search(mail.subject))
+    if _SENDER.search(mail.sender):
+        return True
+    # a reply or a mailing-list post that quotes a bounce is not one
+    if _REPLY_SUBJECT.match(mail.subject) or mail.header("List-Id") or mail.header("List-Post"):
+        return False
+    if mail.header("In-Reply-To") and not mail.header("Auto-Submitted"):
+        return False
+    return bool(_SUBJECT.search(mail.subject))
 
 
 def _explanation(mail: Mail) -> list[str]:
@@ -86,7 +97,10 @@ def parse(mail: Mail) -> list[Draft] | None:
     drafts: list[Draft] = []
     seen: set[str] = set()
     lines = _explanation(mail)
+    action = "delayed" if is_warning("\n".join(lines), mail.subject) else ""
     for i, line in enumerate(lines):
+        if _QUOTED.match(line):
+            continue
         found = [m.group(1) for m in _ADDRESS.finditer(line) if m.group(1).lower() not in own]
         if not found:
             continue
@@ -106,5 +120,13 @@ def parse(mail: Mail) -> list[Draft] | None:
             if key in seen:
                 continue
             seen.add(key)
-            drafts.append(Draft(recipient=address, diagnostic=context, timestamp=mail.date))
+            drafts.append(
+                Draft(
+                    recipient=address,
+                    action=action,
+                    diagnostic=context,
+                    command=command_of(context),
+                    timestamp=mail.date,
+                )
+            )
     return drafts or None

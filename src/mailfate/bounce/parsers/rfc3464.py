@@ -3,7 +3,10 @@
 Reads every ``message/delivery-status`` and ``message/global-delivery-status`` part; when a
 ``multipart/report`` or a bounce-looking plain mail lost that part (flattened into text/plain), the
 same fields are read from the body text. One draft per recipient, in the order the report lists
-them. A success DSN (Action delivered, relayed, expanded) gives results too.
+them. A success DSN (Action delivered, relayed, expanded) gives results too. A recipient that is not
+an internet address ("Final-Recipient: X400; ...", "X-Notes; ...", "unknown; ...", a bare local
+part) is replaced by the best internet address available: the Original-Recipient, the
+X-Actual-Recipient, the RFC-822 attribute of an X.400 address, or the one address the notice names.
 """
 
 from __future__ import annotations
@@ -117,7 +120,73 @@ def _blocks(text: str) -> tuple[dict[str, str], list[dict[str, str]]]:
             # A status block whose recipient field comes later or is missing.
             current = {name: value}
             recipients.append(current)
-    return message, [r for r in recipients if "final-recipient" in r or "original-recipient" in r]
+    return message, [r for r in recipients if _RECIPIENT_KEYS.intersection(r)]
+
+
+_RECIPIENT_KEYS = frozenset({"final-recipient", "original-recipient", "x-actual-recipient"})
+_INTERNET_TYPES = ("", "RFC822", "UTF-8")
+_X400_RFC822 = re.compile(r"RFC-?822=([^/;\s]{3,256})", re.IGNORECASE)
+_X400_ESCAPES = (
+    ("(a)", "@"),
+    ("(p)", "%"),
+    ("(b)", "!"),
+    ("(q)", '"'),
+    ("(u)", "_"),
+    ("(l)", "("),
+    ("(r)", ")"),
+)
+_INTERNET_ADDRESS = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+"
+)
+_NOT_RECIPIENTS = ("postmaster@", "mailer-daemon@")
+
+
+def _internet(value: str) -> str:
+    """The internet address in a recipient field of any type ("" when none): an rfc822 address,
+    the RFC-822= attribute of an X.400 O/R address, or an address inside an X-Notes or unknown value."""
+    _, rest = _typed(value)
+    x400 = _X400_RFC822.search(rest)
+    if x400:
+        found = x400.group(1)
+        for escaped, char in _X400_ESCAPES:
+            found = found.replace(escaped, char).replace(escaped.upper(), char)
+        if "@" in found:
+            return found
+    m = _INTERNET_ADDRESS.search(rest)
+    return m.group(0) if m else ""
+
+
+def _recipient(fields: dict[str, str], text_address: str) -> str:
+    """The best address of a recipient block.
+
+    The Final-Recipient when it is an internet address; otherwise (X400, X-Notes, unknown, a bare
+    local part, or no Final-Recipient at all) the Original-Recipient, the X-Actual-Recipient, an
+    address inside the Final-Recipient value, the one address the notice names, and last the raw
+    Final-Recipient value.
+    """
+    final = fields.get("final-recipient", "")
+    kind, address = _typed(final)
+    if final and kind in _INTERNET_TYPES and "@" in address:
+        return address
+    for name in ("original-recipient", "x-actual-recipient"):
+        found = _internet(fields.get(name, ""))
+        if found:
+            return found
+    found = _internet(final) or text_address
+    if found:
+        return found
+    return address or _typed(fields.get("original-recipient", ""))[1]
+
+
+def _text_address(mail: Mail, human: str) -> str:
+    """The single address the notice names (for a report whose recipient is not an internet one)."""
+    own = {a.lower() for a in _INTERNET_ADDRESS.findall(" ".join(mail.header(h) for h in ("From", "To")))}
+    found: list[str] = []
+    for m in _INTERNET_ADDRESS.finditer(_lead_text(human)):
+        key = m.group(0).lower()
+        if key not in own and not key.startswith(_NOT_RECIPIENTS) and key not in found:
+            found.append(key)
+    return found[0] if len(found) == 1 else ""
 
 
 def _typed(value: str) -> tuple[str, str]:
@@ -245,9 +314,10 @@ def _when(fields: dict[str, str], message: dict[str, str]) -> datetime | None:
     return parse_date(fields.get("last-attempt-date", "")) or parse_date(message.get("arrival-date", ""))
 
 
-def _draft(fields: dict[str, str], message: dict[str, str], transcript: tuple[str, list[str]]) -> Draft:
-    recipient = fields.get("final-recipient") or fields.get("original-recipient", "")
-    _, address = _typed(recipient)
+def _draft(
+    fields: dict[str, str], message: dict[str, str], transcript: tuple[str, list[str]], text_address: str = ""
+) -> Draft:
+    address = _recipient(fields, text_address)
     _, original = _typed(fields.get("original-recipient", ""))
     action = fields.get("action", "").split()[0].lower() if fields.get("action", "").split() else ""
     status_raw = fields.get("status", "")
@@ -291,10 +361,17 @@ def parse(mail: Mail) -> list[Draft] | None:
     human = _human_text(mail)
     transcript = _transcript(human)
     drafts: list[Draft] = []
+    text_address: str | None = None
     for text in texts:
         message, recipients = _blocks(text)
         for fields in recipients[: _MAX_RECIPIENTS - len(drafts)]:
-            draft = _draft(fields, message, transcript)
+            if (
+                text_address is None
+                and len(recipients) == 1
+                and not _internet(fields.get("final-recipient", ""))
+            ):
+                text_address = _text_address(mail, human)
+            draft = _draft(fields, message, transcript, text_address or "")
             if draft.recipient:
                 drafts.append(draft)
     if not drafts:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 
 from mailfate.bounce.mail import Mail
+from mailfate.bounce.parsers._notice import command_of
 from mailfate.bounce.record import Draft
 from mailfate.bounce.reply import find_replycode, normalize_status
 from mailfate.bounce.vendors.postfix import (
@@ -151,6 +152,9 @@ def _draft(head: str, details: list[str], action: str) -> Draft:
         else:
             draft.command = smtp_command(words.replace("pipelined", "").strip())
         joined = joined[: m.start()] + " " + joined[m.end() :]
+    else:
+        # "SMTP timeout after end of data", "closed connection in response to RCPT TO", ...
+        draft.command = command_of(joined)
     h = _HOST.search(joined)
     if h:
         draft.remote_mta = h.group(1)

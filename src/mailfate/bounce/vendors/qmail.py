@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 
 from mailfate.bounce.mail import Mail
+from mailfate.bounce.parsers._notice import command_of
 from mailfate.bounce.record import Draft
 from mailfate.bounce.reply import find_replycode, normalize_status
 
@@ -59,6 +60,7 @@ _STAGES = (
     ("does not like sender", "MAIL"),
     ("greeting failed", "CONN"),
     ("my name was rejected", "HELO"),
+    ("wasn't able to establish an smtp connection", "CONN"),
 )
 _NOISE = re.compile(
     r"(?:I'm\s+not\s+going\s+to\s+try\s+again;\s+this\s+message\s+has\s+been\s+in\s+the\s+queue\s+too\s+long\.|"
@@ -107,6 +109,9 @@ def _draft(rcpt: str, lines: list[str]) -> Draft:
         if phrase in low:
             draft.command = command
             break
+    else:
+        # no qmail stage sentence: the remote reply may still say "after RCPT TO" / "in reply to DATA"
+        draft.command = command_of(joined)
     m = _GIVING_UP.search(joined) or _CONNECTED.search(joined)
     if m:
         draft.remote_mta = m.group(1).rstrip(".")
