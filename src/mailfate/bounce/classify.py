@@ -132,6 +132,8 @@ class Verdict(NamedTuple):
     evidence: Evidence
     cause: Cause
     cause_detail: str
+    norm: str = ""
+    """The normalized text the rules read (lowercase, whitespace collapsed)."""
 
 
 _GENERIC_CAUSES = frozenset(
@@ -151,6 +153,9 @@ _GENERIC_CAUSES = frozenset(
 )
 """Causes a cause rule may refine (auth-fail → spf-fail, blocked → ip-blocklisted, an expiry →
 the greylisting that caused it)."""
+
+_DEAD_REASONS = ALWAYS_HARD | {Reason.NOTACCEPT}
+"""Reasons that say the address is dead (hard unless temporary)."""
 
 _NEVER_HARD_REASON: dict[Cause, Reason] = {
     Cause.SPF_FAIL: Reason.AUTHFAILURE,
@@ -221,12 +226,16 @@ class Classifier:
         self._cause_rules = [i for i, r in enumerate(self.rules) if r.phase == "cause"]
         cause_table: dict[str, list[int]] = {}
         self._cause_always: list[int] = []
+        self._cause_by_status: dict[str, list[int]] = {}
         for i in self._cause_rules:
             rule = self.rules[i]
             keys = rule.any or rule.all[:1]
             if not keys and rule.regex is not None:
                 keys = tuple(regex_anchors(rule.regex.pattern) or ())
-            if not keys:
+            if not keys and rule.status and all(p.endswith(" ") for p in rule.status):
+                for p in rule.status:
+                    self._cause_by_status.setdefault(p.strip(), []).append(i)
+            elif not keys:
                 self._cause_always.append(i)
             for phrase in keys:
                 cause_table.setdefault(phrase, []).append(i)
@@ -262,10 +271,14 @@ class Classifier:
         # both skip a Python call in the hot loop.
         self._phrase_only = frozenset(
             i
-            for i in self._text_rules
+            for i in self._text_rules + self._cause_rules
             if self.rules[i].any and not self.rules[i].all and self.rules[i].regex is None
         )
         self._needs_remote = frozenset(i for i in self._text_rules if self.rules[i].remote is not None)
+        self._only = {
+            ctx: frozenset(i for i in range(len(self.rules)) if self.rules[i].context == ctx)
+            for ctx in ("mail", "reply")
+        }
         self._needs_reporting = frozenset(i for i in self._text_rules if self.rules[i].reporting is not None)
         self._no_codes = frozenset(
             i
@@ -314,10 +327,19 @@ class Classifier:
         return found
 
     def match_text(
-        self, text: str, status: str, code: str, *, remote: str = "", command: str = "", reporting: str = ""
+        self,
+        text: str,
+        status: str,
+        code: str,
+        *,
+        remote: str = "",
+        command: str = "",
+        reporting: str = "",
+        context: str = "reply",
     ) -> tuple[Rule, str] | None:
         """The first text rule that decides, with its evidence."""
         found = self._candidates(text, status)
+        found -= self._only["reply" if context == "mail" else "mail"]
         # Without a remote (reporting) host, provider rules keyed on one cannot match: drop them
         # before paying for a call.
         if not remote:
@@ -338,10 +360,20 @@ class Classifier:
         return None
 
     def match_status(
-        self, text: str, status: str, code: str, *, remote: str = "", command: str = "", reporting: str = ""
+        self,
+        text: str,
+        status: str,
+        code: str,
+        *,
+        remote: str = "",
+        command: str = "",
+        reporting: str = "",
+        context: str = "reply",
     ) -> tuple[Rule, str] | None:
         for i in self._status_index.get(status[:3], self._status_wild):
             rule = self.rules[i]
+            if rule.context and rule.context != context:
+                continue
             if not rule.matches_codes(status, code, remote, command, reporting):
                 continue
             evidence = rule.matches_text(text) if rule.needs_text else (status or code)
@@ -351,17 +383,24 @@ class Classifier:
 
     def _cause_rule(self, text: str, status: str, code: str) -> tuple[Rule, str] | None:
         """The first cause rule that holds."""
-        if not self._cause_rules:
-            return None
-        found: set[int] = set(self._cause_always)
+        found: set[int] = set()
+        by_status = self._cause_by_status.get(status)
+        if by_status:
+            found.update(by_status)
+        found.update(self._cause_always)
         if self._cause_automaton is not None and text:
             for k, _start, _end in self._cause_automaton.find_matches_as_indexes(text, overlapping=True):
                 found.update(self._cause_phrase_rules[k])
+        if not found:
+            return None
+        rules, phrase_only = self.rules, self._phrase_only
         for i in sorted(found):
-            rule = self.rules[i]
-            if not rule.matches_codes(status, code, "", "", ""):
+            rule = rules[i]
+            if (rule.status or rule.codes) and not rule.matches_codes(status, code, "", "", ""):
                 continue
-            evidence = rule.matches_text(text)
+            if i in phrase_only:
+                return rule, next((p for p in rule.any if p in text), "")
+            evidence = rule.matches_text(text) if rule.needs_text else (status or code)
             if evidence is not None:
                 return rule, evidence
         return None
@@ -379,11 +418,12 @@ class Classifier:
         action: str = "",
         diagnostic_type: str = "",
         vouched: bool = False,
+        context: str = "reply",
     ) -> Verdict:
         """The reason, the rule, the evidence and the cause, by the order in the module docstring."""
         norm = normalize_text(text)
         reason, rule_id, matched, source, evidence, rule_cause = self._reason(
-            norm, status, code, remote, command, reporting, stated, action, diagnostic_type
+            norm, status, code, remote, command, reporting, stated, action, diagnostic_type, context
         )
         if vouched and rule_id == "parser":
             evidence = Evidence.FORMAT
@@ -398,9 +438,11 @@ class Classifier:
                 assert crule.cause is not None  # compile_rule requires it for phase "cause"
                 if cause is None or crule.cause not in ADDRESS_DEAD_CAUSES:
                     cause = crule.cause
-                if reason in ALWAYS_HARD | {Reason.NOTACCEPT} and crule.cause in NEVER_HARD_CAUSES:
+                weak = rule_id.startswith("fallback:")
+                if (reason in _DEAD_REASONS or weak) and crule.cause in NEVER_HARD_CAUSES:
                     # Hard means the address is dead: a policy, authentication or quota refusal
-                    # says nothing of that, whatever code or weak phrase came with it.
+                    # says nothing of that, whatever code or weak phrase came with it. And a
+                    # cause rule's phrase says more than a fallback on the code class.
                     reason = (
                         crule.reason
                         if crule.reason is not Reason.UNDEFINED
@@ -412,11 +454,10 @@ class Classifier:
             cause = cause_of_reason(reason)
         if action == "delayed":
             cause = Cause.DELAYED if cause in _GENERIC_CAUSES else cause
-        if cause is Cause.IP_BLOCKLISTED or reason is Reason.BLOCKED:
+        if cause is Cause.IP_BLOCKLISTED:
+            # The cause rule saw a list's name or "blocked using": say which list.
             detail = blocklist_name(norm)
-            if detail and cause in _GENERIC_CAUSES:
-                cause = Cause.IP_BLOCKLISTED
-        return Verdict(reason, rule_id, matched, source, evidence, cause, detail)
+        return Verdict(reason, rule_id, matched, source, evidence, cause, detail, norm)
 
     def _reason(  # noqa: PLR0917 - private; one call site passes the decide() arguments through
         self,
@@ -429,6 +470,7 @@ class Classifier:
         stated: Reason | None,
         action: str,
         diagnostic_type: str,
+        context: str,
     ) -> tuple[Reason, str, str, str, Evidence, Cause | None]:
         if stated is not None and stated not in RETRYABLE_REASONS:
             return stated, "parser", str(stated), "", Evidence.FORMAT, None
@@ -436,7 +478,9 @@ class Classifier:
             not status and code.startswith("2") and stated is None and (not norm or norm.startswith(code))
         ):
             return Reason.DELIVERED, "fallback:2xx", status or code, "", Evidence.STATUS, None
-        hit = self.match_text(norm, status, code, remote=remote, command=command, reporting=reporting)
+        hit = self.match_text(
+            norm, status, code, remote=remote, command=command, reporting=reporting, context=context
+        )
         if hit is not None:
             rule, matched = hit
             if stated is Reason.USERUNKNOWN and rule.reason not in _OVERRIDE_USERUNKNOWN | {stated}:
@@ -444,7 +488,9 @@ class Classifier:
             return rule.reason, rule.id, matched, rule.source, rule.evidence, rule.cause
         if stated is not None and stated not in (Reason.UNDEFINED, Reason.ONHOLD):
             return stated, "parser", str(stated), "", _stated_evidence(stated, status), None
-        hit = self.match_status(norm, status, code, remote=remote, command=command, reporting=reporting)
+        hit = self.match_status(
+            norm, status, code, remote=remote, command=command, reporting=reporting, context=context
+        )
         if hit is not None:
             rule, matched = hit
             return rule.reason, rule.id, matched, rule.source, rule.evidence, rule.cause
@@ -506,7 +552,7 @@ class Classifier:
             status=status, code=code_s, text=text, remote=remote_mta, command=command, reporting=reporting_mta
         )
         hard = is_hard(v.reason, status, code_s, text)
-        retry, after = self.advise(v.reason, hard, v.cause, status=status, code=code_s, text=text)
+        retry, after = self.advise(v.reason, hard, v.cause, status=status, code=code_s, text=v.norm)
         return Classification(
             reason=v.reason,
             hardbounce=hard,
@@ -544,11 +590,12 @@ class Classifier:
             action=action,
             diagnostic_type=draft.diagnostic_type,
             vouched=draft.vouched,
+            context="mail",
         )
         # A delay notice is not a failure: the sending MTA is still trying.
         hard = action != "delayed" and is_hard(v.reason, status, code, text)
         retry, _after = self.advise(
-            v.reason, hard, v.cause, status=status, code=code, text=text, action=action
+            v.reason, hard, v.cause, status=status, code=code, text=v.norm, action=action
         )
         kind = (
             Kind.DELAYED if action == "delayed" and v.reason not in NOT_BOUNCES else kind_of(v.reason, hard)

@@ -12,11 +12,9 @@ import re
 
 __all__ = ["forbids_retry", "retry_hint"]
 
-_HINT = re.compile(
-    r"(?:try|retry|again|wait|greylist\w*|deferred|resend)\D{0,30}?(\d{1,6})\s*"
-    r"(seconds?|secs?|s\b|minutes?|mins?|m\b|hours?|hrs?|h\b)",
-    re.IGNORECASE,
-)
+_WAIT = re.compile(r"(\d{1,6})\s*(seconds?|secs?|s\b|minutes?|mins?|m\b|hours?|hrs?|h\b)")
+_ASKS = re.compile(r"(?:try|retry|again|wait|greylist\w*|deferred|resend)\D{0,30}$")
+"""A wait is the receiver's request when one of these words comes up to 30 characters before it."""
 _FORBIDS = re.compile(
     r"retry(?:ing)? (?:will|would) not (?:succeed|help|work)"
     r"|will not succeed"
@@ -29,16 +27,42 @@ _FORBIDS = re.compile(
 )
 
 
+_HINT_WORDS = ("try", "again", "wait", "list", "deferred", "resend")
+
+
 def retry_hint(text: str) -> float | None:
     """Seconds a reply asks the sender to wait ("try again in 5 minutes"), or None."""
-    match = _HINT.search(text or "")
-    if match is None:
+    if not text:
         return None
-    unit = match.group(2).lower().rstrip("s") or "s"
-    scale = 60 if unit.startswith("m") else 3600 if unit.startswith("h") else 1
-    return float(int(match.group(1)) * scale)
+    low = text if text.islower() else text.lower()
+    if not any(w in low for w in _HINT_WORDS):
+        return None
+    for match in _WAIT.finditer(low):
+        if _ASKS.search(low, max(0, match.start() - 60), match.start()) is None:
+            continue
+        unit = match.group(2).rstrip("s") or "s"
+        scale = 60 if unit.startswith("m") else 3600 if unit.startswith("h") else 1
+        return float(int(match.group(1)) * scale)
+    return None
+
+
+_FORBID_HINTS = (
+    "not succeed",
+    "not help",
+    "not work",
+    "do not",
+    "don't",
+    "dont ",
+    "no retr",
+    "no further",
+    "permanent",
+)
+"""Substrings one of which every match of the pattern contains: most replies skip the regex."""
 
 
 def forbids_retry(text: str) -> bool:
     """The receiver says in words that retrying will not succeed."""
-    return bool(text) and _FORBIDS.search(text) is not None
+    if not text:
+        return False
+    low = text if text.islower() else text.lower()
+    return any(h in low for h in _FORBID_HINTS) and _FORBIDS.search(low) is not None

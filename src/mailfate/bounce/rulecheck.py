@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from mailfate.bounce.classify import Classifier
 from mailfate.bounce.reasons import Reason
+from mailfate.bounce.record import Draft
+from mailfate.bounce.reply import parse_reply
 from mailfate.bounce.rules import Rule
 
 __all__ = ["BUILTIN_REASONS", "CheckReport", "check_rules"]
@@ -64,12 +66,28 @@ def check_rules(classifier: Classifier) -> CheckReport:
         for example in rule.examples:
             report.examples += 1
             host = _example_remote(rule)
-            got = classifier.classify_reply(
-                example,
-                remote_mta=host if rule.remote is not None else "",
-                reporting_mta=host if rule.reporting is not None else "",
-                command=_example_command(rule),
-            )
+            if rule.context == "mail":
+                reply = parse_reply(example)
+                draft = Draft(
+                    recipient="example@example.org",
+                    status=reply.status,
+                    replycode=reply.code,
+                    diagnostic=example,
+                    command=_example_command(rule),
+                    remote_mta=host if rule.remote is not None else "",
+                    reporting_mta=host if rule.reporting is not None else "",
+                )
+                record = classifier.resolve(draft, "rulecheck")
+                got = classifier.classify_reply(example)._replace(
+                    rule_id=record.rule_id, reason=record.reason, cause=record.cause
+                )
+            else:
+                got = classifier.classify_reply(
+                    example,
+                    remote_mta=host if rule.remote is not None else "",
+                    reporting_mta=host if rule.reporting is not None else "",
+                    command=_example_command(rule),
+                )
             if rule.phase == "cause":
                 # A cause rule decides the cause, not the reason: its example must come out with it.
                 if got.cause is rule.cause:

@@ -25,6 +25,11 @@ Rules live in TOML files (``mailfate/data/bounce_rules/*.toml``, loaded in file-
     a regular expression on the remote MTA's host name (provider-specific rules).
 ``command``
     the SMTP commands the failure happened at (``RCPT``, ``DATA``, ``CONN``...).
+``context``
+    ``"mail"`` or ``"reply"``: the rule applies only to a recipient of a parsed bounce mail, or only
+    to a bare SMTP reply (``classify_reply``, the worker's own replies); absent: both. Sisimai reads
+    dead-address wording in a bounce mail that names no failed RCPT as a recipient-side filter
+    (``filtered``); a reply on its own is answered to RCPT far more often than not.
 ``phase``
     ``"text"`` (default), ``"status"`` or ``"cause"``: status rules run after every text rule and after
     a reason a parser named from the format itself. Cause rules (``cause`` required) do not decide
@@ -77,6 +82,7 @@ _KEYS = {
     "reporting",
     "command",
     "phase",
+    "context",
     "source",
     "note",
     "examples",
@@ -145,6 +151,7 @@ class Rule:
     reporting: re.Pattern[str] | None = None
     command: tuple[str, ...] = ()
     phase: str = "text"
+    context: str = ""
     cause: Cause | None = None
     source: str = ""
     note: str = ""
@@ -233,12 +240,16 @@ def _anchors_of(items: Any) -> list[str] | None:
     best: list[str] | None = None
     run: list[str] = []
 
+    def rank(option: list[str]) -> tuple[int, int]:
+        # Fewer alternatives first ("spf" beats "fail|error|check|..."), then the longer shortest.
+        return (-len(option), min(len(x) for x in option))
+
     def consider(option: list[str] | None) -> None:
         nonlocal best
         if (
             option
             and min(len(x) for x in option) >= _MIN_ANCHOR
-            and (best is None or min(len(x) for x in option) > min(len(x) for x in best))
+            and (best is None or rank(option) > rank(best))
         ):
             best = option
 
@@ -305,6 +316,9 @@ def compile_rule(raw: dict[str, Any], origin: str) -> Rule:
                 f"{origin}: rule {rule_id!r} names cause {raw.get('cause')!r}, which is not one of "
                 f"{', '.join(c.value for c in Cause)}"
             ) from None
+    context = raw.get("context", "")
+    if context not in ("", "mail", "reply"):
+        raise ConfigError(f"{origin}: rule {rule_id!r}: context must be 'mail' or 'reply'")
     if phase == "cause" and cause is None:
         raise ConfigError(f"{origin}: rule {rule_id!r}: a phase = 'cause' rule needs a 'cause'")
     try:
@@ -340,6 +354,7 @@ def compile_rule(raw: dict[str, Any], origin: str) -> Rule:
         reporting=regex("reporting"),
         command=tuple(c.upper() for c in _as_list(rule_id, "command", raw.get("command", []))),
         phase=phase,
+        context=context,
         cause=cause,
         source=str(raw.get("source", "")),
         note=str(raw.get("note", "")),

@@ -43,8 +43,56 @@ CASES: list[tuple[str, str, str, Reason, bool]] = [
         Reason.USERUNKNOWN,
         True,
     ),
-    ("550 User unknown", "DATA", "text.filtered.unknown-after-data", Reason.FILTERED, False),
-    ("550 User unknown", "", "text.filtered.unknown-without-context", Reason.FILTERED, False),
+    ("550 User unknown", "DATA", "text.userunknown.phrase", Reason.USERUNKNOWN, True),
+    ("550 User unknown", "", "text.userunknown.phrase", Reason.USERUNKNOWN, True),
+    ("550 No such user", "", "text.userunknown.phrase", Reason.USERUNKNOWN, True),
+    ("550 <x@example.org> does not exist", "", "text.userunknown.phrase-pattern", Reason.USERUNKNOWN, True),
+    ("550 5.2.0 User unknown", "DATA", "text.filtered.unknown-after-data", Reason.FILTERED, False),
+    ("450 User unknown", "", "text.filtered.unknown-without-context", Reason.FILTERED, False),
+    ("550 5.7.1 User unknown", "", "text.filtered.unknown-without-context", Reason.FILTERED, False),
+    (
+        "550 User unknown, blocked by policy",
+        "",
+        "text.filtered.unknown-without-context",
+        Reason.FILTERED,
+        False,
+    ),
+    (
+        "550 5.1.10 Recipient not found",
+        "",
+        "code.userunknown.x110-recipient-not-found",
+        Reason.USERUNKNOWN,
+        True,
+    ),
+    ("550 5.4.5 Daily user sending quota exceeded", "", "text.speeding.sender-quota", Reason.SPEEDING, False),
+    (
+        "550 5.7.27 Sender address has null MX",
+        "",
+        "code.rejected.x727-sender-null-mx",
+        Reason.REJECTED,
+        False,
+    ),
+    ("550 5.7.27 SPF check did not pass", "", "code.authfailure.x727-spf", Reason.AUTHFAILURE, False),
+    ("550 5.7.23 SPF validation failed", "", "code.authfailure.x723-spf", Reason.AUTHFAILURE, False),
+    (
+        "550 5.7.20 No passing DKIM signature found",
+        "",
+        "code.authfailure.x720-dkim",
+        Reason.AUTHFAILURE,
+        False,
+    ),
+    ("550 5.7.1 SPF fail for example.org", "", "text.authfailure.spf", Reason.AUTHFAILURE, False),
+    ("550 5.7.1 DKIM verification failed", "", "text.authfailure.dkim", Reason.AUTHFAILURE, False),
+    ("521 Block permanently", "", "text.blocked.block-word", Reason.BLOCKED, False),
+    ("550 5.1.0 Sender denied", "", "text.rejected.sender", Reason.REJECTED, False),
+    (
+        "554 5.3.2 STOREDRV.Deliver: store error",
+        "",
+        "text.systemerror.store-driver",
+        Reason.SYSTEMERROR,
+        False,
+    ),
+    ("450 4.2.1 Mailbox temporarily disabled", "", "status.4.2.1-mailbox-disabled", Reason.SUSPEND, False),
     ("552 5.2.2 <x@example.org>: user is over quota", "", "code.mailboxfull.x22", Reason.MAILBOXFULL, False),
     ("550 5.1.1 Mailbox is full", "RCPT", "text.mailboxfull.quota", Reason.MAILBOXFULL, False),
     ("552 5.3.4 Error: message file too big", "", "code.mesgtoobig.x34", Reason.MESGTOOBIG, False),
@@ -58,7 +106,7 @@ CASES: list[tuple[str, str, str, Reason, bool]] = [
     (
         "550 5.7.1 Email rejected per DMARC policy for example.org",
         "",
-        "text.authfailure.spf-dkim-dmarc",
+        "text.authfailure.dmarc",
         Reason.AUTHFAILURE,
         False,
     ),
@@ -171,7 +219,20 @@ STATUS_CASES: list[tuple[str, Reason]] = [
     ("5.1.10", Reason.NOTACCEPT),
     ("5.2.1", Reason.FILTERED),
     ("4.3.1", Reason.SYSTEMFULL),
-    ("5.3.2", Reason.NOTACCEPT),
+    ("5.3.2", Reason.SYSTEMERROR),
+    ("4.3.2", Reason.SYSTEMERROR),
+    ("4.2.1", Reason.SUSPEND),
+    ("5.2.1", Reason.FILTERED),
+    ("5.1.4", Reason.FILTERED),
+    ("5.4.1", Reason.NETWORKERROR),
+    ("5.5.1", Reason.SYNTAXERROR),
+    ("5.5.4", Reason.SYSTEMERROR),
+    ("5.7.2", Reason.SECURITYERROR),
+    ("5.7.8", Reason.SECURITYERROR),
+    ("5.7.10", Reason.FAILEDSTARTTLS),
+    ("5.7.16", Reason.MESGTOOBIG),
+    ("5.7.18", Reason.HASMOVED),
+    ("5.7.30", Reason.FAILEDSTARTTLS),
     ("4.4.1", Reason.EXPIRED),
     ("4.4.2", Reason.NETWORKERROR),
     ("5.4.4", Reason.HOSTUNKNOWN),
@@ -216,3 +277,42 @@ def test_packaged_rules_keep_generic_examples() -> None:
     report = check_rules(default_classifier())
     mine = [p for p in report.problems if "50-text.toml" in p or "90-status.toml" in p]
     assert mine == []
+
+
+def test_rfc7504_521_with_532_is_a_host_that_takes_no_mail(generic: Classifier) -> None:
+    got = generic.classify_reply("521", "5.3.2", "")
+    assert (got.reason, got.hardbounce) == (Reason.NOTACCEPT, True)
+
+
+def test_x727_is_never_the_recipients_notaccept(generic: Classifier) -> None:
+    for text in ("", "SPF validation did not pass", "Sender address has null MX"):
+        got = generic.classify_reply("550", "5.7.27", text)
+        assert got.reason is not Reason.NOTACCEPT
+        assert not got.hardbounce
+
+
+def test_x471_rule_is_exact(generic: Classifier) -> None:
+    assert generic.classify_reply("450", "4.2.1", "Try again later").rule_id != "code.blocked.x471"
+    assert generic.classify_reply("450", "4.7.10", "Try again later").rule_id != "code.blocked.x471"
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        "5.7.0",
+        "5.7.1",
+        "5.7.2",
+        "5.7.8",
+        "5.7.13",
+        "5.7.23",
+        "5.7.26",
+        "5.7.27",
+        "5.7.28",
+        "5.3.2",
+        "5.2.1",
+        "5.5.4",
+    ],
+)
+def test_policy_and_system_codes_are_never_hard(generic: Classifier, status: str) -> None:
+    for text in ("", "User unknown", "Mailbox unavailable"):
+        assert not generic.classify_reply("550", status, text).hardbounce

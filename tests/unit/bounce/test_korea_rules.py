@@ -355,3 +355,69 @@ def test_euc_kr_dsn_through_parse_bounce() -> None:
         ("full@example.net", "5.2.2", "552", Reason.MAILBOXFULL, False),
     ]
     assert "존재하지" in records[0].diagnostic
+
+
+def test_every_korean_rule_names_a_cause(korea: Classifier) -> None:
+    assert all(rule.cause is not None for rule in korea.rules), [r.id for r in korea.rules if r.cause is None]
+
+
+@pytest.mark.parametrize(
+    ("reply", "reason", "cause", "hard"),
+    [
+        # Naver (nsmtp) and Daum/Kakao (<CODE> <ip>: <text>), read from the text alone, without the MX.
+        (
+            "550 5.1.1 No such user. For more information, go to "
+            "https://help.naver.com/alias/mail/newmail10.naver Zk3pQ0aTRbWc1v9xYh2LmA - nsmtp",
+            Reason.USERUNKNOWN,
+            "mailbox-unknown",
+            True,
+        ),
+        (
+            "550 5.7.2 Your email has been blocked because the sender is unauthenticated. For more "
+            "information, go to https://help.naver.com/alias/mail/newmail10.naver "
+            "Qm0s8Xc1TnO2b4dZx7rK-w - nsmtp",
+            Reason.AUTHFAILURE,
+            "auth-fail",
+            False,
+        ),
+        (
+            "550 5.1.1 RUSR 192.0.2.30: No such user: <ghost@hanmail.net>",
+            Reason.USERUNKNOWN,
+            "mailbox-unknown",
+            True,
+        ),
+        (
+            "550 5.2.1 RACT 192.0.2.30: Mailbox is inactive: <dormant@hanmail.net>",
+            Reason.SUSPEND,
+            "mailbox-disabled",
+            False,
+        ),
+        (
+            "450 4.7.1 MMCNT 192.0.2.30: Message refused. Your IP address has sent too many mails.",
+            Reason.SPEEDING,
+            "rate-limited",
+            False,
+        ),
+        ("421 4.4.1 CHIC 192.0.2.30: Network is busy.", Reason.SYSTEMERROR, "server-error", False),
+    ],
+)
+def test_korean_reply_reason_cause_and_hardness_without_remote(
+    reply: str, reason: Reason, cause: str, hard: bool
+) -> None:
+    got = default_classifier().classify_reply(reply)
+    assert (got.reason, str(got.cause), got.hardbounce) == (reason, cause, hard), got.rule_id
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "550 5.7.1 RDENY 192.0.2.21: The receiver denied your mail. Please contact the "
+        "receiver with another way.",
+        "421 4.3.2 Your IP(192.0.2.10) is filtered and this connection will be closed. You "
+        "must register your IP "
+        "to http://realip.naver.com",
+        "554 5.7.1 The sender address is unauthorized e8elkxYhRzaLlkY-Ah049w - nsmtp",
+    ],
+)
+def test_korean_policy_replies_are_not_hard(reply: str) -> None:
+    assert not default_classifier().classify_reply(reply).hardbounce
