@@ -53,7 +53,7 @@ from mailfate.bounce.reasons import (
 )
 from mailfate.bounce.record import BounceRecord, Draft
 from mailfate.bounce.reply import find_replycode, normalize_status, parse_reply
-from mailfate.bounce.retry import forbids_retry, retry_hint
+from mailfate.bounce.retry import retry_hint
 from mailfate.bounce.rules import Rule, load_rules, normalize_text, regex_anchors
 
 __all__ = ["Classification", "Classifier", "Verdict", "classify_reply", "default_classifier"]
@@ -134,6 +134,8 @@ class Verdict(NamedTuple):
     cause_detail: str
     norm: str = ""
     """The normalized text the rules read (lowercase, whitespace collapsed)."""
+    retry_forbidden: bool = False
+    """The reply says retrying will not succeed (a ``retry-forbidden`` cause rule's phrase occurs)."""
 
 
 _GENERIC_CAUSES = frozenset(
@@ -239,8 +241,14 @@ class Classifier:
                 self._cause_always.append(i)
             for phrase in keys:
                 cause_table.setdefault(phrase, []).append(i)
-        self._cause_phrase_rules: list[tuple[int, ...]] = [tuple(v) for v in cause_table.values()]
-        self._cause_automaton = ahocorasick_rs.AhoCorasick(list(cause_table)) if cause_table else None
+        # Phrase-only retry-forbidden rules: their phrase occurring is the whole condition.
+        self._forbid_rules = frozenset(
+            i
+            for i in self._cause_rules
+            if self.rules[i].cause is Cause.RETRY_FORBIDDEN
+            and self.rules[i].any
+            and not (self.rules[i].all or self.rules[i].regex or self.rules[i].status or self.rules[i].codes)
+        )
         self._always: list[int] = []
         table: dict[str, list[int]] = {}
         for i in self._text_rules:
@@ -264,8 +272,12 @@ class Classifier:
             else:
                 always.append(i)
         self._always = always
-        self._phrases: list[str] = list(table)
-        self._phrase_rules: list[tuple[int, ...]] = [tuple(table[p]) for p in self._phrases]
+        # One automaton for the phrases of text rules and of cause rules: one pass finds both.
+        self._phrases: list[str] = list(dict.fromkeys([*table, *cause_table]))
+        self._phrase_rules: list[tuple[int, ...]] = [tuple(table.get(p, ())) for p in self._phrases]
+        self._cause_phrase_rules: list[tuple[int, ...]] = [
+            tuple(cause_table.get(p, ())) for p in self._phrases
+        ]
         self._automaton = ahocorasick_rs.AhoCorasick(self._phrases) if self._phrases else None
         # Rules decided by the phrase the automaton found, and rules with no non-text condition:
         # both skip a Python call in the hot loop.
@@ -280,6 +292,15 @@ class Classifier:
             for ctx in ("mail", "reply")
         }
         self._needs_reporting = frozenset(i for i in self._text_rules if self.rules[i].reporting is not None)
+        # (mail context, no remote host, no reporting host) -> text rules that cannot match.
+        self._skip: dict[tuple[bool, bool, bool], frozenset[int]] = {
+            (mail, no_remote, no_reporting): self._only["reply" if mail else "mail"]
+            | (self._needs_remote if no_remote else frozenset())
+            | (self._needs_reporting if no_reporting else frozenset())
+            for mail in (False, True)
+            for no_remote in (False, True)
+            for no_reporting in (False, True)
+        }
         self._no_codes = frozenset(
             i
             for i in self._text_rules
@@ -313,18 +334,23 @@ class Classifier:
         return cls(load_rules(user_files))
 
     # -- core --------------------------------------------------------------------------------
-    def _candidates(self, text: str, status: str = "") -> set[int]:
-        """Indexes of the text rules that can match: a phrase (or regex anchor) of theirs occurs, or
-        they have none."""
+    def _scan(self, text: str, status: str = "") -> tuple[set[int], set[int]]:
+        """(text rules, cause rules) that can match: a phrase (or regex anchor) of theirs occurs, their
+        exact status is the reply's, or they have neither. One automaton pass finds both."""
         found = set(self._always)
         by_status = self._always_by_status.get(status)
         if by_status:
             found.update(by_status)
+        causes = set(self._cause_always)
+        by_status = self._cause_by_status.get(status)
+        if by_status:
+            causes.update(by_status)
         if self._automaton is not None and text:
-            phrase_rules = self._phrase_rules
+            phrase_rules, cause_rules = self._phrase_rules, self._cause_phrase_rules
             for k, _start, _end in self._automaton.find_matches_as_indexes(text, overlapping=True):
                 found.update(phrase_rules[k])
-        return found
+                causes.update(cause_rules[k])
+        return found, causes
 
     def match_text(
         self,
@@ -336,18 +362,20 @@ class Classifier:
         command: str = "",
         reporting: str = "",
         context: str = "reply",
+        found: set[int] | None = None,
     ) -> tuple[Rule, str] | None:
-        """The first text rule that decides, with its evidence."""
-        found = self._candidates(text, status)
-        found -= self._only["reply" if context == "mail" else "mail"]
-        # Without a remote (reporting) host, provider rules keyed on one cannot match: drop them
-        # before paying for a call.
-        if not remote:
-            found -= self._needs_remote
-        if not reporting:
-            found -= self._needs_reporting
+        """The first text rule that decides, with its evidence (``found``: the candidates a
+        :meth:`_scan` of the same text gave)."""
+        if found is None:
+            found = self._scan(text, status)[0]
+        # Rules for the other context, and provider rules keyed on a remote (reporting) host when
+        # there is none, cannot match: skip them before paying for a call. (A membership test per
+        # candidate: the candidates are a handful, the excluded sets are large.)
+        skip = self._skip[(context == "mail", not remote, not reporting)]
         rules, phrase_only, no_codes = self.rules, self._phrase_only, self._no_codes
         for i in sorted(found):
+            if i in skip:
+                continue
             rule = rules[i]
             if i not in no_codes and not rule.matches_codes(status, code, remote, command, reporting):
                 continue
@@ -381,18 +409,8 @@ class Classifier:
                 return rule, evidence
         return None
 
-    def _cause_rule(self, text: str, status: str, code: str) -> tuple[Rule, str] | None:
-        """The first cause rule that holds."""
-        found: set[int] = set()
-        by_status = self._cause_by_status.get(status)
-        if by_status:
-            found.update(by_status)
-        found.update(self._cause_always)
-        if self._cause_automaton is not None and text:
-            for k, _start, _end in self._cause_automaton.find_matches_as_indexes(text, overlapping=True):
-                found.update(self._cause_phrase_rules[k])
-        if not found:
-            return None
+    def _cause_rule(self, found: set[int], text: str, status: str, code: str) -> tuple[Rule, str] | None:
+        """The first cause rule that holds, of those :meth:`_scan` found."""
         rules, phrase_only = self.rules, self._phrase_only
         for i in sorted(found):
             rule = rules[i]
@@ -422,17 +440,19 @@ class Classifier:
     ) -> Verdict:
         """The reason, the rule, the evidence and the cause, by the order in the module docstring."""
         norm = normalize_text(text)
+        found, hits = self._scan(norm, status)
         reason, rule_id, matched, source, evidence, rule_cause = self._reason(
-            norm, status, code, remote, command, reporting, stated, action, diagnostic_type, context
+            norm, status, code, remote, command, reporting, stated, action, diagnostic_type, context, found
         )
         if vouched and rule_id == "parser":
             evidence = Evidence.FORMAT
         cause: Cause | None = rule_cause
         detail = ""
-        if reason not in (Reason.DELIVERED, Reason.FEEDBACK, Reason.VACATION) and (
-            cause is None or cause in _GENERIC_CAUSES
-        ):
-            hit = self._cause_rule(norm, status, code)
+        if reason in NOT_BOUNCES:
+            hits = set()
+        forbidden = not hits.isdisjoint(self._forbid_rules)
+        if hits and (cause is None or cause in _GENERIC_CAUSES):
+            hit = self._cause_rule(hits, norm, status, code)
             if hit is not None:
                 crule = hit[0]
                 assert crule.cause is not None  # compile_rule requires it for phase "cause"
@@ -457,7 +477,7 @@ class Classifier:
         if cause is Cause.IP_BLOCKLISTED:
             # The cause rule saw a list's name or "blocked using": say which list.
             detail = blocklist_name(norm)
-        return Verdict(reason, rule_id, matched, source, evidence, cause, detail, norm)
+        return Verdict(reason, rule_id, matched, source, evidence, cause, detail, norm, forbidden)
 
     def _reason(  # noqa: PLR0917 - private; one call site passes the decide() arguments through
         self,
@@ -471,6 +491,7 @@ class Classifier:
         action: str,
         diagnostic_type: str,
         context: str,
+        found: set[int],
     ) -> tuple[Reason, str, str, str, Evidence, Cause | None]:
         if stated is not None and stated not in RETRYABLE_REASONS:
             return stated, "parser", str(stated), "", Evidence.FORMAT, None
@@ -479,7 +500,14 @@ class Classifier:
         ):
             return Reason.DELIVERED, "fallback:2xx", status or code, "", Evidence.STATUS, None
         hit = self.match_text(
-            norm, status, code, remote=remote, command=command, reporting=reporting, context=context
+            norm,
+            status,
+            code,
+            remote=remote,
+            command=command,
+            reporting=reporting,
+            context=context,
+            found=found,
         )
         if hit is not None:
             rule, matched = hit
@@ -512,12 +540,11 @@ class Classifier:
 
     @staticmethod
     def advise(
-        reason: Reason, hard: bool, cause: Cause, *, status: str, code: str, text: str, action: str = ""
+        v: Verdict, hard: bool, *, status: str, code: str, action: str = ""
     ) -> tuple[bool, float | None]:
         """(retry, retry_after): whether trying again can succeed, and the wait the receiver names."""
-        if reason in (Reason.DELIVERED, Reason.FEEDBACK, Reason.VACATION) or hard:
-            return False, None
-        if cause is Cause.RETRY_FORBIDDEN or forbids_retry(text):
+        reason, cause, text = v.reason, v.cause, v.norm
+        if reason in NOT_BOUNCES or hard or v.retry_forbidden or cause is Cause.RETRY_FORBIDDEN:
             return False, None
         klass = (code or status)[:1]
         if klass == "4" or action == "delayed":
@@ -552,7 +579,7 @@ class Classifier:
             status=status, code=code_s, text=text, remote=remote_mta, command=command, reporting=reporting_mta
         )
         hard = is_hard(v.reason, status, code_s, text)
-        retry, after = self.advise(v.reason, hard, v.cause, status=status, code=code_s, text=v.norm)
+        retry, after = self.advise(v, hard, status=status, code=code_s)
         return Classification(
             reason=v.reason,
             hardbounce=hard,
@@ -594,9 +621,7 @@ class Classifier:
         )
         # A delay notice is not a failure: the sending MTA is still trying.
         hard = action != "delayed" and is_hard(v.reason, status, code, text)
-        retry, _after = self.advise(
-            v.reason, hard, v.cause, status=status, code=code, text=v.norm, action=action
-        )
+        retry, _after = self.advise(v, hard, status=status, code=code, action=action)
         kind = (
             Kind.DELAYED if action == "delayed" and v.reason not in NOT_BOUNCES else kind_of(v.reason, hard)
         )

@@ -102,7 +102,10 @@ def parse_reply(reply: str) -> SmtpReply:
 
     Continuation prefixes and repeated enhanced codes are removed from the text.
     """
-    lines = [ln.strip() for ln in (reply or "").replace("\r\n", "\n").split("\n") if ln.strip()]
+    reply = reply or ""
+    if "\n" not in reply and "\r" not in reply:
+        return _parse_line(reply.strip())
+    lines = [ln.strip() for ln in reply.replace("\r\n", "\n").split("\n") if ln.strip()]
     code = ""
     texts: list[str] = []
     status = ""
@@ -122,3 +125,13 @@ def parse_reply(reply: str) -> SmtpReply:
     if not status:
         status = find_status(" ".join(texts))
     return SmtpReply(code=code, status=status, text=" ".join(texts))
+
+
+def _parse_line(line: str) -> SmtpReply:
+    """``parse_reply`` for the common one-line reply, without the list work."""
+    m = _REPLY_LINE.match(line)
+    code, rest = (m.group(1), m.group(3).strip()) if m else ("", line)
+    st = _STATUS.match(rest)
+    if st:
+        return SmtpReply(code=code, status=normalize_status(st.group(0)), text=rest[st.end() :].strip())
+    return SmtpReply(code=code, status=find_status(rest), text=rest)

@@ -12,7 +12,7 @@ from mailfate.bounce.causes import ADDRESS_DEAD_CAUSES, NEVER_HARD_CAUSES, Cause
 from mailfate.bounce.classify import Classifier
 from mailfate.bounce.reasons import Kind, Reason
 from mailfate.bounce.record import Draft
-from mailfate.bounce.retry import forbids_retry, retry_hint
+from mailfate.bounce.retry import retry_hint
 from mailfate.bounce.rules import compile_rule
 from mailfate.delivery.engine import apply_reports
 from mailfate.intake.smtp_inbound import InboundReport
@@ -134,8 +134,8 @@ def test_retry_advice(reply: str, retry: bool, after: float | None) -> None:
 def test_retry_helpers() -> None:
     assert retry_hint("please retry after 2 hours") == 7200.0
     assert retry_hint("user unknown") is None
-    assert forbids_retry("451 Do not retry this message")
-    assert not forbids_retry("451 please retry later")
+    assert not classify_reply("451 4.3.0 Do not retry this message").retry
+    assert classify_reply("451 4.3.0 please retry later").retry
 
 
 DELAY_DSN = b"""From: MAILER-DAEMON@mx.app.example (Mail Delivery System)

@@ -97,6 +97,10 @@ _HEADER_START = re.compile(
 )
 
 
+_MAX_LINE_CHARS = 2000
+"""Characters of one notice line the patterns read."""
+
+
 def _notice(mail: Mail) -> list[str]:
     """The lines of the bounce's own text, up to where the returned message starts."""
     text = ""
@@ -114,7 +118,9 @@ def _notice(mail: Mail) -> list[str]:
         stripped = line.strip()
         if out and (_END.match(stripped) or _HEADER_START.match(line)):
             break
-        out.append(line.rstrip())
+        # A notice line is short; a longer one is a quoted body or garbage. Cut it, so the line
+        # patterns never scan megabytes (a 20 MB line cost a second).
+        out.append(line[:_MAX_LINE_CHARS].rstrip())
     return out
 
 
