@@ -5,7 +5,9 @@ usage: python benchmarks/bounce_corpus.py [--corpus DIR] [--bench DIR] [--copies
 
 Prints, in one run on this machine:
   1. accuracy of mailfate and of the Sisimai peer (../shared/bench/sisimai_peer.pl, Debian
-     libsisimai-perl), each scored by ../shared/bench/score_bounces.py;
+     libsisimai-perl), each scored by ../shared/bench/score_bounces.py on the corpus's fit part,
+     its check part and all of it (benchmarks/corpus_split.py: 70/30 by a stable hash of each
+     mail's path; rules are never tuned on the check part), and the gap check - fit;
   2. whole-process throughput (emails/second, start-up included) of ``mailfate bounce classify
      --json`` and of the peer over the corpus repeated --copies times (a few thousand mails), the
      median of --runs alternating runs, and the ratio;
@@ -28,6 +30,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from corpus_split import PARTS, labels_in, write_labels
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -67,28 +71,66 @@ def run_peer(bench: Path, splits: list[Path], json_out: bool) -> tuple[float, st
     return time.perf_counter() - t0, proc.stdout
 
 
-def score(bench: Path, corpus: Path, preds: str, workdir: Path, name: str) -> dict[str, str]:
+def score(bench: Path, labels: Path, preds: str, workdir: Path, name: str) -> dict[str, tuple[int, int]]:
+    """Score predictions against a labels file with the shared scorer: {field: (agreeing, total)}."""
     pred_file = workdir / f"{name}.jsonl"
     pred_file.write_text(preds, encoding="utf-8")
     out = subprocess.run(
-        [sys.executable, str(bench / "score_bounces.py"), str(corpus / "labels.jsonl"), str(pred_file)],
+        [sys.executable, str(bench / "score_bounces.py"), str(labels), str(pred_file)],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    figures: dict[str, str] = {}
+    figures: dict[str, tuple[int, int]] = {}
     for key in ("reason", "status", "replycode", "hardbounce"):
-        m = re.search(rf"^\s+{key}\s+(\d+/\d+)\s+([\d.]+%)", out, re.M)
+        m = re.search(rf"^\s+{key}\s+(\d+)/(\d+)\s+[\d.]+%", out, re.M)
         if m:
-            figures[key] = f"{m.group(2)} ({m.group(1)})"
-    m = re.search(r"status, leaving out Sisimai's own x\.0\.9xx codes: (\d+/\d+)\s+([\d.]+%)", out)
+            figures[key] = (int(m.group(1)), int(m.group(2)))
+    m = re.search(r"status, leaving out Sisimai's own x\.0\.9xx codes: (\d+)/(\d+)", out)
     if m:
-        figures["status_real"] = f"{m.group(2)} ({m.group(1)})"
-    m = re.search(r"non-bounces correctly given no result: (\d+/\d+)", out)
+        figures["status_real"] = (int(m.group(1)), int(m.group(2)))
+    m = re.search(r"non-bounces correctly given no result: (\d+)/(\d+)", out)
     if m:
-        figures["non_bounces_ok"] = m.group(1)
+        figures["non_bounces_ok"] = (int(m.group(1)), int(m.group(2)))
     (workdir / f"{name}.score.txt").write_text(out, encoding="utf-8")
     return figures
+
+
+def pct(pair: tuple[int, int]) -> float:
+    return 100.0 * pair[0] / pair[1] if pair[1] else 0.0
+
+
+def shown(figures: dict[str, tuple[int, int]]) -> str:
+    return ", ".join(
+        f"{k} {v[0]}/{v[1]}" if k == "non_bounces_ok" else f"{k} {pct(v):.1f}% ({v[0]}/{v[1]})"
+        for k, v in figures.items()
+    )
+
+
+def score_parts(
+    bench: Path, corpus: Path, preds: str, workdir: Path, name: str
+) -> dict[str, dict[str, tuple[int, int]]]:
+    """Scores on the fit part, the check part and the whole corpus."""
+    out = {}
+    for part in PARTS:
+        labels = (
+            corpus / "labels.jsonl"
+            if part == "all"
+            else write_labels(labels_in(corpus, part), workdir / f"labels-{part}.jsonl")
+        )
+        out[part] = score(bench, labels, preds, workdir, f"{name}-{part}")
+    return out
+
+
+def print_parts(name: str, parts: dict[str, dict[str, tuple[int, int]]]) -> None:
+    for part in PARTS:
+        print(f"  {name:<9}{part:<6}: {shown(parts[part])}")
+    gaps = ", ".join(
+        f"{k} {pct(parts['check'][k]) - pct(parts['fit'][k]):+.1f}"
+        for k in ("reason", "hardbounce")
+        if k in parts["check"] and k in parts["fit"]
+    )
+    print(f"  {name:<9}gap check - fit: {gaps} points (target: check within 3 points of fit)")
 
 
 def relative_preds(stdout: str, corpus: Path) -> str:
@@ -173,16 +215,20 @@ def main() -> int:
     figures: dict[str, object] = {"emails": len(labels)}
     with tempfile.TemporaryDirectory(prefix="mailfate-bench-") as tmp:
         work = Path(tmp)
-        print(f"== accuracy on {a.corpus} ({len(labels)} emails)")
+        n_parts = {p: len(labels_in(a.corpus, p)) for p in ("fit", "check")}
+        print(
+            f"== accuracy on {a.corpus} ({len(labels)} emails: {n_parts['fit']} fit, {n_parts['check']} "
+            "check; rules are never tuned on the check part)"
+        )
         _, out = run_mailfate(a.corpus)
-        mine = score(a.bench, a.corpus, relative_preds(out, a.corpus), work, "mailfate")
+        mine = score_parts(a.bench, a.corpus, relative_preds(out, a.corpus), work, "mailfate")
         figures["mailfate_accuracy"] = mine
-        print("  mailfate : " + ", ".join(f"{k} {v}" for k, v in mine.items()))
+        print_parts("mailfate", mine)
         if peer:
             _, out = run_peer(a.bench, [a.corpus], json_out=True)
-            theirs = score(a.bench, a.corpus, out, work, "sisimai")
+            theirs = score_parts(a.bench, a.corpus, out, work, "sisimai")
             figures["sisimai_accuracy"] = theirs
-            print("  sisimai  : " + ", ".join(f"{k} {v}" for k, v in theirs.items()))
+            print_parts("sisimai", theirs)
 
         splits = make_copies(a.corpus, labels, a.copies, work / "copies")
         total = len(labels) * a.copies

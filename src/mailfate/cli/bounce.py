@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mailfate.bounce.classify import Classifier, default_classifier
+from mailfate.bounce.classify import Classification, Classifier, default_classifier
 from mailfate.bounce.record import BounceRecord
 from mailfate.bounce.rulecheck import check_rules
 from mailfate.cli.output import REASON_STYLE, emit_json, err_console, out_console
@@ -86,6 +88,19 @@ def _one(path: str, data: bytes | None, classifier: Classifier) -> dict[str, Any
     return {"file": path, "results": records}
 
 
+_RETRY = {True: "[green]retry[/]", False: "no retry"}
+
+
+def _styled(text: str, style: str) -> str:
+    """``text`` (escaped) in a Rich style, or plain when there is no style for it."""
+    return f"[{style}]{escape(text)}[/]" if style else escape(text)
+
+
+def record_facts(record: BounceRecord) -> tuple[str, str, bool]:
+    """(cause, evidence, retry) of a result, for the table."""
+    return str(record.cause), str(record.evidence), record.retry
+
+
 @app.command("classify")
 def classify_cmd(
     paths: Annotated[
@@ -100,10 +115,12 @@ def classify_cmd(
     reasons: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
     table = Table(title="Bounce classification", show_lines=False)
-    table.add_column("file", overflow="ellipsis", no_wrap=True, max_width=24)
-    table.add_column("recipient", overflow="fold")
+    table.add_column("file", overflow="ellipsis", no_wrap=True, max_width=18)
+    table.add_column("recipient", overflow="fold", min_width=10)
     table.add_column("reply", no_wrap=True)
-    table.add_column("reason / kind", no_wrap=True)
+    table.add_column(
+        "reason / kind, retry\ncause (evidence)", no_wrap=True, overflow="ellipsis", max_width=30
+    )
     wide = out_console.width >= 110
     if wide:
         table.add_column("diagnostic", overflow="fold", ratio=1)
@@ -122,27 +139,35 @@ def classify_cmd(
         if "error" in item:
             errors += 1
             if shown < rows:
-                table.add_row(item["label"], "", "", "[red]error[/]", *([item["error"]] if wide else []))
+                table.add_row(
+                    escape(item["label"]),
+                    "",
+                    "",
+                    "[red]error[/]",
+                    *([escape(item["error"])] if wide else []),
+                )
                 shown += 1
             return
         recs: list[BounceRecord] = item["results"]
         if not recs:
             reasons["(not a bounce)"] += 1
             if shown < rows:
-                table.add_row(item["label"], "", "", "[dim]not a bounce[/]", *([""] if wide else []))
+                table.add_row(escape(item["label"]), "", "", "[dim]not a bounce[/]", *([""] if wide else []))
                 shown += 1
         for r in recs:
             reasons[str(r.reason)] += 1
             kinds[str(r.kind)] += 1
             if shown < rows:
                 style = REASON_STYLE.get(str(r.kind), "")
+                cause, evidence, retry = record_facts(r)
                 table.add_row(
-                    item["label"],
-                    r.recipient,
-                    f"{r.replycode} {r.status}".strip(),
-                    f"[{style}]{r.reason}[/]\n[dim]{r.kind}[/]",
+                    escape(item["label"]),
+                    escape(r.recipient),
+                    escape(f"{r.replycode} {r.status}".strip()),
+                    f"{_styled(str(r.reason), style)}\n[dim]{r.kind}[/], {_RETRY[retry]}"
+                    f"\n{escape(cause)} [dim]({escape(evidence)})[/]",
                     *(
-                        [r.diagnostic if len(r.diagnostic) <= 100 else r.diagnostic[:99] + "…"]
+                        [escape(r.diagnostic if len(r.diagnostic) <= 100 else r.diagnostic[:99] + "…")]
                         if wide
                         else []
                     ),
@@ -185,10 +210,102 @@ def classify_cmd(
     out_console.print(summary)
 
 
+# -- SMTP replies -------------------------------------------------------------------------------
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+_READ_SIZE = 1 << 16
+
+
+def reply_fields(verdict: Classification) -> dict[str, Any]:
+    """The fields ``mailfate bounce reply`` prints for one verdict, in a stable order (``cause_detail``
+    and ``retry_after`` only when set). Built directly, not through ``to_dict``: this runs once per
+    line of a stream."""
+    out: dict[str, Any] = {
+        "reason": verdict.reason.value,
+        "cause": verdict.cause.value,
+        "hardbounce": verdict.hardbounce,
+        "kind": verdict.kind.value,
+        "retry": verdict.retry,
+        "status": verdict.status,
+        "replycode": verdict.replycode,
+        "rule_id": verdict.rule_id,
+        "evidence": verdict.evidence.value,
+    }
+    if verdict.cause_detail:
+        out["cause_detail"] = verdict.cause_detail
+    if verdict.retry_after is not None:
+        out["retry_after"] = verdict.retry_after
+    return out
+
+
+def _reply_lines(stream: BinaryIO) -> Iterator[list[str]]:
+    """Non-blank lines of ``stream``, decoded as UTF-8 (bad bytes replaced), in batches: each batch
+    is what one read returned, so a line is answered as soon as it arrives."""
+    read = getattr(stream, "read1", stream.read)
+    rest = b""
+    while True:
+        chunk = read(_READ_SIZE)
+        if not chunk:
+            break
+        data = rest + chunk
+        cut = data.rfind(b"\n") + 1
+        rest = data[cut:]
+        if cut:
+            batch = [s for s in data[:cut].decode("utf-8", "replace").splitlines() if s.strip()]
+            if batch:
+                yield batch
+    if rest.strip():
+        yield [rest.decode("utf-8", "replace")]
+
+
+def stream_replies(
+    classifier: Classifier,
+    stdin: BinaryIO,
+    write: Callable[[str], object],
+    flush: Callable[[], object],
+    *,
+    remote: str = "",
+    reporting: str = "",
+    command: str = "",
+) -> int:
+    """Classify one reply per line of ``stdin`` and write one JSON line each; the number done."""
+    classify = classifier.classify_reply
+    n = 0
+    for batch in _reply_lines(stdin):
+        out = []
+        for line in batch:
+            reply = line.strip()
+            verdict = classify(reply, remote_mta=remote, reporting_mta=reporting, command=command)
+            fields = reply_fields(verdict)
+            out.append(_encode({"reply": reply, **fields}))
+        out.append("")
+        write("\n".join(out))
+        flush()
+        n += len(batch)
+    return n
+
+
+def _stdout_writer() -> tuple[Callable[[str], object], Callable[[], object]]:
+    """Write and flush functions for standard output: its byte buffer (UTF-8) where it has one."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        return sys.stdout.write, sys.stdout.flush
+    sys.stdout.flush()
+
+    def write(text: str) -> object:
+        return buffer.write(text.encode("utf-8", "replace"))
+
+    return write, buffer.flush
+
+
 @app.command("reply")
 def reply_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     reply: Annotated[
-        str, typer.Argument(help='An SMTP reply, e.g. "550 5.1.1 <x@y>: Recipient address rejected"')
+        str,
+        typer.Argument(
+            help='An SMTP reply, e.g. "550 5.1.1 <x@y>: Recipient address rejected", or - to read one '
+            "reply per line on standard input and print one JSON line each (JSON even without --json; "
+            "blank lines are skipped)"
+        ),
     ],
     json_out: JsonOpt = False,
     rules: RulesOpt = None,
@@ -196,21 +313,49 @@ def reply_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     reporting: Annotated[str, typer.Option(help="The reporting MTA's host name, for provider rules.")] = "",
     command: Annotated[str, typer.Option(help="The SMTP command the reply answered (RCPT, DATA...).")] = "",
 ) -> None:
-    """Classify one SMTP reply."""
+    """Classify one SMTP reply, or (with -) one reply per line of standard input as JSON lines."""
     classifier = _classifier(rules)
+    if reply == "-":
+        write, flush = _stdout_writer()
+        try:
+            stream_replies(
+                classifier,
+                sys.stdin.buffer,
+                write,
+                flush,
+                remote=remote,
+                reporting=reporting,
+                command=command,
+            )
+        except BrokenPipeError:
+            # The reader went away (``| head``): stop quietly, and keep Python from complaining
+            # about the closed pipe at exit.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return
     verdict = classifier.classify_reply(reply, remote_mta=remote, reporting_mta=reporting, command=command)
+    fields = reply_fields(verdict)
     if json_out:
-        emit_json({"reply": reply, **verdict.to_dict()})
+        emit_json({"reply": reply, **verdict.to_dict(), **fields})
         return
     style = REASON_STYLE.get(str(verdict.kind), "")
     flag = "hard bounce" if verdict.hardbounce else "soft (not a hard bounce)"
-    out_console.print(f"[{style}]{verdict.reason}[/]  {flag}, kind {verdict.kind}")
+    retry = "retry" if fields["retry"] else "do not retry"
+    after = fields.get("retry_after")
+    if fields["retry"] and after is not None:
+        retry += f" after {after:g} s"
+    out_console.print(f"{_styled(str(verdict.reason), style)}  {flag}, kind {verdict.kind}, {retry}")
+    detail = f" ({escape(str(fields['cause_detail']))})" if fields.get("cause_detail") else ""
+    out_console.print(f"  cause       {escape(str(fields['cause']))}{detail}")
+    out_console.print(f"  reply       {escape(reply)}", overflow="fold")
     out_console.print(f"  reply code  {verdict.replycode or '-'}   status {verdict.status or '-'}")
+    matched = verdict.matched
     out_console.print(
-        f"  decided by  {verdict.rule_id}" + (f"  on {verdict.evidence!r}" if verdict.evidence else "")
+        f"  decided by  {escape(verdict.rule_id)}, evidence {escape(str(fields['evidence']))}"
+        + (f", on {escape(repr(matched))}" if matched else "")
     )
     if verdict.source:
-        out_console.print(f"  source      {verdict.source}")
+        out_console.print(f"  source      {escape(verdict.source)}")
 
 
 @app.command("rules")

@@ -19,6 +19,7 @@ REASON_STYLE = {
     "complaint": "magenta",
     "autoreply": "cyan",
     "delivered": "green",
+    "delayed": "blue",
     "undetermined": "dim",
 }
 

@@ -33,7 +33,10 @@ def test_classify_directory_json_gives_one_object_per_file() -> None:
         assert str(rec["file"]).startswith(str(EXAMPLES) + os.sep)
         assert "results" in rec, rec
         for item in rec["results"]:  # type: ignore[attr-defined]
-            assert set(item) == {
+            assert set(item) - {"cause_detail", "retry_after"} == {
+                "cause",
+                "evidence",
+                "retry",
                 "recipient",
                 "status",
                 "replycode",
@@ -149,3 +152,122 @@ def test_broken_rule_file_is_a_clear_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["bounce", "reply", "--rules", str(mine), "550 x"])
     assert result.exit_code == 2
     assert "nope" in result.output
+
+
+# -- mailfate bounce reply - : one reply a line on stdin, one JSON line out ----------------------
+STREAM_KEYS = {
+    "reply",
+    "reason",
+    "cause",
+    "hardbounce",
+    "kind",
+    "retry",
+    "status",
+    "replycode",
+    "rule_id",
+    "evidence",
+}
+DEAD = "550 5.1.1 <gone@example.org>: Recipient address rejected: User unknown in local recipient table"
+GMAIL_SPF = (
+    "550-5.7.27 The sender's domain does not pass SPF checks for the sending IP; the message has "
+    "been blocked. To best protect our users from spam, please visit the SPF help page. - gsmtp"
+)
+GREYLIST = (
+    "450 4.2.0 <kim@example.org>: Recipient address rejected: Greylisted, please try again in 300 seconds"
+)
+
+
+def stream(data: bytes, *args: str) -> list[dict[str, object]]:
+    result = runner.invoke(app, ["bounce", "reply", *args, "-"], input=data)
+    assert result.exit_code == 0, result.output
+    return lines_of(result.stdout)
+
+
+def test_reply_stdin_gives_one_json_line_per_reply() -> None:
+    recs = stream(f"{DEAD}\n{GMAIL_SPF}\n{GREYLIST}\n".encode())
+    assert [r["reply"] for r in recs] == [DEAD, GMAIL_SPF, GREYLIST]
+    for rec in recs:
+        assert set(rec) >= STREAM_KEYS, rec
+        assert set(rec) - STREAM_KEYS <= {"cause_detail", "retry_after"}, rec
+    dead, spf, grey = recs
+    assert (dead["reason"], dead["hardbounce"], dead["retry"]) == ("userunknown", True, False)
+    assert dead["cause"] == "mailbox-unknown" and dead["kind"] == "hard"
+    assert dead["evidence"] in ("phrase", "status", "provider-rule")
+    assert (dead["status"], dead["replycode"]) == ("5.1.1", "550")
+    assert spf["hardbounce"] is False and spf["retry"] is False
+    assert spf["cause"] in ("spf-fail", "auth-fail"), spf
+    assert grey["hardbounce"] is False and grey["retry"] is True
+    assert grey["cause"] == "greylisted", grey
+    assert grey.get("retry_after") in (None, 300.0)
+
+
+def test_reply_stdin_prints_json_without_the_json_flag_and_with_it() -> None:
+    assert stream(f"{DEAD}\n".encode()) == stream(f"{DEAD}\n".encode(), "--json")
+
+
+def test_reply_stdin_skips_blank_lines_and_takes_a_last_line_without_newline() -> None:
+    recs = stream(f"\n   \n{DEAD}\r\n\n\t\n{GREYLIST}".encode())
+    assert [r["reply"] for r in recs] == [DEAD, GREYLIST]
+
+
+def test_reply_stdin_survives_invalid_utf8() -> None:
+    recs = stream(b"550 5.1.1 \xff\xfe\xc3( unknown user\n\x80\x81\n" + DEAD.encode() + b"\n")
+    assert len(recs) == 3
+    assert "\ufffd" in str(recs[0]["reply"]) and "\ufffd" in str(recs[1]["reply"])
+    assert recs[2]["reason"] == "userunknown"
+
+
+def test_reply_stdin_empty_input_prints_nothing() -> None:
+    assert stream(b"") == []
+
+
+def test_reply_help_says_stdin_prints_json() -> None:
+    result = runner.invoke(app, ["bounce", "reply", "--help"])
+    assert result.exit_code == 0
+    assert "standard input" in result.stdout and "JSON" in result.stdout
+
+
+def test_reply_one_argument_still_works_with_cause_and_retry() -> None:
+    result = runner.invoke(app, ["bounce", "reply", "--json", GREYLIST])
+    assert result.exit_code == 0, result.output
+    (rec,) = lines_of(result.stdout)
+    assert rec["reply"] == GREYLIST and rec["retry"] is True and rec["hardbounce"] is False
+    assert rec["cause"] == "greylisted"
+
+
+def test_reply_human_shows_cause_evidence_and_retry_and_survives_brackets() -> None:
+    result = runner.invoke(
+        app, ["bounce", "reply", "421 4.7.0 [TSS04] [/] [bold]x[/bold] deferred, try later"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "cause" in result.stdout and "evidence" in result.stdout and "retry" in result.stdout
+    assert "[TSS04]" in result.stdout and "[/]" in result.stdout
+
+
+def test_classify_table_shows_cause_and_retry() -> None:
+    result = runner.invoke(app, ["bounce", "classify", str(EXAMPLES / "postfix-user-unknown.eml")])
+    assert result.exit_code == 0, result.output
+    assert "mailbox-unknown" in result.stdout and "no retry" in result.stdout
+
+
+def test_reply_stdin_streams_in_a_real_process() -> None:
+    """The installed entry point answers each line as it arrives (no waiting for end of input)."""
+    import subprocess
+    import sys
+
+    with subprocess.Popen(
+        [sys.executable, "-m", "mailfate.cli", "bounce", "reply", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    ) as proc:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(DEAD.encode() + b"\n")
+        proc.stdin.flush()
+        first = json.loads(proc.stdout.readline())
+        assert first["reason"] == "userunknown"
+        proc.stdin.write(GREYLIST.encode() + b"\n")
+        proc.stdin.close()
+        second = json.loads(proc.stdout.readline())
+        assert second["retry"] is True
+        proc.wait(timeout=30)
+    assert proc.returncode == 0
