@@ -58,6 +58,8 @@ class Attempt:
     remote_ip: str
     tls: str
     reason: str
+    cause: str = ""
+    """The finer cause (greylisted, spf-fail, ip-blocklisted...), when the event recorded one."""
 
     @property
     def reply(self) -> str:
@@ -85,12 +87,14 @@ class ReplyGroup:
     count: int
     first_at: datetime
     last_at: datetime
+    cause: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "pattern": self.pattern,
             "example": self.example,
             "reason": self.reason,
+            "cause": self.cause,
             "count": self.count,
             "first_at": self.first_at.isoformat(),
             "last_at": self.last_at.isoformat(),
@@ -130,6 +134,7 @@ class Inquiry:
                 len(items),
                 items[0].at,
                 items[-1].at,
+                Counter(i.cause for i in items).most_common(1)[0][0],
             )
             for pattern, items in groups.items()
         ]
@@ -194,6 +199,7 @@ def _attempt(message_id: str, header_id: str, address: str, event: Any) -> Attem
         str(data.get("remote_ip") or ""),
         str(data.get("tls_version") or ""),
         str(data.get("reason") or ""),
+        str(data.get("cause") or ""),
     )
 
 

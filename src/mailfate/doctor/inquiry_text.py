@@ -94,9 +94,14 @@ def _when(at: datetime | None, lang: str) -> str:
     return f"{at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
 
 
-def _meaning(lang: str, reason: str) -> str:
-    text = meaning(lang, reason)
-    return f"{reason}: {text}" if text else reason
+def _meaning(lang: str, reason: str, cause: str = "") -> str:
+    """The cause's meaning where the reply has a finer cause than Sisimai's reason (greylisted, not
+    spamdetected), else the reason's."""
+    for name in (cause, reason):
+        text = meaning(lang, name) if name else ""
+        if text:
+            return f"{name}: {text}"
+    return cause or reason
 
 
 def blocks(inq: Inquiry, lang: str, *, max_rows: int = 50) -> list[Block]:
@@ -183,7 +188,7 @@ def blocks(inq: Inquiry, lang: str, *, max_rows: int = 50) -> list[Block]:
                         g.example,
                         str(g.count),
                         f"{_when(g.first_at, lang)} – {_when(g.last_at, lang)}",
-                        _meaning(lang, g.reason),
+                        _meaning(lang, g.reason, g.cause),
                     ]
                     for g in groups[:20]
                 ],

@@ -205,3 +205,19 @@ def test_weak_evidence_does_not_suppress(tmp_path: Path) -> None:
         assert cause_events == ["code-class"]
     finally:
         store.close()
+
+
+def test_letters_and_timelines_explain_the_cause_before_the_reason() -> None:
+    from mailfate.doctor.inquiry_text import _meaning
+    from mailfate.model import Event
+    from mailfate.tracking.timeline import explain
+
+    assert _meaning("en", "spamdetected", "greylisted").startswith("greylisted: the receiver greylists")
+    assert _meaning("ko", "spamdetected", "greylisted").startswith("greylisted: 수신 서버가")
+    assert _meaning("en", "spamdetected").startswith("spamdetected:")
+    data = {"outcome": "deferred", "code": 451, "text": "4.7.1 Greylisted", "reason": "spamdetected"}
+    step = explain(Event(1, "m", 1, "a@example.org", NOW, "attempt", {**data, "cause": "greylisted"}))
+    assert step.meaning.startswith("greylisted: the receiver greylists")
+    delay = {"status": "4.4.1", "diagnostic": "connect timed out", "reason": "expired", "cause": "delayed"}
+    step = explain(Event(2, "m", 1, "a@example.org", NOW, "delayed", delay))
+    assert "still retrying" in step.meaning and "ran out" not in step.meaning
