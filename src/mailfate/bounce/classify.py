@@ -189,6 +189,9 @@ _NEVER_HARD_REASON: dict[Cause, Reason] = {
 }
 """The reason a never-hard cause puts in place of a hard reason a weaker rule gave."""
 
+_PASSES_WITH_TIME = frozenset({Cause.SENDER_QUOTA, Cause.RATE_LIMITED})
+"""Causes a later attempt outlives, whatever the reply code's class."""
+
 _TRANSIENT_WITHOUT_CODE = frozenset(
     {
         Reason.SPEEDING,
@@ -550,7 +553,9 @@ class Classifier:
         if klass == "4" or action == "delayed":
             retry = True
         elif klass == "5":
-            retry = False
+            # Permanent, except a quota or rate that resets with time (Gmail's "550 5.4.5 Daily
+            # sending quota exceeded", Microsoft's 5.7.232 daily limit): later, it goes through.
+            retry = cause in _PASSES_WITH_TIME
         else:
             retry = reason in _TRANSIENT_WITHOUT_CODE or cause is Cause.GREYLISTED
         return retry, (retry_hint(text) if retry else None)

@@ -124,6 +124,8 @@ def test_a_cause_rule_refines_a_generic_rule_cause_only() -> None:
         ("421 4.7.0 Message rejected by policy. Retrying will NOT succeed.", False, None),
         ("550 5.1.1 User unknown", False, None),
         ("552 5.2.2 Mailbox full", False, None),
+        # A sender quota resets: permanent for this attempt, not for the message.
+        ("550 5.4.5 Daily user sending limit exceeded. - gsmtp", True, None),
     ],
 )
 def test_retry_advice(reply: str, retry: bool, after: float | None) -> None:
