@@ -287,7 +287,10 @@ class Classifier:
         self._phrase_only = frozenset(
             i
             for i in self._text_rules + self._cause_rules
-            if self.rules[i].any and not self.rules[i].all and self.rules[i].regex is None
+            if self.rules[i].any
+            and not self.rules[i].all
+            and self.rules[i].regex is None
+            and not self.rules[i].unless
         )
         self._needs_remote = frozenset(i for i in self._text_rules if self.rules[i].remote is not None)
         self._only = {
@@ -407,7 +410,7 @@ class Classifier:
                 continue
             if not rule.matches_codes(status, code, remote, command, reporting):
                 continue
-            evidence = rule.matches_text(text) if rule.needs_text else (status or code)
+            evidence = rule.matches_text(text) if rule.needs_text or rule.unless else (status or code)
             if evidence is not None:
                 return rule, evidence
         return None
@@ -421,7 +424,7 @@ class Classifier:
                 continue
             if i in phrase_only:
                 return rule, next((p for p in rule.any if p in text), "")
-            evidence = rule.matches_text(text) if rule.needs_text else (status or code)
+            evidence = rule.matches_text(text) if rule.needs_text or rule.unless else (status or code)
             if evidence is not None:
                 return rule, evidence
         return None

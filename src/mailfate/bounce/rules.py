@@ -15,6 +15,11 @@ Rules live in TOML files (``mailfate/data/bounce_rules/*.toml``, loaded in file-
     diagnostic text (whitespace is collapsed before matching).
 ``regex``
     a case-insensitive regular expression that must match the normalized text.
+``unless``
+    phrases none of which may occur (a guard: "user unknown" is not a dead address when the same
+    reply says "blocked" or "SPF"), or the name of a list in a ``[phrases]`` table of any packaged
+    rule file (``unless = "policy-words"``). Plain substring tests: far cheaper than a
+    ``^(?!.*(?:...))`` guard regex, which scans the text once per alternative.
 ``status`` / ``codes``
     enhanced status codes and reply codes the reply must have. A complete status (``"5.4.3"``)
     matches exactly; a shorter value, or one ending in ``.`` or ``*``, matches as a prefix
@@ -65,7 +70,15 @@ from mailfate.bounce.causes import Cause, Evidence
 from mailfate.bounce.reasons import Reason
 from mailfate.errors import ConfigError
 
-__all__ = ["Rule", "load_rule_files", "load_rules", "normalize_text", "packaged_rule_files", "regex_anchors"]
+__all__ = [
+    "Rule",
+    "load_rule_files",
+    "load_rules",
+    "normalize_text",
+    "packaged_phrase_lists",
+    "packaged_rule_files",
+    "regex_anchors",
+]
 
 _KEYS = {
     "id",
@@ -74,6 +87,7 @@ _KEYS = {
     "any",
     "all",
     "regex",
+    "unless",
     "status",
     "codes",
     "not_status",
@@ -143,6 +157,7 @@ class Rule:
     any: tuple[str, ...] = ()
     all: tuple[str, ...] = ()
     regex: re.Pattern[str] | None = None
+    unless: tuple[str, ...] = ()
     status: tuple[str, ...] = ()
     codes: tuple[str, ...] = ()
     not_status: tuple[str, ...] = ()
@@ -212,6 +227,10 @@ class Rule:
 
     def matches_text(self, text: str) -> str | None:
         """The evidence (phrase or regex match) when the text conditions hold, else None."""
+        if self.unless:
+            for phrase in self.unless:
+                if phrase in text:
+                    return None
         evidence = ""
         if self.any:
             for phrase in self.any:
@@ -294,8 +313,10 @@ def _as_list(rule_id: str, key: str, value: Any) -> list[str]:
     raise ConfigError(f"rule {rule_id!r}: {key!r} must be a string or a list of strings")
 
 
-def compile_rule(raw: dict[str, Any], origin: str) -> Rule:
-    """Compile one ``[[rule]]`` table, or raise ConfigError naming the rule and the fix."""
+def compile_rule(raw: dict[str, Any], origin: str, phrases: dict[str, list[str]] | None = None) -> Rule:
+    """Compile one ``[[rule]]`` table, or raise ConfigError naming the rule and the fix.
+
+    ``phrases`` are the named phrase lists (``[phrases]`` tables) an ``unless`` may name."""
     rule_id = raw.get("id")
     if not isinstance(rule_id, str) or not rule_id:
         raise ConfigError(f"{origin}: a rule has no 'id' (every [[rule]] needs a unique string id)")
@@ -346,6 +367,7 @@ def compile_rule(raw: dict[str, Any], origin: str) -> Rule:
         any=tuple(normalize_text(p) for p in _as_list(rule_id, "any", raw.get("any", []))),
         all=tuple(normalize_text(p) for p in _as_list(rule_id, "all", raw.get("all", []))),
         regex=regex("regex"),
+        unless=tuple(normalize_text(p) for p in _unless(rule_id, origin, raw.get("unless"), phrases or {})),
         status=_status_patterns(_as_list(rule_id, "status", raw.get("status", []))),
         codes=_prefixes(_as_list(rule_id, "codes", raw.get("codes", []))),
         not_status=_status_patterns(_as_list(rule_id, "not_status", raw.get("not_status", []))),
@@ -369,6 +391,27 @@ def compile_rule(raw: dict[str, Any], origin: str) -> Rule:
     return rule
 
 
+def _unless(rule_id: str, origin: str, value: Any, phrases: dict[str, list[str]]) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str) and value in phrases:
+        return phrases[value]
+    if isinstance(value, str):
+        raise ConfigError(
+            f"{origin}: rule {rule_id!r}: unless = {value!r} names no [phrases] list "
+            f"(known: {', '.join(sorted(phrases)) or 'none'}); give a list of phrases or a known name"
+        )
+    return _as_list(rule_id, "unless", value)
+
+
+def _phrase_lists(data: dict[str, Any], origin: str) -> dict[str, list[str]]:
+    """The ``[phrases]`` table of a rule file: name -> list of phrases."""
+    table = data.get("phrases", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{origin}: [phrases] must be a table of name = [phrases]")
+    return {str(k): _as_list(f"[phrases] {k}", "phrases", v) for k, v in table.items()}
+
+
 def _read(path: Path | Any, origin: str) -> dict[str, Any]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -385,15 +428,26 @@ def packaged_rule_files() -> list[Any]:
     return sorted((f for f in folder.iterdir() if f.name.endswith(".toml")), key=lambda f: f.name)
 
 
+def packaged_phrase_lists() -> dict[str, list[str]]:
+    """The named phrase lists of the packaged rule files (for a user's overlay to name)."""
+    out: dict[str, list[str]] = {}
+    for f in packaged_rule_files():
+        out.update(_phrase_lists(_read(f, f.name), f.name))
+    return out
+
+
 def load_rule_files(files: Sequence[Any]) -> list[Rule]:
     """Compile rules from files, in order; duplicate ids are an error."""
     rules: list[Rule] = []
     seen: dict[str, str] = {}
-    for f in files:
-        origin = getattr(f, "name", str(f))
-        data = _read(f, origin)
+    loaded = [(getattr(f, "name", str(f)), f) for f in files]
+    datas = [(origin, _read(f, origin)) for origin, f in loaded]
+    phrases: dict[str, list[str]] = {}
+    for origin, data in datas:
+        phrases.update(_phrase_lists(data, origin))
+    for origin, data in datas:
         for raw in data.get("rule", []):
-            rule = compile_rule(raw, origin)
+            rule = compile_rule(raw, origin, phrases)
             if rule.id in seen:
                 raise ConfigError(f"{origin}: rule id {rule.id!r} is already used in {seen[rule.id]}")
             seen[rule.id] = origin
@@ -412,9 +466,10 @@ def overlay(rules: list[Rule], path: Path) -> list[Rule]:
         if rid not in known:
             raise ConfigError(f"{origin}: disable names unknown rule {rid!r}")
     out = [r for r in out if r.id not in set(disabled)]
+    phrases = {**packaged_phrase_lists(), **_phrase_lists(data, origin)}
     head = 0
     for raw in data.get("rule", []):
-        rule = compile_rule(raw, origin)
+        rule = compile_rule(raw, origin, phrases)
         index = {r.id: i for i, r in enumerate(out)}
         if rule.id in index:
             out[index[rule.id]] = rule

@@ -226,3 +226,24 @@ def test_regex_only_rule_with_anchor_still_matches_and_order_holds() -> None:
     )
     assert clf.classify_reply(554, "", "Client host [192.0.2.1] blocked using a list").rule_id == "re"
     assert clf.classify_reply(554, "", "message blocked as spam").rule_id == "ph"
+
+
+def test_unless_phrases_veto_a_rule_and_a_named_list_is_shared(tmp_path: Path) -> None:
+    clf = make(
+        {"id": "dead", "reason": "userunknown", "any": ["user unknown"], "unless": ["blocked", "spf"]},
+        {"id": "block", "reason": "blocked", "any": ["blocked"]},
+    )
+    assert clf.classify_reply(550, "", "user unknown").rule_id == "dead"
+    assert clf.classify_reply(550, "", "user unknown: you are BLOCKED").rule_id == "block"
+    assert clf.classify_reply(550, "", "user unknown (SPF fail)").rule_id != "dead"
+    user = tmp_path / "mine.toml"
+    user.write_text(
+        '[[rule]]\nid = "mine"\nreason = "userunknown"\nany = ["nobody here"]\nunless = "policy-words"\n',
+        encoding="utf-8",
+    )
+    rules = overlay(load_rules(), user)
+    mine = next(r for r in rules if r.id == "mine")
+    assert "dmarc" in mine.unless
+    user.write_text('[[rule]]\nid = "x"\nreason = "userunknown"\nany = ["a"]\nunless = "no-such-list"\n')
+    with pytest.raises(ConfigError, match="names no \\[phrases\\] list"):
+        overlay(load_rules(), user)
