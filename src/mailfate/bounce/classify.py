@@ -212,6 +212,15 @@ _STATUS_SUBJECT_OF: dict[Reason, str] = {
 }
 
 
+def _keys_of(rule: Rule) -> tuple[str, ...]:
+    """The phrases the automaton looks for on a rule's behalf: one of its ``any`` phrases, its first
+    ``all`` phrase, or its regex's literal anchors; () when it has none (checked on every reply)."""
+    keys = rule.any or rule.all[:1]
+    if not keys and rule.regex is not None:
+        keys = tuple(regex_anchors(rule.regex.pattern) or ())
+    return keys
+
+
 def _stated_evidence(stated: Reason, status: str) -> Evidence:
     """A generic reason a parser inferred (user unknown after a 5xx to RCPT): as strong as the
     status code's subject agrees with it, else only the code class."""
@@ -234,9 +243,7 @@ class Classifier:
         self._cause_by_status: dict[str, list[int]] = {}
         for i in self._cause_rules:
             rule = self.rules[i]
-            keys = rule.any or rule.all[:1]
-            if not keys and rule.regex is not None:
-                keys = tuple(regex_anchors(rule.regex.pattern) or ())
+            keys = _keys_of(rule)
             if not keys and rule.status and all(p.endswith(" ") for p in rule.status):
                 for p in rule.status:
                     self._cause_by_status.setdefault(p.strip(), []).append(i)
@@ -256,9 +263,7 @@ class Classifier:
         table: dict[str, list[int]] = {}
         for i in self._text_rules:
             rule = self.rules[i]
-            keys = rule.any or rule.all[:1]
-            if not keys and rule.regex is not None:
-                keys = tuple(regex_anchors(rule.regex.pattern) or ())
+            keys = _keys_of(rule)
             if not keys:
                 self._always.append(i)
                 continue
