@@ -72,6 +72,23 @@ class StoreKeys:
             row.id, row.name, row.prefix, frozenset(row.scopes.split(",")), row.created_at, row.revoked_at
         )
 
+    def find_key_by_id(self, key_id: int) -> tuple[ApiKey, str] | None:
+        """The key's record and its stored hash when it exists and is not revoked.
+
+        The dashboard signs its session cookies with the stored hash (:mod:`mailfate.web.session`):
+        a revoked key's sessions end with it.
+        """
+        if not 0 < key_id < 2**63:
+            return None
+        with self.reader.connect() as conn:
+            row = conn.execute(select(api_keys).where(api_keys.c.id == key_id)).one_or_none()
+        if row is None or row.revoked_at is not None:
+            return None
+        key = ApiKey(
+            row.id, row.name, row.prefix, frozenset(row.scopes.split(",")), row.created_at, row.revoked_at
+        )
+        return key, str(row.hash)
+
     def list_keys(self) -> list[ApiKey]:
         with self.reader.connect() as conn:
             rows = conn.execute(select(api_keys).order_by(api_keys.c.id)).all()

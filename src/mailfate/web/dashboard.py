@@ -3,8 +3,10 @@
 Pages: overview (``/``), receivers (``/domains``), live events (``/events``), message search
 (``/messages``), one message's timeline (``/messages/{id}``), suppressions, alerts. Every page
 needs an API key with the ``read`` scope: from the ``Authorization: Bearer`` header, or signed in
-once at ``/login`` (an HttpOnly, SameSite=Strict cookie). The language comes from ``?lang=ko|en``
-(remembered in a cookie), else from the browser's Accept-Language.
+once at ``/login`` (an HttpOnly, SameSite=Strict session cookie that names the key and is signed
+with its stored hash, never the key itself: :mod:`mailfate.web.session`). Sign-in and sign-out
+refuse cross-site POSTs (``Sec-Fetch-Site``, else ``Origin``/``Referer``). The language comes from
+``?lang=ko|en`` (remembered in a cookie), else from the browser's Accept-Language.
 
 The numbers come from the hourly rollups (:mod:`mailfate.store.rollups`), folded in the
 background by ``mailfate serve``: a page reads a few hundred rows whatever the store holds.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path as FilePath
@@ -27,6 +30,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 
 from mailfate.doctor.inquiry import Inquiry
 from mailfate.store import ApiKey, Store
+from mailfate.store.keys import hash_key
 from mailfate.tracking.alerts import evaluate
 from mailfate.tracking.overview import (
     BOUNCE_LINES,
@@ -38,10 +42,18 @@ from mailfate.tracking.overview import (
 )
 from mailfate.tracking.timeline import steps
 from mailfate.web import charts, i18n
+from mailfate.web.session import (
+    LEGACY_COOKIE,
+    SESSION_COOKIE,
+    SESSION_SECONDS,
+    cross_site,
+    parse_session,
+    sign_session,
+    valid_session,
+)
 
-__all__ = ["KEY_COOKIE", "LANG_COOKIE", "mount_dashboard"]
+__all__ = ["LANG_COOKIE", "SESSION_COOKIE", "mount_dashboard"]
 
-KEY_COOKIE = "mailfate_key"
 LANG_COOKIE = "mailfate_lang"
 WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7)}
 DAILY_AFTER = timedelta(days=2)
@@ -49,6 +61,8 @@ DAILY_AFTER = timedelta(days=2)
 FATES = ("queued", "sending", "deferred", "delivered", "bounced", "expired", "suppressed", "rejected",
          "complained", "autoreplied")  # fmt: skip
 _MESSAGE_ID = re.compile(r"^m[0-9a-z]{26}$")
+_CURSOR = re.compile(r"^[0-9]{1,19}$")
+_MAX_CURSOR = 2**63  # event ids are signed 64-bit integers in the store
 _HERE = FilePath(__file__).parent
 _HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; script-src 'self'; "
@@ -100,16 +114,43 @@ def mount_dashboard(app: FastAPI, store: Store, lookup: Lookup) -> None:
     env = _environment()
 
     async def viewer(request: Request) -> ApiKey | None:
+        """The key behind the request: its ``Authorization: Bearer`` header, else its session cookie."""
         header = request.headers.get("authorization", "")
-        secret = (
-            header[7:].strip() if header.lower().startswith("bearer ") else request.cookies.get(KEY_COOKIE)
-        )
-        if not secret:
-            return None
-        key = await lookup(secret)
+        if header.lower().startswith("bearer "):
+            secret = header[7:].strip()
+            key = await lookup(secret) if secret else None
+        else:
+            key = await signed_in(request.cookies.get(SESSION_COOKIE))
         if key is None or not ({"read", "admin"} & set(key.scopes)):
             return None
         return key
+
+    async def signed_in(cookie: str | None) -> ApiKey | None:
+        """The session's key when the cookie is its own, not expired, and the key is not revoked."""
+        session = parse_session(cookie)
+        if session is None or session.expires <= time.time():
+            return None
+        found = await asyncio.to_thread(store.find_key_by_id, session.key_id)
+        if found is None:
+            return None
+        key, stored_hash = found
+        return key if valid_session(session, stored_hash, now=time.time()) else None
+
+    def refuse_cross_site(request: Request) -> Response:
+        """403 for a POST another site made the browser send (a forged sign-in or sign-out)."""
+        lang = lang_of(request)
+        if "application/json" in request.headers.get("accept", ""):
+            return JSONResponse({"detail": i18n.text(lang, "cross_site")}, status_code=403, headers=_HEADERS)
+        body = (
+            f'<!doctype html><html lang="{lang}"><meta charset="utf-8"><title>403</title>'
+            f"<p>{i18n.text(lang, 'cross_site')}</p></html>"
+        )
+        return HTMLResponse(body, status_code=403, headers=_HEADERS)
+
+    def drop_cookies(response: Response, request: Request, *names: str) -> None:
+        secure = request.url.scheme == "https"
+        for name in names:
+            response.delete_cookie(name, httponly=True, samesite="strict", secure=secure)
 
     def lang_of(request: Request) -> str:
         return i18n.pick_lang(
@@ -158,24 +199,35 @@ def mount_dashboard(app: FastAPI, store: Store, lookup: Lookup) -> None:
 
     @app.post("/login", include_in_schema=False)
     async def login(request: Request) -> Response:
+        if cross_site(request):
+            return refuse_cross_site(request)
         form = parse_qs((await request.body())[:4096].decode("utf-8", "replace"))
         key = (form.get("key") or [""])[0][:200]
         next = (form.get("next") or ["/"])[0]
-        found = await lookup(key.strip()) if key.strip() else None
+        # from the store, not the cache: a key revoked a moment ago does not sign in
+        found = await asyncio.to_thread(store.find_key, key.strip()) if key.strip() else None
         if found is None or not ({"read", "admin"} & set(found.scopes)):
             refused = render(request, "login.html", "login", next=_safe_next(next), failed=True)
             refused.status_code = 401
             return refused
         response = RedirectResponse(_safe_next(next), status_code=303)
+        drop_cookies(response, request, LEGACY_COOKIE)  # the raw key older versions kept
         response.set_cookie(
-            KEY_COOKIE, key.strip(), httponly=True, samesite="strict", secure=request.url.scheme == "https"
+            SESSION_COOKIE,
+            sign_session(found.id, hash_key(key.strip()), now=time.time()),
+            max_age=SESSION_SECONDS,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
         )
         return response
 
     @app.post("/logout", include_in_schema=False)
-    async def logout() -> Response:
+    async def logout(request: Request) -> Response:
+        if cross_site(request):
+            return refuse_cross_site(request)
         response = RedirectResponse("/login", status_code=303)
-        response.delete_cookie(KEY_COOKIE)
+        drop_cookies(response, request, SESSION_COOKIE, LEGACY_COOKIE)
         return response
 
     @app.get("/", include_in_schema=False)
@@ -240,11 +292,18 @@ def mount_dashboard(app: FastAPI, store: Store, lookup: Lookup) -> None:
         return render(request, "events.html", "events", events=evs, newest=evs[0].id if evs else 0)
 
     @app.get("/live/events", include_in_schema=False)
-    async def live_events(request: Request, after: Annotated[int, Query(ge=0)] = 0) -> Response:
-        """New events as JSON for the live page's script (oldest first)."""
+    async def live_events(request: Request, after: Annotated[str, Query(max_length=40)] = "0") -> Response:
+        """New events as JSON for the live page's script (oldest first); ``after`` is an event id."""
         if await viewer(request) is None:
             return JSONResponse({"detail": "sign in"}, status_code=401)
-        evs = await asyncio.to_thread(lambda: store.recent_events(after_id=after, limit=100))
+        cursor = int(after) if _CURSOR.fullmatch(after) else _MAX_CURSOR
+        if cursor >= _MAX_CURSOR:
+            return JSONResponse(
+                {"detail": f"after: an event id, 0 to {_MAX_CURSOR - 1}"},
+                status_code=422,
+                headers={"Cache-Control": "no-store"},
+            )
+        evs = await asyncio.to_thread(lambda: store.recent_events(after_id=cursor, limit=100))
         lang = lang_of(request)
         return JSONResponse(
             [

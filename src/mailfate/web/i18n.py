@@ -78,6 +78,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "source": ("Source", "근거"),
     "login": ("Sign in", "로그인"),
     "logout": ("Sign out", "로그아웃"),
+    "cross_site": ("Refused: this form was sent from another site.", "거부됨: 다른 사이트에서 보낸 요청입니다."),
     "api_key": ("API key (read scope)", "API 키 (read 권한)"),
     "login_failed": ("That key is unknown, revoked or has no read scope.", "알 수 없거나 폐기되었거나 read 권한이 없는 키입니다."),
     "type": ("Event", "이벤트"),

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -90,9 +91,9 @@ def test_sign_in_search_a_message_and_open_its_timeline(
 
 def test_live_events_appear_without_a_reload(browser: Any, dashboard: dict[str, Any]) -> None:
     context = browser.new_context(locale="en-US")
-    context.add_cookies(
-        [{"name": "mailfate_key", "value": dashboard["keys"]["read"], "url": dashboard["url"]}]
-    )
+    signed = httpx.post(dashboard["url"] + "/login", data={"key": dashboard["keys"]["read"], "next": "/"})
+    session = signed.cookies["mailfate_session"]  # a signed session, never the key itself
+    context.add_cookies([{"name": "mailfate_session", "value": session, "url": dashboard["url"]}])
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
