@@ -101,7 +101,7 @@ def serve_cmd(  # noqa: PLR0917 - Typer maps parameters to options
                     store,
                     client,
                     metrics=metrics,
-                    sns=SnsVerifier(settings.sns_topics) if settings.sns_topics else None,
+                    sns=SnsVerifier(settings.sns_topics, seen=store) if settings.sns_topics else None,
                     rate_per_key=settings.api_per_key,
                     burst_per_key=settings.api_burst,
                 ),

@@ -29,6 +29,7 @@ from mailfate.store.keys import StoreKeys
 from mailfate.store.reading import StoreReading
 from mailfate.store.rollups import StoreRollups
 from mailfate.store.rows import aware, normalize_address, to_suppression
+from mailfate.store.sns_seen import StoreSnsSeen
 from mailfate.store.sqlite_writes import record_sqlite, submit_many_sqlite, submit_sqlite
 from mailfate.store.suppressions import StoreSuppressions
 from mailfate.store.tables import events, messages, recipients, suppressions
@@ -88,7 +89,15 @@ def _domain(address: str) -> str:
     return address.rpartition("@")[2].lower()
 
 
-class Store(StoreReading, StoreSuppressions, StoreKeys, StoreRollups, StoreWebhooks, StoreInquiries):
+class Store(
+    StoreReading,
+    StoreSuppressions,
+    StoreKeys,
+    StoreRollups,
+    StoreWebhooks,
+    StoreInquiries,
+    StoreSnsSeen,
+):
     """Messages, recipients (the queue), events and suppressions in one database."""
 
     def __init__(self, url: str | Path) -> None:

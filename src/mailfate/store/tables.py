@@ -12,6 +12,8 @@
 - ``cursors``: how far a reader of ``events`` has got (the rollup's position, by event id).
 - ``webhook_state``: each webhook subscriber's position in ``events`` and its current retries.
 - ``webhook_log``: every POST to a webhook subscriber: status, error, duration and outcome.
+- ``sns_seen``: SNS MessageIds already taken, until their Timestamp is too old to be accepted
+  anyway (replay protection shared by every process on the store, kept across restarts).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ __all__ = [
     "metadata",
     "recipients",
     "rollups",
+    "sns_seen",
     "suppressions",
     "webhook_log",
     "webhook_state",
@@ -227,4 +230,12 @@ webhook_log = Table(
     Column("duration_ms", Integer, nullable=False),
     Column("outcome", String(16), nullable=False),
     Index("ix_webhook_log_subscriber", "subscriber", "id"),
+)
+
+sns_seen = Table(
+    "sns_seen",
+    metadata,
+    Column("message_id", String(128), primary_key=True),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Index("ix_sns_seen_expires_at", "expires_at"),
 )

@@ -1,5 +1,5 @@
 """The SNS endpoint on a real uvicorn: genuine SES notifications are applied; forged, altered,
-replayed, foreign-topic and foreign-host ones are refused with 403."""
+replayed, foreign-topic and foreign-host ones are refused with 403, malformed ones with 400."""
 
 from __future__ import annotations
 
@@ -136,7 +136,7 @@ def api(tmp_path: Path) -> Iterator[tuple[str, Store, list[str]]]:
     app = create_app(
         store,
         Client(store, settings=load_settings(None, data_dir=tmp_path)),
-        sns=SnsVerifier([TOPIC], fetch=fetch),
+        sns=SnsVerifier([TOPIC], fetch=fetch, seen=store),
     )
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
@@ -182,10 +182,11 @@ def test_forged_altered_foreign_and_stale_messages_are_refused(api: tuple[str, S
     }
     old = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     stale = signed(notification(bounce("ses-1", "kim@naver.test"), "n-5", Timestamp=old))
-    garbage = {**good, "Signature": "not base64!!"}
-    for body in (altered, foreign_topic, evil_cert, stale, garbage):
+    for body in (altered, foreign_topic, evil_cert, stale):
         assert post(url, body).status_code == 403, body
-    assert httpx.post(url, content=b"{not json", timeout=10).status_code == 403
+    garbage = {**good, "Signature": "not base64!!"}
+    assert post(url, garbage).status_code == 400  # not even a signature
+    assert httpx.post(url, content=b"{not json", timeout=10).status_code == 400
     view = store.message(mid)
     assert view is not None and view.fate == "delivered"  # nothing was applied
 
