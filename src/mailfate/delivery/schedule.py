@@ -9,6 +9,7 @@ when that is longer. No retry is scheduled past the message's deadline or its ma
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from collections.abc import Mapping
@@ -19,7 +20,7 @@ from typing import Any
 from mailfate.bounce.retry import retry_hint
 from mailfate.errors import ConfigError, InputError
 
-__all__ = ["RetryPolicy", "parse_duration", "retry_hint"]
+__all__ = ["MAX_DURATION", "RetryPolicy", "parse_duration", "retry_hint"]
 
 _UNITS = {
     "s": 1,
@@ -34,6 +35,9 @@ _UNITS = {
     "d": 86400,
     "day": 86400,
 }
+MAX_DURATION = 100 * 366 * 86400.0
+"""The longest duration :func:`parse_duration` accepts (about 100 years): longer ones are typos, and
+would overflow date arithmetic."""
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]*)")
 
 
@@ -89,8 +93,18 @@ class RetryPolicy:
         return policy
 
 
-def parse_duration(text: str) -> float:
-    """``"10m"``, ``"90s"``, ``"1h30m"``, ``"2d"``, ``"600"`` → seconds."""
+def parse_duration(text: str | float, *, maximum: float = MAX_DURATION) -> float:
+    """``"10m"``, ``"90s"``, ``"1h30m"``, ``"2d"``, ``"600"`` (or a number) → seconds.
+
+    InputError unless the result is finite, > 0 and at most ``maximum`` seconds (by default
+    :data:`MAX_DURATION`, so that ``now ± timedelta(seconds=...)`` can never overflow).
+    """
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        try:
+            seconds = float(text)
+        except OverflowError:  # an int past the floats
+            seconds = math.inf
+        return _bounded(seconds, f"{seconds:g}", maximum)
     compact = str(text).strip().lower()
     if not compact:
         raise InputError("empty duration; give e.g. 10m, 90s, 1h")
@@ -108,4 +122,12 @@ def parse_duration(text: str) -> float:
             pos += 1
     if pos != len(compact) or total <= 0:
         raise InputError(f"duration {text!r}: give e.g. 10m, 90s, 1h30m, 2d")
-    return total
+    return _bounded(total, repr(text), maximum)
+
+
+def _bounded(seconds: float, given: str, maximum: float) -> float:
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise InputError(f"duration {given}: give a finite number of seconds > 0")
+    if seconds > min(maximum, MAX_DURATION):
+        raise InputError(f"duration {given}: at most {min(maximum, MAX_DURATION) / 86400:g} days")
+    return seconds

@@ -35,7 +35,7 @@ from mailfate.errors import InputError
 from mailfate.submit.addresses import parse_recipients, validate_address
 from mailfate.submit.templates import render_template
 
-__all__ = ["CATEGORIES", "MAX_TAGS", "Composed", "compose"]
+__all__ = ["CATEGORIES", "MAX_TAGS", "Composed", "compose", "require_utf8"]
 
 CATEGORIES = ("transactional", "marketing")
 MAX_TAGS = 20
@@ -69,6 +69,7 @@ _BREAKS = frozenset("\r\n\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")  # what str.
 _PRINTABLE = re.compile(r"[ -~]*")
 _ATOMS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+( [A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 _TOKEN = re.compile(r"[ \t]*[^ \t]+|[ \t]+$")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # in a str, always unpaired: not encodable as UTF-8
 _FOLD_AT = 78
 _MAX_LINE = 998
 _LONG_WORD = 900
@@ -89,6 +90,26 @@ def _one_line(value: str, what: str) -> str:
     if not _BREAKS.isdisjoint(value):
         raise InputError(f"{what}: line breaks and NUL are not allowed in a header (header injection)")
     return value
+
+
+def require_utf8(value: object, what: str) -> None:
+    """InputError naming the place (``variables.code``, ``to[2]``, ``headers.X-A``) of any
+    string in ``value`` — dict keys, lists and nested values included — that holds a lone
+    surrogate (``"\\ud800"`` from a JSON escape): such text can never be written as UTF-8."""
+    stack: list[tuple[str, object]] = [(what, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii() and _SURROGATE.search(item):
+                raise InputError(f"{where}: a lone surrogate (U+D800-U+DFFF) cannot be encoded as UTF-8")
+        elif isinstance(item, Mapping):
+            for key, inner in item.items():
+                name = str(key)
+                if _SURROGATE.search(name):
+                    raise InputError(f"{where}: a key holds a lone surrogate (U+D800-U+DFFF)")
+                stack.append((f"{where}.{name}", inner))
+        elif isinstance(item, list | tuple | set | frozenset):
+            stack.extend((f"{where}[{i}]", inner) for i, inner in enumerate(item))
 
 
 def _idna(domain: str) -> str:
@@ -242,6 +263,22 @@ def compose(
     ``category="marketing"`` without ``list_unsubscribe`` is allowed (``mailfate doctor`` warns):
     an advertisement should carry an unsubscribe link (and, in Korea, "(광고)" in the subject).
     """
+    for what, given in (
+        ("from", from_),
+        ("to", to),
+        ("subject", subject),
+        ("text", text),
+        ("html", html),
+        ("template", template),
+        ("variables", variables),
+        ("lang", lang),
+        ("headers", headers),
+        ("tags", tags),
+        ("category", category),
+        ("reply_to", reply_to),
+        ("list_unsubscribe", list_unsubscribe),
+    ):
+        require_utf8(given, what)
     if category not in CATEGORIES:
         raise InputError(f"category {category!r}: one of {', '.join(CATEGORIES)}")
     name, from_addr = _parse_mailbox(from_, "from")

@@ -4,24 +4,31 @@ Every route needs ``Authorization: Bearer <key>`` (``mailfate keys create``): no
 unknown one → 401, a key without the route's scope (``send``, ``read``, ``admin``) → 403. Bodies
 are validated (422 names the field; unknown fields are refused), bodies over ``max_body`` bytes
 → 413. Store calls run in a thread so the event loop keeps serving.
+
+Whatever a client sends is answered with a 4xx, never a 500 (see :mod:`.schemas` for what is
+refused): errors keep FastAPI's shape, ``{"detail": ...}``, and are rendered by :func:`_safe_json`,
+which cannot fail (text that is not UTF-8 is shown with backslash escapes, NaN as a string).
 """
 
 import asyncio
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.utils import is_body_allowed_for_status_code
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mailfate.client import Client, SuppressedError
 from mailfate.errors import InputError
-from mailfate.intake.api.schemas import MessageIn, SuppressionIn
+from mailfate.intake.api.schemas import BeforeId, EventCursor, MessageIn, Moment, SuppressionIn
 from mailfate.intake.batcher import SubmitBatcher
 from mailfate.intake.ratelimit import RateLimiter
 from mailfate.intake.ses import import_ses
@@ -37,6 +44,68 @@ log = logging.getLogger(__name__)
 _bearer = HTTPBearer(auto_error=False)
 KEY_CACHE_SECONDS = 5.0
 """How long the API trusts a key lookup: a revoked key stops working within this time."""
+
+
+_MAX_ECHO = 1000
+"""Longest string echoed back in an error (the rest is cut: a 10 MB body is not sent back)."""
+_MAX_DEPTH = 20
+"""Deepest nesting echoed back in an error (deeper lists and objects are shown as "…")."""
+
+
+def _clean_text(text: str) -> str:
+    text = text if len(text) <= _MAX_ECHO else text[:_MAX_ECHO] + "…"
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _safe_json(value: object) -> Any:
+    """``value`` as plain JSON data that always serialises: strings cut at ``_MAX_ECHO`` and lone
+    surrogates written as ``\\udXXX`` text, bytes decoded the same way, NaN and infinities as
+    strings, anything else (exceptions in pydantic's ``ctx``) as its ``str``, nesting cut at
+    ``_MAX_DEPTH``."""
+    root: list[Any] = [None]
+    stack: list[tuple[list[Any] | dict[str, Any], int | str, object, int]] = [(root, 0, value, 0)]
+    while stack:
+        into, slot, item, depth = stack.pop()
+        out: Any
+        if item is None or isinstance(item, bool | int):
+            out = item
+        elif isinstance(item, float):
+            out = item if math.isfinite(item) else str(item)
+        elif isinstance(item, str):
+            out = _clean_text(item)
+        elif isinstance(item, bytes | bytearray):
+            out = _clean_text(bytes(item).decode("utf-8", "backslashreplace"))
+        elif isinstance(item, dict | list | tuple) and depth >= _MAX_DEPTH:
+            out = "…"
+        elif isinstance(item, dict):
+            pairs = [(_clean_text(str(k)), v) for k, v in item.items()]
+            out = dict.fromkeys(k for k, _ in pairs)  # the keys in their order
+            stack.extend((out, k, v, depth + 1) for k, v in pairs)
+        elif isinstance(item, list | tuple):
+            out = [None] * len(item)
+            stack.extend((out, i, v, depth + 1) for i, v in enumerate(item))
+        else:
+            out = _clean_text(str(item))
+        into[slot] = out  # type: ignore[index]
+    return root[0]
+
+
+def _error(status: int, detail: object, headers: Mapping[str, str] | None = None) -> Response:
+    return JSONResponse({"detail": _safe_json(detail)}, status_code=status, headers=headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    """422 ``{"detail": [pydantic errors]}`` as FastAPI's own handler, but never failing."""
+    assert isinstance(exc, RequestValidationError)
+    return _error(422, exc.errors())
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """FastAPI's HTTPException handler, rendering the detail with :func:`_safe_json`."""
+    assert isinstance(exc, StarletteHTTPException)
+    if not is_body_allowed_for_status_code(exc.status_code):
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    return _error(exc.status_code, exc.detail, exc.headers)
 
 
 class _BodyLimit:
@@ -89,6 +158,8 @@ def create_app(
     limiter = RateLimiter(rate_per_key, burst_per_key)
 
     app.add_middleware(_BodyLimit, max_body=max_body)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
 
     keys: dict[str, tuple[float, ApiKey | None]] = {}
 
@@ -177,23 +248,20 @@ def create_app(
         domain: str | None = None,
         fate: str | None = None,
         reason: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
+        since: Moment | None = None,
+        until: Moment | None = None,
         tag: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")] = None,
         cursor: Annotated[str | None, Query(pattern=r"^m[0-9a-z]{26}$")] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
     ) -> dict[str, Any]:
-        def aware(value: datetime | None) -> datetime | None:
-            return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
-
         items, nxt = await asyncio.to_thread(
             lambda: store.search_messages(
                 recipient=recipient,
                 domain=domain,
                 fate=fate,
                 reason=reason,
-                since=aware(since),
-                until=aware(until),
+                since=since,
+                until=until,
                 tag=tag,
                 cursor=cursor,
                 limit=limit,
@@ -204,7 +272,7 @@ def create_app(
     @app.get("/v1/events")
     async def get_events(
         _: Annotated[ApiKey, Depends(require("read"))],
-        cursor: Annotated[int, Query(ge=0)] = 0,
+        cursor: EventCursor = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> dict[str, Any]:
         evs = await asyncio.to_thread(store.events_after, cursor, limit)
@@ -287,7 +355,12 @@ def create_app(
             return {"confirmed": True}
         if body["Type"] != "Notification":
             return {"ignored": body["Type"]}
-        result = await asyncio.to_thread(import_ses, store, str(body.get("Message", "")).encode("utf-8"))
+        try:
+            result = await asyncio.to_thread(import_ses, store, str(body.get("Message", "")).encode("utf-8"))
+        except Exception:
+            # Not stored: give the MessageId back so SNS's retry is not refused as a replay.
+            sns.release(body)
+            raise
         return {"applied": result.applied, "unmatched": result.unmatched, "errors": result.errors}
 
     @app.get("/v1/alerts")
@@ -302,7 +375,7 @@ def create_app(
     async def webhooks_log(
         _: Annotated[ApiKey, Depends(require("read"))],
         subscriber: Annotated[str | None, Query(max_length=64)] = None,
-        before: Annotated[int | None, Query(ge=1)] = None,
+        before: BeforeId = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> dict[str, Any]:
         """The outgoing webhooks' delivery log, newest first; ``next_before`` pages back."""
