@@ -68,9 +68,10 @@ def _deadline(value: datetime | timedelta | float | str | None, now: datetime) -
         return value.astimezone(UTC)
     if isinstance(value, timedelta):
         return now + value
-    seconds = parse_duration(value) if isinstance(value, str) else float(value)
-    if seconds <= 0:
-        raise InputError(f"deadline: {value!r} is not in the future")
+    try:
+        seconds = parse_duration(value)  # strings and numbers: finite, > 0, bounded
+    except InputError as exc:
+        raise InputError(f"deadline: {exc}") from exc
     return now + timedelta(seconds=seconds)
 
 

@@ -323,3 +323,14 @@ def test_schemathesis_finds_no_5xx(api: tuple[httpx.Client, str]) -> None:
                     run()
     assert calls >= 100
     assert not failures, "\n".join(failures[:10])
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), 1e308, -5, 0])
+def test_python_client_refuses_a_deadline_that_is_no_finite_future(value: float) -> None:
+    from datetime import UTC, datetime
+
+    from mailfate.client import _deadline
+    from mailfate.errors import InputError
+
+    with pytest.raises(InputError, match="deadline"):
+        _deadline(value, datetime.now(UTC))
