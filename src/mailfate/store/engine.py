@@ -1,14 +1,27 @@
 """A store URL (or a path) → a SQLAlchemy engine with the settings the queue needs.
 
-SQLite: WAL (readers never wait for the writer), ``synchronous=NORMAL`` — a committed
-transaction survives the process being killed (kill -9); after a power loss the last
-transactions may be lost: add ``?synchronous=full`` to the URL to trade speed for that —,
-``busy_timeout`` 10 s, foreign keys on, and every transaction starts with ``BEGIN IMMEDIATE`` so
-that two writers never deadlock on a lock upgrade. PostgreSQL: ``postgresql+psycopg://...``.
+Durable by default: a commit returns only once the transaction is on disk, so the doors that
+acknowledge on a commit (the API's 202, SMTP submission's 250 after DATA, the inbound server's 250)
+promise what an MTA's acknowledgement promises.
+
+SQLite: WAL (readers never wait for the writer) with ``synchronous=FULL`` — each commit fsyncs the
+WAL, so it survives a power loss or a kernel crash; the HTTP API's group commit
+(``intake/batcher.py``, ``Store.submit_many``) pays that fsync once per batch, not once per
+message. ``?synchronous=normal`` in the URL is the explicit opt-out: a committed transaction
+still survives the process being killed (kill -9), but a power loss or a kernel crash can lose
+the last acknowledged messages, recorded results and DSNs. ``busy_timeout`` 10 s, foreign keys
+on, and every transaction starts with ``BEGIN IMMEDIATE`` so that two writers never deadlock on a
+lock upgrade.
+
+PostgreSQL: ``postgresql+psycopg://...``. Durability is the server's ``synchronous_commit``: the
+first connection of an engine reads the effective value (role, database, URL ``options`` all
+count) and logs a warning when it is ``off`` — the server then acknowledges commits before they
+are on disk.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
@@ -23,12 +36,24 @@ from sqlalchemy.exc import OperationalError
 
 from mailfate.errors import ConfigError
 
-__all__ = ["BUSY_TIMEOUT", "begin_immediate", "make_engine", "normalize_url", "write_lock"]
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "BUSY_TIMEOUT",
+    "DEFAULT_SYNCHRONOUS",
+    "begin_immediate",
+    "make_engine",
+    "normalize_url",
+    "warn_if_not_durable",
+    "write_lock",
+]
 
 BUSY_TIMEOUT = 10.0
 """Seconds a writer waits for SQLite's write lock before giving up with an error."""
 
 _SYNC = {"normal": "NORMAL", "full": "FULL", "off": "OFF"}
+DEFAULT_SYNCHRONOUS = "full"
+"""SQLite's ``synchronous`` unless the store URL says otherwise (``?synchronous=normal``)."""
 
 
 def normalize_url(url_or_path: str | Path) -> str:
@@ -49,7 +74,7 @@ def make_engine(url_or_path: str | Path, *, writer: bool = True) -> Engine:
     parts = urlsplit(url)
     if url.startswith("sqlite"):
         query = parse_qs(parts.query)
-        sync = _SYNC.get((query.get("synchronous") or ["normal"])[0].lower())
+        sync = _SYNC.get((query.get("synchronous") or [DEFAULT_SYNCHRONOUS])[0].lower())
         if sync is None:
             raise ConfigError(f"store URL {url}: synchronous must be normal, full or off")
         path = url.split("?", 1)[0]
@@ -59,8 +84,39 @@ def make_engine(url_or_path: str | Path, *, writer: bool = True) -> Engine:
         _sqlite_events(engine, sync, writer=writer)
         return engine
     if url.startswith("postgresql"):
-        return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+        engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+        _postgresql_events(engine)
+        return engine
     raise ConfigError(f"store URL {url}: only sqlite and postgresql are supported")
+
+
+def _postgresql_events(engine: Engine) -> None:
+    @event.listens_for(engine, "first_connect")
+    def _check(dbapi_conn: Any, _record: Any) -> None:
+        warn_if_not_durable(dbapi_conn, engine.url.render_as_string(hide_password=True))
+
+
+def warn_if_not_durable(dbapi_conn: Any, where: str) -> str:
+    """Log a warning when PostgreSQL's ``synchronous_commit`` is ``off`` on this connection (the
+    effective value: server, database, role and connection options all count); return it."""
+    cursor = dbapi_conn.cursor()
+    try:
+        cursor.execute("SHOW synchronous_commit")
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    if getattr(dbapi_conn, "autocommit", True) is False:
+        dbapi_conn.rollback()  # SHOW opened a transaction: leave the connection as we found it
+    value = str(row[0]).lower() if row else ""
+    if value == "off":
+        log.warning(
+            "store %s: PostgreSQL runs with synchronous_commit=off: commits are acknowledged before "
+            "they are on disk, so a server crash or power loss can lose acknowledged messages, "
+            "recorded results and DSNs; set synchronous_commit=on (ALTER SYSTEM, ALTER DATABASE or "
+            "ALTER ROLE) to make each acknowledgement durable",
+            where,
+        )
+    return value
 
 
 def _sqlite_events(engine: Engine, sync: str, *, writer: bool) -> None:
