@@ -58,6 +58,7 @@ rule goes before the rule named by ``before`` or after ``after``, else before ev
 
 from __future__ import annotations
 
+import importlib
 import re
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -294,9 +295,10 @@ def regex_anchors(pattern: str) -> list[str] | None:
     """Literal strings (lowercase) one of which occurs in every text the pattern matches, so the
     Aho-Corasick prefilter can skip the regex when none occurs; None when no such set is known."""
     try:
-        from re import _parser  # type: ignore[attr-defined]
-
-        parsed = _parser.parse(pattern, re.IGNORECASE)
+        # CPython's own regex parser (re._parser, sre_parse before 3.11): a private module, so
+        # looked up by name; any surprise below means "no anchors".
+        parser: Any = importlib.import_module("re._parser")
+        parsed = parser.parse(pattern, re.IGNORECASE)
     except Exception:  # any surprise means "no anchors": the rule is then always checked
         return None
     try:
