@@ -191,3 +191,32 @@ def test_non_ascii_addresses_use_smtputf8_or_bounce_where_it_is_not_offered() ->
                 server.close()
 
     run(body)
+
+
+def test_an_idle_pooled_session_ends_with_quit() -> None:
+    class Quits(Handler):
+        def __init__(self) -> None:
+            super().__init__()
+            self.quit = asyncio.Event()
+
+        async def handle_QUIT(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+            self.quit.set()
+            return "221 2.0.0 Bye"
+
+    async def body() -> None:
+        handler = Quits()
+        server, port = await serve(handler)
+        t = SimulatorTransport("127.0.0.1", port)
+        t.pool.idle_timeout = 0.2
+        try:
+            [r] = await t.deliver(Env("b@app.example", ("ok@dest.test",), MSG))
+            assert r.outcome == "delivered"
+            # Not left open until the receiver's own timeout ("timeout after RSET" in its log).
+            await asyncio.wait_for(handler.quit.wait(), 5)
+            [r] = await t.deliver(Env("b@app.example", ("ok2@dest.test",), MSG))
+            assert r.outcome == "delivered" and t.pool.opened == 2  # a fresh session after the QUIT
+        finally:
+            await t.aclose()
+            server.close()
+
+    run(body)

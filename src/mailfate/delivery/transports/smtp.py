@@ -33,6 +33,8 @@ class _Conn:
     ip: str
     tls: str
     connect_ms: float | None
+    idle_since: float = 0.0
+    """time.monotonic() when the connection was last put back in the pool."""
 
 
 class SmtpPool:
@@ -53,6 +55,7 @@ class SmtpPool:
         command_timeout: float = 300.0,
         tls_context: ssl.SSLContext | None = None,
         display: str | None = None,
+        idle_timeout: float = 10.0,
     ) -> None:
         self.host, self.port = host, port
         self.display = display or host
@@ -67,6 +70,10 @@ class SmtpPool:
         self._idle: list[_Conn] = []
         self._slots = asyncio.Semaphore(max_connections)
         self.opened = 0
+        self.idle_timeout = idle_timeout
+        """Seconds an unused connection stays open; then it ends with QUIT. A receiver otherwise
+        drops it at its own timeout and logs "timeout after RSET" for every pooled session."""
+        self._reaper: asyncio.Task[None] | None = None
 
     async def _open(self) -> _Conn:
         started = time.perf_counter()
@@ -142,7 +149,10 @@ class SmtpPool:
                 conn.connect_ms = None
             keep, results = await self._transaction(conn, envelope, started)
             if keep:
+                conn.idle_since = time.monotonic()
                 self._idle.append(conn)
+                if self._reaper is None or self._reaper.done():
+                    self._reaper = asyncio.create_task(self._reap())
             else:
                 with contextlib.suppress(Exception):
                     conn.client.close()
@@ -280,10 +290,31 @@ class SmtpPool:
         )
         return [result] * len(env.recipients)
 
+    async def _reap(self) -> None:
+        """End idle connections with QUIT once they have waited ``idle_timeout``; stop when none is
+        left (the next one put back starts a new reaper)."""
+        while self._idle:
+            oldest = min(c.idle_since for c in self._idle)
+            await asyncio.sleep(max(0.0, oldest + self.idle_timeout - time.monotonic()))
+            now = time.monotonic()
+            stale = [c for c in self._idle if now - c.idle_since >= self.idle_timeout]
+            self._idle = [c for c in self._idle if c not in stale]
+            for conn in stale:
+                await self._quit(conn)
+
+    @staticmethod
+    async def _quit(conn: _Conn) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(conn.client.quit(), 2)
+        with contextlib.suppress(Exception):
+            conn.client.close()
+
     async def aclose(self) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reaper
+            self._reaper = None
         idle, self._idle = self._idle, []
         for conn in idle:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(conn.client.quit(), 2)
-            with contextlib.suppress(Exception):
-                conn.client.close()
+            await self._quit(conn)
