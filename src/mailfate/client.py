@@ -36,6 +36,7 @@ from mailfate.model import FINAL_FATES, Fate
 from mailfate.store import MessageView, NewMessage, Store, SubmitResult
 from mailfate.submit.addresses import parse_recipients, validate_address
 from mailfate.submit.compose import compose
+from mailfate.submit.idempotency import MAX_KEY_LENGTH, derived_key, normalize_message_id
 
 __all__ = ["Client", "Sent", "SuppressedError"]
 
@@ -117,7 +118,14 @@ class Client:
         list_unsubscribe: str | None = None,
     ) -> Sent:
         """Queue one message; its id at once. Raises InputError for anything unusable (naming the
-        field), :class:`SuppressedError` when every recipient is suppressed."""
+        field), :class:`SuppressedError` when every recipient is suppressed.
+
+        ``idempotency_key`` (1 to 200 characters) makes a retry safe: a ``send`` with a key seen
+        before stores nothing and returns the first message (``created`` is False), so a caller
+        that lost the answer (a timeout, a crash) sends again with the same key and never queues
+        a second copy. Derive it from what the message is for (``f"signup-{user_id}"``); keys are
+        unique across the store. None, the default, means no key: every call queues a message
+        (a composed message gets a fresh Message-ID each call, so nothing could be derived)."""
         message = self.prepare(
             from_=from_,
             to=to,
@@ -206,10 +214,21 @@ class Client:
         rcpt_to: Sequence[str],
         tags: Sequence[str] = (),
         category: str = "transactional",
+        idempotency_key: str | None = None,
+        idempotency_scope: str = "client",
     ) -> Sent:
         """Queue a message the application composed itself (SMTP submission): the envelope is
-        validated, a missing Date or Message-ID is added; the sending domain is the From header's."""
+        validated, a missing Date or Message-ID is added; the sending domain is the From header's.
+
+        Retries are safe by default: with ``idempotency_key`` None the key is derived from the
+        message's Message-ID, ``idempotency_scope`` (who submits; SMTP submission passes the API
+        key), the envelope and the message's bytes (:mod:`mailfate.submit.idempotency`), so the
+        same message handed over again returns the first one (``created`` False). A message
+        without a Message-ID gets no key (the one added here is new each time). A key given
+        explicitly (1 to 200 characters) is used as it is."""
         now = self.clock()
+        if idempotency_key is not None and not (0 < len(idempotency_key) <= MAX_KEY_LENGTH):
+            raise InputError(f"idempotency_key: 1 to {MAX_KEY_LENGTH} characters")
         recipients = parse_recipients(list(rcpt_to))
         sender = validate_address(mail_from) if mail_from else ""
         head, sep, _ = raw.partition(b"\r\n\r\n")
@@ -223,7 +242,11 @@ class Client:
         extra = b""
         if parsed.get("Date") is None:
             extra += f"Date: {email.utils.format_datetime(now)}\r\n".encode()
-        message_id = str(parsed.get("Message-ID", "")).strip()
+        message_id = normalize_message_id(str(parsed.get("Message-ID", "")))
+        if idempotency_key is None:
+            idempotency_key = derived_key(
+                message_id, principal=idempotency_scope, mail_from=sender, recipients=recipients, raw=raw
+            )
         if not message_id:
             message_id = f"<{now:%Y%m%d%H%M%S}.{secrets.token_hex(8)}@{from_addr.rpartition('@')[2]}>"
             extra += f"Message-ID: {message_id}\r\n".encode()
@@ -235,6 +258,7 @@ class Client:
                 subject=str(parsed.get("Subject", ""))[:998],
                 category=category,
                 tags=tuple(tags),
+                idempotency_key=idempotency_key,
                 header_message_id=message_id,
                 max_age=self.max_age,
             ),

@@ -6,6 +6,9 @@
 - The 250 after DATA carries the message id (``250 2.0.0 Ok: queued as m01...``); the message is
   tracked like one sent through the API. Suppressed recipients are refused at RCPT with the
   suppression's reason.
+- Retries are safe: each message gets an idempotency key derived from the API key, its
+  Message-ID, the envelope and its bytes (``mailfate.submit.idempotency``), so a client that
+  sends it again after a lost 250 gets the first message's id and nothing is queued twice.
 - Failed AUTH attempts are counted per client IP: after ``max_auth_failures`` within
   ``auth_window`` seconds the session is closed with 421 and every new one too until the window
   passes (brute force is logged and slowed to a stop). Each key may submit at most
@@ -66,7 +69,11 @@ class _Handler:
                 raw,
                 mail_from=envelope.mail_from or "",
                 rcpt_to=envelope.rcpt_tos,
+                # who submits, for the derived idempotency key: a retry after a lost 250 is no copy
+                idempotency_scope=f"key:{key.id}" if key is not None else "smtp",
             )
+            if not sent.created:
+                log.info("submission: %s was submitted before; not queued again", sent.message_id)
         except SuppressedError as exc:
             return f"550 5.1.1 every recipient is suppressed (message {exc.message_id})"
         except InputError as exc:
