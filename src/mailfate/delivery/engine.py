@@ -20,6 +20,13 @@ suppresses the address.
 
 Delivery is at-least-once: a worker killed mid-attempt leaves a lease that runs out, and the
 recipient is tried again — a receiver may see that one message twice, never zero times.
+
+Leases hold while the worker lives: a claimed recipient may wait long for a connection slot behind
+a slow receiver, so the worker renews, every ``lease / 3`` seconds, the leases of every recipient
+it claimed and has not recorded yet (one UPDATE; see :meth:`Engine._renew_leases`). Results are
+recorded with the worker's owner name: a result whose lease was lost anyway (the store was
+unreachable longer than a lease) is kept as an ``attempt`` event but does not overwrite what the
+worker now holding the recipient records.
 """
 
 from __future__ import annotations
@@ -67,7 +74,8 @@ class EngineSettings:
     batch: int = 200
     """Recipients claimed per store round trip."""
     lease: float = 600.0
-    """Seconds a claimed recipient stays ours; a worker that dies releases it after this."""
+    """Seconds a claimed recipient stays ours; a worker that dies releases it after this. A live
+    worker renews its leases every ``lease / 3`` seconds until the results are recorded."""
     idle_poll: float = 0.05
     """Longest sleep when nothing is due: how soon mail submitted by another process is seen
     (a verification code waits at most this long for a worker)."""
@@ -124,6 +132,10 @@ class Engine:
         self._after: list[Callable[[], None]] = []
         self._flushing: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Task[None]] = set()
+        self._held: set[int] = set()
+        """Recipients claimed and not recorded yet: their leases are renewed."""
+        self.leases_lost = 0
+        """Results recorded after their lease was lost (another worker may have delivered too)."""
         self._wake = asyncio.Event()
         self.delivered = 0
         self.attempts = 0
@@ -143,6 +155,7 @@ class Engine:
 
     # -- the loop -------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
+        renewing = asyncio.create_task(self._renew_leases())
         try:
             while not stop.is_set():
                 if self.settings.pause_marketing and time.monotonic() >= self._pauses_next:
@@ -158,10 +171,7 @@ class Engine:
                         lease=self.settings.lease,
                         owner=self.owner,
                     )
-                for item in claimed:
-                    task = asyncio.create_task(self._one(item))
-                    self._inflight.add(task)
-                    task.add_done_callback(self._inflight.discard)
+                self._start(claimed)
                 if claimed and len(claimed) >= min(free, self.settings.batch):
                     await asyncio.sleep(0)  # more may be due: claim again soon
                     if len(self._inflight) >= self.settings.concurrency:
@@ -169,9 +179,53 @@ class Engine:
                     continue
                 await self._idle(stop)
         finally:
-            if self._inflight:
-                await asyncio.wait(self._inflight, timeout=30)
-            await self.flush()
+            try:
+                if self._inflight:
+                    await asyncio.wait(self._inflight, timeout=30)
+                if self._flushing is not None:  # a batch being written: let it end, not die with the loop
+                    await asyncio.wait([self._flushing])
+                await self.flush()
+            finally:
+                renewing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewing
+
+    def _start(self, claimed: list[Claimed]) -> None:
+        for item in claimed:
+            self._held.add(item.recipient_id)
+            task = asyncio.create_task(self._one(item))
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+
+    async def _renew_leases(self) -> None:
+        """Every ``lease / 3`` seconds, extend the leases of what this worker holds.
+
+        Why renewal rather than claiming only what can start within a lease: how long a recipient
+        waits depends on the receiver (a slow or tarpitting server holds each connection slot for
+        seconds or minutes), which the worker cannot know when it claims. Renewal keeps a lease for
+        exactly as long as the worker is alive and holds the recipient, whatever the speeds, at the
+        cost of one UPDATE per ``lease / 3`` seconds; a worker that dies stops renewing, so its
+        leases still run out within one lease. Renewing at a third of the lease leaves two more
+        chances if one renewal is late (a busy store thread) or fails."""
+        period = self.settings.lease / 3
+        while True:
+            await asyncio.sleep(period)
+            ids = sorted(self._held)
+            if not ids:
+                continue
+            try:
+                renewed = await self.db(
+                    self.store.renew, ids, now=self.clock(), lease=self.settings.lease, owner=self.owner
+                )
+            except Exception:  # loop boundary: try again at the next period (the lease has 2 more)
+                log.exception("renewing %d leases failed", len(ids))
+                continue
+            if len(renewed) < len(ids):
+                log.debug(
+                    "%d of %d leases not renewed (recorded meanwhile, or lost)",
+                    len(ids) - len(renewed),
+                    len(ids),
+                )
 
     async def refresh_pauses(self) -> None:
         """Look at the alerts: which sending domains' marketing mail is held now."""
@@ -214,38 +268,45 @@ class Engine:
 
     async def run_until_idle(self, timeout: float = 60.0) -> None:
         """Deliver until nothing is due now and nothing is in flight (tests, benchmarks)."""
-        stop = asyncio.Event()
-        deadline = asyncio.get_running_loop().time() + timeout
-        while asyncio.get_running_loop().time() < deadline:
-            claimed = await self.db(
-                self.store.claim,
-                self.settings.batch,
-                now=self.clock(),
-                lease=self.settings.lease,
-                owner=self.owner,
-            )
-            if not claimed and not self._inflight:
-                break
-            for item in claimed:
-                task = asyncio.create_task(self._one(item))
-                self._inflight.add(task)
-                task.add_done_callback(self._inflight.discard)
+        renewing = asyncio.create_task(self._renew_leases())
+        try:
+            deadline = asyncio.get_running_loop().time() + timeout
+            while asyncio.get_running_loop().time() < deadline:
+                claimed = await self.db(
+                    self.store.claim,
+                    self.settings.batch,
+                    now=self.clock(),
+                    lease=self.settings.lease,
+                    owner=self.owner,
+                )
+                if not claimed and not self._inflight:
+                    break
+                self._start(claimed)
+                if self._inflight:
+                    await asyncio.wait(self._inflight, return_when=asyncio.FIRST_COMPLETED)
             if self._inflight:
-                await asyncio.wait(self._inflight, return_when=asyncio.FIRST_COMPLETED)
-        stop.set()
-        if self._inflight:
-            await asyncio.wait(self._inflight)
-        await self.flush()
+                await asyncio.wait(self._inflight)
+            await self.flush()
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
 
     # -- one recipient --------------------------------------------------------------------------
     async def _one(self, item: Claimed) -> None:
+        recorded = False
         try:
-            await self._deliver(item)
+            recorded = await self._deliver(item)
         except Exception:
             log.exception("delivery of recipient %s (message %s) failed", item.recipient_id, item.message_id)
-            # the lease runs out and the recipient is tried again: nothing is lost
+            # the lease (no longer renewed) runs out and the recipient is tried again: nothing is lost
+        finally:
+            if not recorded:  # else it stays held until its result is written (``flush``)
+                self._held.discard(item.recipient_id)
 
-    async def _deliver(self, item: Claimed) -> None:
+    async def _deliver(self, item: Claimed) -> bool:
+        """Attempt ``item``; True when its result waits in the batch to be written, False when it was
+        settled without an attempt (expired, suppressed, held)."""
         now = self.clock()
         limit = min(item.expires_at, item.deadline) if item.deadline else item.expires_at
         if now >= limit:
@@ -259,7 +320,7 @@ class Engine:
                 {"why": why, "attempts": item.attempts - 1},
                 reason=str(Reason.EXPIRED),
             )
-            return
+            return False
         found = item.suppressed
         if found is not None:
             await self.db(
@@ -271,7 +332,7 @@ class Engine:
                 {"reason": found.reason, "since": found.created_at.isoformat(), "detail": found.detail},
                 reason=str(Reason.SUPPRESSED),
             )
-            return
+            return False
         pause = self.paused.get(item.sending_domain) if item.category == "marketing" else None
         if pause is not None:
             until = now + timedelta(seconds=self.settings.pause_hold)
@@ -283,7 +344,7 @@ class Engine:
                 until=until,
                 data={"alert": pause, "next_look_at": until.isoformat()},
             )
-            return
+            return False
         data = await self._signed_copy(item)
         envelope = Envelope(
             mail_from=self.codec.encode(item.message_id, item.recipient_id),
@@ -296,6 +357,7 @@ class Engine:
         [result] = await transport.deliver(envelope)
         self.attempts += 1
         self._record(item, result)
+        return True
 
     async def _signed_copy(self, item: Claimed) -> bytes:
         cached = self._signed.get(item.message_id)
@@ -402,7 +464,17 @@ class Engine:
             records, self._pending = self._pending, []
             after, self._after = self._after, []
             if records:
-                await self.db(self.store.record_attempts, records)
+                try:
+                    lost = await self.db(self.store.record_attempts, records, owner=self.owner)
+                finally:  # written, or failed (then the leases run out and the attempts are made again)
+                    self._held.difference_update(r.recipient_id for r in records)
+                if lost:
+                    self.leases_lost += lost
+                    log.warning(
+                        "%d results recorded after their lease was lost: another worker holds those"
+                        " recipients and may have delivered them too",
+                        lost,
+                    )
             for job in after:
                 await self.db(job)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
 from mailfate.model import EventType, Fate, advance
@@ -12,11 +12,18 @@ __all__ = ["event_row", "plan_attempts"]
 
 
 def plan_attempts(
-    records: Sequence[AttemptRecord], current: Mapping[int, tuple[str, str]]
+    records: Sequence[AttemptRecord],
+    current: Mapping[int, tuple[str, str]],
+    held: Set[int] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], set[str]]:
     """(event rows, recipient updates, touched message ids) for ``records``, given each recipient's
     ``(message id, fate)``. A recipient already decided by another path (a late report) keeps its
-    fate; its attempt is still recorded."""
+    fate; its attempt is still recorded.
+
+    ``held``: when given, the recipients still leased by the recording worker. Any other recipient's
+    lease was lost (it ran out and another worker claimed it, or already recorded it): the attempt
+    happened, so its event is appended (marked ``lease_lost``), but the recipient's fate, schedule
+    and lease are left to the worker that holds it now."""
     event_rows: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     touched: set[str] = set()
@@ -28,13 +35,16 @@ def plan_attempts(
         res = rec.result
         data = res.to_json()
         data["outcome"] = res.outcome
-        if rec.next_attempt_at is not None and not rec.expire:
+        lost = held is not None and rec.recipient_id not in held
+        if rec.next_attempt_at is not None and not rec.expire and not lost:
             data["next_attempt_at"] = rec.next_attempt_at.isoformat()
+        if lost:
+            data["lease_lost"] = True
         event_rows.append(
             event_row(message_id, rec.recipient_id, rec.at, EventType.ATTEMPT, data, res.reason, res.outcome)
         )
         fate = Fate(fate_now)
-        if fate not in (Fate.SENDING, Fate.QUEUED, Fate.DEFERRED):
+        if lost or fate not in (Fate.SENDING, Fate.QUEUED, Fate.DEFERRED):
             continue
         fate = advance(fate, EventType.ATTEMPT, res.outcome)
         if rec.expire:

@@ -71,6 +71,17 @@ _UPDATE_RECIPIENT = (
         remote_id=func.coalesce(bindparam("remote"), recipients.c.remote_id),
     )
 )
+_UPDATE_OWNED = _UPDATE_RECIPIENT.where(recipients.c.lease_owner == bindparam("owner"))
+_RENEW = (
+    update(recipients)
+    .where(
+        recipients.c.id.in_(bindparam("ids", expanding=True)),
+        recipients.c.lease_owner == bindparam("owner"),
+        recipients.c.fate == Fate.SENDING.value,
+    )
+    .values(lease_until=bindparam("until"))
+    .returning(recipients.c.id)
+)
 _BY_KEY = select(messages.c.id).where(messages.c.idempotency_key == bindparam("key"))
 _CLAIM_INFO = select(
     messages.c.id,
@@ -359,32 +370,66 @@ class Store(
             raise InputError(f"no message {message_id!r}")
         return bytes(raw)
 
+    def renew(self, ids: Sequence[int], *, now: datetime, lease: float, owner: str) -> set[int]:
+        """Extend to ``now + lease`` the leases ``owner`` still holds among ``ids`` (recipients it
+        claimed and has not recorded); the ids renewed. An id missing from the answer was recorded
+        meanwhile or its lease was lost (it ran out and another worker claimed it)."""
+        renewed: set[int] = set()
+        try:
+            with self.engine.begin() as conn:
+                for start in range(0, len(ids), 500):
+                    renewed.update(
+                        conn.execute(
+                            _RENEW,
+                            {
+                                "ids": list(ids[start : start + 500]),
+                                "owner": owner,
+                                "until": now + timedelta(seconds=lease),
+                            },
+                        ).scalars()
+                    )
+        except OperationalError as exc:
+            raise StoreError(f"cannot renew leases in {self.url}: {exc.orig}", fix=_fix(exc)) from exc
+        return renewed
+
     # -- results --------------------------------------------------------------------------------
-    def record_attempts(self, records: Sequence[AttemptRecord]) -> None:
+    def record_attempts(self, records: Sequence[AttemptRecord], *, owner: str | None = None) -> int:
         """One transaction: an ``attempt`` event per record (and ``expired`` where it gave up), the
-        recipients' fates, the messages' fates."""
+        recipients' fates, the messages' fates.
+
+        ``owner`` (the worker's lease owner): only recipients still leased by ``owner`` change; a
+        recipient whose lease was lost (it ran out and another worker claimed it) gets its
+        ``attempt`` event, marked ``lease_lost`` — the attempt happened — but keeps its fate,
+        schedule and lease. Returns how many results were recorded so (0 without ``owner``)."""
         if not records:
-            return
+            return 0
         if self.dialect == "sqlite":
-            self._sqlite_write(record_sqlite, records, what="record results in")
-            return
+            return self._sqlite_write(record_sqlite, list(records), owner, what="record results in")
         r = recipients.c
         try:
             with self.engine.begin() as conn:
-                current = {
-                    row.id: (row.message_id, row.fate)
-                    for row in conn.execute(
-                        select(r.id, r.message_id, r.fate).where(r.id.in_([x.recipient_id for x in records]))
+                current: dict[int, tuple[str, str]] = {}
+                held: set[int] = set()
+                for row in conn.execute(
+                    select(r.id, r.message_id, r.fate, r.lease_owner).where(
+                        r.id.in_([x.recipient_id for x in records])
                     )
-                }
-                event_rows, updates, touched = plan_attempts(records, current)
+                ):
+                    current[row.id] = (row.message_id, row.fate)
+                    if row.lease_owner is not None and row.lease_owner == owner:
+                        held.add(row.id)
+                event_rows, updates, touched = plan_attempts(records, current, held if owner else None)
                 if event_rows:
                     conn.execute(events.insert(), event_rows)
-                if updates:
+                if updates and owner:
+                    # the owner again in the UPDATE: a claim committed since the SELECT wins
+                    conn.execute(_UPDATE_OWNED, [{**u, "owner": owner} for u in updates])
+                elif updates:
                     conn.execute(_UPDATE_RECIPIENT, updates)
                 self._refresh_messages(conn, touched)
         except OperationalError as exc:
             raise StoreError(f"cannot record results in {self.url}: {exc.orig}", fix=_fix(exc)) from exc
+        return 0 if owner is None else len(current.keys() - held)
 
     def _sqlite_write(self, write: Callable[..., T], *args: Any, what: str) -> T:
         """Run ``write(cursor, *args)`` in one BEGIN IMMEDIATE transaction on the sqlite3 driver."""

@@ -145,16 +145,24 @@ _UPDATE_RECIPIENT = (
 )
 
 
-def record_sqlite(cursor: Any, records: list[AttemptRecord]) -> None:
-    """``Store.record_attempts`` inside a transaction the caller began and commits."""
+def record_sqlite(cursor: Any, records: list[AttemptRecord], owner: str | None = None) -> int:
+    """``Store.record_attempts`` inside a transaction the caller began (BEGIN IMMEDIATE: no claim
+    can slip in between the SELECT and the UPDATE) and commits; the number of results whose lease
+    was lost."""
     ids = [r.recipient_id for r in records]
     current: dict[int, tuple[str, str]] = {}
+    held: set[int] = set()
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        sql = f"SELECT id, message_id, fate FROM recipients WHERE id IN ({','.join('?' * len(chunk))})"
-        for rid, mid, fate in cursor.execute(sql, chunk):
+        sql = (
+            "SELECT id, message_id, fate, lease_owner FROM recipients"
+            f" WHERE id IN ({','.join('?' * len(chunk))})"
+        )
+        for rid, mid, fate, lease_owner in cursor.execute(sql, chunk):
             current[rid] = (mid, fate)
-    event_rows, updates, touched = plan_attempts(records, current)
+            if lease_owner is not None and lease_owner == owner:
+                held.add(rid)
+    event_rows, updates, touched = plan_attempts(records, current, held if owner else None)
     cursor.executemany(
         _INSERT_EVENT_FULL,
         [
@@ -197,6 +205,7 @@ def record_sqlite(cursor: Any, records: list[AttemptRecord]) -> None:
     cursor.executemany(
         "UPDATE messages SET fate=? WHERE id=?", [(message_fate(f).value, mid) for mid, f in fates.items()]
     )
+    return 0 if owner is None else len(current.keys() - held)
 
 
 def submit_many_sqlite(
