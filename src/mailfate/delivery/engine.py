@@ -480,7 +480,12 @@ class Engine:
 
     # -- asynchronous results -------------------------------------------------------------------
     async def on_inbound(self, reports: list[InboundReport], raw: bytes) -> None:
-        """The inbound server's sink: append each report to its recipient's timeline."""
+        """The inbound server's sink: append each report to its recipient's timeline.
+
+        The attempts this worker has recorded but not yet written go first: a DSN can arrive within
+        milliseconds of the 250 it reports on, and the timeline must show the attempt before the
+        report about it (the cached fate is then the fold of the events in order)."""
+        await self.flush()
         await self.db(self._apply_reports, reports)
 
     def _apply_reports(self, reports: list[InboundReport]) -> None:

@@ -1,0 +1,68 @@
+"""A report that arrives while its attempt still waits to be written comes after it on the timeline."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from mailfate.delivery.engine import Engine, EngineSettings
+from mailfate.delivery.routing import Router
+from mailfate.intake.smtp_inbound import InboundReport
+from mailfate.model import AttemptResult, Envelope
+from mailfate.model.fate import fate_of
+from mailfate.model.verp import VerpCodec
+from mailfate.store import AttemptRecord, NewMessage, Store
+
+NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+
+
+class _NoTransport:
+    name = "none"
+
+    async def deliver(self, envelope: Envelope) -> list[AttemptResult]:
+        raise AssertionError("nothing is delivered in this test")
+
+    async def aclose(self) -> None:
+        return None
+
+
+def test_a_dsn_right_after_the_250_is_stored_after_the_attempt(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "s.db")
+    try:
+        sent = store.submit(NewMessage("no-reply@app.example", ("kim@example.org",), b"x"), NOW)
+        [claimed] = store.claim(1, now=NOW, lease=60, owner="w")
+        engine = Engine(
+            store,
+            Router([], _NoTransport()),
+            VerpCodec(b"0123456789abcdef0123", "bounces.app.example"),
+            settings=EngineSettings(flush_every=60.0),
+            clock=lambda: NOW,
+        )
+        delivered = AttemptResult("delivered", 250, "2.0.0", "ok: queued as Q1", "delivered", False)
+        # The worker's result waits for the next flush (flush_every) ...
+        engine._pending.append(AttemptRecord(claimed.recipient_id, delivered, NOW))
+        dsn = InboundReport(
+            sent.message_id,
+            claimed.recipient_id,
+            "bounced",
+            "userunknown",
+            True,
+            "5.1.1",
+            "550 5.1.1 user unknown",
+            "mx.example.org",
+            "",
+            NOW + timedelta(milliseconds=50),
+            100,
+            evidence="status",
+        )
+        # ... when the DSN about that delivery arrives 50 ms later.
+        asyncio.run(engine.on_inbound([dsn], b""))
+        events = [e for e in store.events_since(sent.message_id, 0) if e.recipient_id == claimed.recipient_id]
+        assert [e.type for e in events if e.type in ("attempt", "bounced")] == ["attempt", "bounced"]
+        folded = fate_of((e.type, str(e.data.get("outcome") or "")) for e in events)
+        view = store.recipient(claimed.recipient_id)
+        assert view is not None and str(view.fate) == str(folded) == "bounced"
+        engine.store_thread.shutdown(wait=True)
+    finally:
+        store.close()
