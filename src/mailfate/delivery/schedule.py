@@ -17,10 +17,9 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from mailfate.bounce.retry import retry_hint
 from mailfate.errors import ConfigError, InputError
 
-__all__ = ["MAX_DURATION", "RetryPolicy", "parse_duration", "retry_hint"]
+__all__ = ["MAX_DURATION", "RetryPolicy", "parse_duration"]
 
 _UNITS = {
     "s": 1,

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mailfate.bounce.retry import retry_hint
 from mailfate.delivery.dkim import DkimKey, DkimSigner
-from mailfate.delivery.schedule import RetryPolicy, parse_duration, retry_hint
+from mailfate.delivery.schedule import RetryPolicy, parse_duration
 from mailfate.errors import ConfigError, InputError
 from mailfate.mailauth.dkim import generate_key
 from mailfate.model.verp import VerpCodec
