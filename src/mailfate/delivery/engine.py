@@ -319,6 +319,7 @@ class Engine:
                 now,
                 {"why": why, "attempts": item.attempts - 1},
                 reason=str(Reason.EXPIRED),
+                owner=self.owner,
             )
             return False
         found = item.suppressed
@@ -331,6 +332,7 @@ class Engine:
                 now,
                 {"reason": found.reason, "since": found.created_at.isoformat(), "detail": found.detail},
                 reason=str(Reason.SUPPRESSED),
+                owner=self.owner,
             )
             return False
         pause = self.paused.get(item.sending_domain) if item.category == "marketing" else None
@@ -343,6 +345,7 @@ class Engine:
                 at=now,
                 until=until,
                 data={"alert": pause, "next_look_at": until.isoformat()},
+                owner=self.owner,
             )
             return False
         data = await self._signed_copy(item)

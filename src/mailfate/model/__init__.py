@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from mailfate.model.fate import FINAL_FATES, OPEN_FATES, EventType, Fate, advance, fate_of, message_fate
+from mailfate.model.fate import (
+    FINAL_FATES,
+    OPEN_FATES,
+    EventType,
+    Fate,
+    advance,
+    fate_of,
+    fold_step,
+    message_fate,
+)
 from mailfate.model.records import AttemptResult, Envelope, Event, Outcome
 
 __all__ = [
@@ -16,5 +25,6 @@ __all__ = [
     "Outcome",
     "advance",
     "fate_of",
+    "fold_step",
     "message_fate",
 ]

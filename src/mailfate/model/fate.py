@@ -2,7 +2,14 @@
 
 A recipient's fate is a fold over its events in order (:func:`fate_of`); the store keeps the
 result in a column for queries, written in the same transaction as the event, and a test checks
-that the two agree. ::
+that the two agree.
+
+The fold follows cause, not arrival. A report (a DSN, a complaint, an auto-reply) is about a
+delivery that happened, but it can be stored before the attempt that made it: the attempt waits in
+a worker's batch, or in another process, when the DSN comes back 50 ms after the 250. So a report
+decides the fate even while the recipient is still open, and a later attempt does not move a fate
+that is already final: events of one recipient fold to the same fate in any order of arrival that
+keeps its attempts in order (a property test checks every interleaving). ::
 
     queued ──attempt──▶ sending ──▶ delivered ──▶ complained / autoreplied
        │                   │    └──▶ deferred ──(retry)──▶ sending …  ──▶ expired
@@ -15,10 +22,19 @@ killed mid-attempt leaves a lease that runs out, and the recipient is tried agai
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
-__all__ = ["FINAL_FATES", "OPEN_FATES", "EventType", "Fate", "advance", "fate_of", "message_fate"]
+__all__ = [
+    "FINAL_FATES",
+    "OPEN_FATES",
+    "EventType",
+    "Fate",
+    "advance",
+    "fate_of",
+    "fold_step",
+    "message_fate",
+]
 
 
 class Fate(StrEnum):
@@ -80,15 +96,17 @@ class EventType(StrEnum):
 
 
 _ATTEMPT = {"delivered": Fate.DELIVERED, "deferred": Fate.DEFERRED, "bounced": Fate.BOUNCED}
-_AFTER_DELIVERY = frozenset({Fate.DELIVERED, Fate.AUTOREPLIED, Fate.COMPLAINED})
+_AFTER_DELIVERY = OPEN_FATES | {Fate.DELIVERED, Fate.AUTOREPLIED, Fate.COMPLAINED}
+"""Where a complaint applies: after the delivery, or before its attempt is stored."""
+_BEFORE_REPLIES = OPEN_FATES | {Fate.DELIVERED}
 
 
 def advance(fate: Fate, kind: str, outcome: str = "") -> Fate:
     """The fate after one more event of type ``kind`` (``outcome`` for attempts)."""
     if kind == EventType.QUEUED:
         return Fate.QUEUED
-    if kind == EventType.ATTEMPT:
-        return _ATTEMPT.get(outcome, fate)
+    if kind == EventType.ATTEMPT:  # a final fate stays: a report about this delivery came first
+        return _ATTEMPT.get(outcome, fate) if fate in OPEN_FATES else fate
     if kind == EventType.EXPIRED:
         return Fate.EXPIRED if fate in OPEN_FATES else fate
     if kind == EventType.SUPPRESSED:
@@ -102,8 +120,19 @@ def advance(fate: Fate, kind: str, outcome: str = "") -> Fate:
     if kind == EventType.COMPLAINED:
         return Fate.COMPLAINED if fate in _AFTER_DELIVERY else fate
     if kind == EventType.AUTOREPLIED:
-        return Fate.AUTOREPLIED if fate == Fate.DELIVERED else fate
+        return Fate.AUTOREPLIED if fate in _BEFORE_REPLIES else fate
     return fate
+
+
+def fold_step(kind: str, data: Mapping[str, object]) -> tuple[str, str]:
+    """The ``(event type, outcome)`` a stored event folds as. What a worker recorded after its
+    lease was lost (``lease_lost``: another worker held the recipient by then) happened, and is on
+    the timeline, but decides nothing: the worker holding the lease records the fate."""
+    if data.get("lease_lost"):
+        return "", ""
+    if kind == EventType.ATTEMPT:
+        return kind, str(data.get("outcome") or "")
+    return kind, ""
 
 
 def fate_of(events: Iterable[tuple[str, str]]) -> Fate:

@@ -17,8 +17,9 @@ def plan_attempts(
     held: Set[int] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], set[str]]:
     """(event rows, recipient updates, touched message ids) for ``records``, given each recipient's
-    ``(message id, fate)``. A recipient already decided by another path (a late report) keeps its
-    fate; its attempt is still recorded.
+    ``(message id, fate)``. A recipient already decided by another path (a report that arrived
+    before the attempt was written) keeps its fate and reason; its attempt is still recorded, its
+    reply becomes the last reply, and its lease ends.
 
     ``held``: when given, the recipients still leased by the recording worker. Any other recipient's
     lease was lost (it ran out and another worker claimed it, or already recorded it): the attempt
@@ -40,11 +41,26 @@ def plan_attempts(
             data["next_attempt_at"] = rec.next_attempt_at.isoformat()
         if lost:
             data["lease_lost"] = True
+        # a lost lease's attempt has no outcome column: it decides no fate and counts in no rollup
+        outcome = None if lost else res.outcome
         event_rows.append(
-            event_row(message_id, rec.recipient_id, rec.at, EventType.ATTEMPT, data, res.reason, res.outcome)
+            event_row(message_id, rec.recipient_id, rec.at, EventType.ATTEMPT, data, res.reason, outcome)
         )
         fate = Fate(fate_now)
-        if lost or fate not in (Fate.SENDING, Fate.QUEUED, Fate.DEFERRED):
+        if lost:
+            continue
+        reply = {
+            "code": res.code,
+            "status": res.status,
+            "text": res.text[:2000],
+            "at": rec.at,
+            "remote": res.remote_id or None,
+        }
+        if fate not in (Fate.SENDING, Fate.QUEUED, Fate.DEFERRED):
+            if held is not None:  # a report decided it while the attempt was on its way: the lease ends
+                updates.append(
+                    {"rid": rec.recipient_id, "fate": fate.value, "next_at": None, "reason": None, **reply}
+                )
             continue
         fate = advance(fate, EventType.ATTEMPT, res.outcome)
         if rec.expire:
@@ -65,11 +81,7 @@ def plan_attempts(
                 "fate": fate.value,
                 "next_at": rec.next_attempt_at if fate is Fate.DEFERRED else None,
                 "reason": res.reason,
-                "code": res.code,
-                "status": res.status,
-                "text": res.text[:2000],
-                "at": rec.at,
-                "remote": res.remote_id or None,
+                **reply,
             }
         )
         touched.add(message_id)

@@ -63,7 +63,7 @@ _UPDATE_RECIPIENT = (
         next_attempt_at=bindparam("next_at"),
         lease_until=None,
         lease_owner=None,
-        last_reason=bindparam("reason"),
+        last_reason=func.coalesce(bindparam("reason"), recipients.c.last_reason),
         last_code=bindparam("code"),
         last_status=bindparam("status"),
         last_text=bindparam("text"),
@@ -472,31 +472,45 @@ class Store(
         data: dict[str, Any] | None = None,
         *,
         reason: str | None = None,
+        owner: str | None = None,
     ) -> int:
-        """Append one event (an asynchronous report, an expiry, a refusal) and move the fate."""
+        """Append one event (an asynchronous report, an expiry, a refusal) and move the fate.
+
+        ``owner``: a worker settling a recipient it claimed (an expiry, a suppression). If its lease
+        was lost meanwhile, the event is kept, marked ``lease_lost``, and the fate is left to the
+        worker that holds the recipient now. A report that arrives while the recipient is leased
+        (its attempt not yet written) decides the fate but leaves the lease to its holder, whose
+        result is then recorded as an attempt, not as a lost lease."""
         kind = EventType(type)
         r = recipients.c
         row: Any = None
+        data = dict(data or {})
         try:
             with self.engine.begin() as conn:
                 if recipient_id is not None:
-                    row = conn.execute(select(r.fate, r.message_id).where(r.id == recipient_id)).one_or_none()
+                    row = conn.execute(
+                        select(r.fate, r.message_id, r.lease_owner).where(r.id == recipient_id)
+                    ).one_or_none()
                     if row is None or row.message_id != message_id:
                         raise InputError(f"message {message_id} has no recipient {recipient_id}")
+                    if owner is not None and row.lease_owner != owner:
+                        data["lease_lost"] = True
                 eid = int(
                     conn.execute(
                         events.insert()
-                        .values(**event_row(message_id, recipient_id, at, kind, data or {}, reason, None))
+                        .values(**event_row(message_id, recipient_id, at, kind, data, reason, None))
                         .returning(events.c.id)
                     ).scalar_one()
                 )
-                if recipient_id is not None:
+                if recipient_id is not None and not data.get("lease_lost"):
                     assert row is not None
                     before = Fate(row.fate)
                     after = advance(before, kind)
                     values: dict[str, Any] = {"fate": after.value, "updated_at": at}
                     if after is not before and after not in (Fate.QUEUED, Fate.DEFERRED, Fate.SENDING):
                         values.update(_FINAL_CLEAR)
+                        if row.lease_owner is not None and owner is None:  # a report: the holder ends it
+                            del values["lease_until"], values["lease_owner"]
                     if before is Fate.SENDING and kind in (EventType.EXPIRED, EventType.SUPPRESSED):
                         values["attempts"] = r.attempts - 1  # claimed, but no attempt was made
                     if reason and after is not before:
@@ -508,18 +522,29 @@ class Store(
         return eid
 
     def hold(
-        self, message_id: str, recipient_id: int, *, at: datetime, until: datetime, data: dict[str, Any]
+        self,
+        message_id: str,
+        recipient_id: int,
+        *,
+        at: datetime,
+        until: datetime,
+        data: dict[str, Any],
+        owner: str | None = None,
     ) -> bool:
         """Give back a claimed recipient without an attempt: ``deferred`` (reason ``paused``) until
         ``until``. A ``held`` event is written the first time only (not at every look). False if
-        the lease was lost meanwhile."""
+        the lease was lost meanwhile (to ``owner``'s knowledge, when given)."""
         r = recipients.c
         try:
             with self.engine.begin() as conn:
                 row = conn.execute(
-                    select(r.fate, r.last_reason).where(r.id == recipient_id, r.message_id == message_id)
+                    select(r.fate, r.last_reason, r.lease_owner).where(
+                        r.id == recipient_id, r.message_id == message_id
+                    )
                 ).one_or_none()
                 if row is None or row.fate != Fate.SENDING.value:
+                    return False
+                if owner is not None and row.lease_owner != owner:
                     return False
                 conn.execute(
                     update(recipients)

@@ -66,7 +66,10 @@ class RollupKey:
 
 
 def _kind(kind: str, outcome: str | None, data: dict[str, Any]) -> str | None:
-    """The rollup kind an event counts as (None: not counted)."""
+    """The rollup kind an event counts as (None: not counted). What a worker recorded after losing
+    its lease is not counted: the worker that holds the recipient counts its fate."""
+    if data.get("lease_lost"):
+        return None
     if kind == "attempt":
         if outcome == "bounced":
             return "bounced_hard" if data.get("hardbounce") else "bounced_soft"

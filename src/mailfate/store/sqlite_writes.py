@@ -140,7 +140,8 @@ _INSERT_EVENT_FULL = (
     "INSERT INTO events (message_id, recipient_id, at, type, outcome, reason, data) VALUES (?,?,?,?,?,?,?)"
 )
 _UPDATE_RECIPIENT = (
-    "UPDATE recipients SET fate=?, next_attempt_at=?, lease_until=NULL, lease_owner=NULL, last_reason=?,"
+    "UPDATE recipients SET fate=?, next_attempt_at=?, lease_until=NULL, lease_owner=NULL,"
+    " last_reason=COALESCE(?, last_reason),"
     " last_code=?, last_status=?, last_text=?, updated_at=?, remote_id=COALESCE(?, remote_id) WHERE id=?"
 )
 

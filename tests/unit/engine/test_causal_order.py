@@ -10,7 +10,7 @@ from mailfate.delivery.engine import Engine, EngineSettings
 from mailfate.delivery.routing import Router
 from mailfate.intake.smtp_inbound import InboundReport
 from mailfate.model import AttemptResult, Envelope
-from mailfate.model.fate import fate_of
+from mailfate.model.fate import fate_of, fold_step
 from mailfate.model.verp import VerpCodec
 from mailfate.store import AttemptRecord, NewMessage, Store
 
@@ -60,7 +60,7 @@ def test_a_dsn_right_after_the_250_is_stored_after_the_attempt(tmp_path: Path) -
         asyncio.run(engine.on_inbound([dsn], b""))
         events = [e for e in store.events_since(sent.message_id, 0) if e.recipient_id == claimed.recipient_id]
         assert [e.type for e in events if e.type in ("attempt", "bounced")] == ["attempt", "bounced"]
-        folded = fate_of((e.type, str(e.data.get("outcome") or "")) for e in events)
+        folded = fate_of(fold_step(e.type, e.data) for e in events)
         view = store.recipient(claimed.recipient_id)
         assert view is not None and str(view.fate) == str(folded) == "bounced"
         engine.store_thread.shutdown(wait=True)

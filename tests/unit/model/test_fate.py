@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mailfate.model import FINAL_FATES, OPEN_FATES, EventType, Fate, fate_of, message_fate
+from mailfate.model import FINAL_FATES, OPEN_FATES, EventType, Fate, fate_of, fold_step, message_fate
 
 Q = (EventType.QUEUED, "")
 
@@ -23,12 +23,33 @@ def test_a_late_dsn_turns_delivered_into_bounced() -> None:
     assert fate_of([Q, attempt("delivered"), (EventType.BOUNCED, "")]) == Fate.BOUNCED
 
 
-def test_complaint_and_autoreply_only_after_delivery() -> None:
+def test_complaint_and_autoreply_follow_the_delivery() -> None:
     delivered = [Q, attempt("delivered")]
     assert fate_of([*delivered, (EventType.AUTOREPLIED, "")]) == Fate.AUTOREPLIED
     assert fate_of([*delivered, (EventType.AUTOREPLIED, ""), (EventType.COMPLAINED, "")]) == Fate.COMPLAINED
-    assert fate_of([Q, attempt("deferred"), (EventType.COMPLAINED, "")]) == Fate.DEFERRED
     assert fate_of([*delivered, (EventType.COMPLAINED, ""), (EventType.AUTOREPLIED, "")]) == Fate.COMPLAINED
+    # a bounce outranks both: the address is dead whatever an autoresponder said
+    assert fate_of([*delivered, (EventType.COMPLAINED, ""), (EventType.BOUNCED, "")]) == Fate.BOUNCED
+    assert fate_of([*delivered, (EventType.BOUNCED, ""), (EventType.AUTOREPLIED, "")]) == Fate.BOUNCED
+
+
+def test_a_report_stored_before_its_attempt_still_decides() -> None:
+    """The DSN came back 50 ms after the 250, while the attempt waited in a worker's batch."""
+    assert fate_of([Q, (EventType.BOUNCED, ""), attempt("delivered")]) == Fate.BOUNCED
+    assert fate_of([Q, (EventType.COMPLAINED, ""), attempt("delivered")]) == Fate.COMPLAINED
+    assert (
+        fate_of([Q, attempt("deferred"), (EventType.AUTOREPLIED, ""), attempt("delivered")])
+        == Fate.AUTOREPLIED
+    )
+
+
+def test_an_attempt_whose_lease_was_lost_decides_nothing() -> None:
+    lost = fold_step(EventType.ATTEMPT, {"outcome": "delivered", "lease_lost": True})
+    assert fate_of([Q, attempt("deferred"), lost]) == Fate.DEFERRED
+    assert fold_step(EventType.ATTEMPT, {"outcome": "delivered"}) == attempt("delivered")
+    assert fold_step(EventType.BOUNCED, {"outcome": "delivered"}) == (EventType.BOUNCED, "")
+    expired = fold_step(EventType.EXPIRED, {"why": "deadline", "lease_lost": True})
+    assert fate_of([Q, attempt("deferred"), expired]) == Fate.DEFERRED
 
 
 def test_expiry_applies_only_while_open() -> None:
@@ -65,3 +86,38 @@ def test_any_sequence_ends_in_a_fate_and_final_failures_stick(events: list[tuple
     if fate in (Fate.SUPPRESSED, Fate.REJECTED):
         later = [*events, (EventType.BOUNCED, ""), (EventType.COMPLAINED, ""), (EventType.EXPIRED, "")]
         assert fate_of(later) == fate
+
+
+_REPORTS = st.lists(
+    st.sampled_from(
+        [
+            EventType.BOUNCED,
+            EventType.COMPLAINED,
+            EventType.AUTOREPLIED,
+            EventType.DELAYED,
+            EventType.SUPPRESSION_ADDED,
+        ]
+    ),
+    max_size=4,
+)
+
+
+@given(
+    deferrals=st.integers(0, 4),
+    last=st.sampled_from(["delivered", "deferred", "bounced"]),
+    reports=_REPORTS,
+    data=st.data(),
+)
+def test_the_fold_follows_cause_not_arrival(
+    deferrals: int, last: str, reports: list[EventType], data: st.DataObject
+) -> None:
+    """A recipient's attempts are written in order, but each report about its delivery may be
+    stored anywhere after the message was queued (in another process, before the worker's batch of
+    results): every such interleaving folds to the fate of the causal order."""
+    attempts = [attempt("deferred")] * deferrals + [attempt(last)]
+    reports = reports if last == "delivered" else []  # reports only come after a 250
+    causal = [Q, *attempts, *((kind, "") for kind in reports)]
+    arrived: list[tuple[str, str]] = [Q, *attempts]
+    for kind in reports:
+        arrived.insert(data.draw(st.integers(1, len(arrived)), label="position"), (kind, ""))
+    assert fate_of(arrived) == fate_of(causal)

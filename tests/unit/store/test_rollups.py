@@ -76,6 +76,17 @@ def test_a_late_bounce_after_a_250_counts_as_a_hard_bounce(store: Store) -> None
     assert totals(store, "bounced_hard") == 1 and totals(store, "complained") == 1
 
 
+def test_what_a_worker_recorded_after_losing_its_lease_is_not_counted(store: Store) -> None:
+    store.submit(NewMessage("a@app.example", ("slow@naver.test",), b"x"), NOW - timedelta(seconds=3))
+    [first] = store.claim(1, now=NOW, lease=5, owner="w1")
+    store.claim(1, now=NOW + timedelta(seconds=10), lease=60, owner="w2")  # w1's lease ran out
+    later = NOW + timedelta(seconds=11)
+    store.record_attempts([AttemptRecord(first.recipient_id, OK, later)], owner="w1")  # lost: a duplicate
+    store.record_attempts([AttemptRecord(first.recipient_id, OK, later)], owner="w2")
+    store.catch_up_rollups(NOW + timedelta(seconds=20))
+    assert totals(store, "delivered") == 1
+
+
 def test_two_folders_at_once_never_count_a_batch_twice(store_url: str) -> None:
     first = Store.open(store_url)
     for i in range(60):

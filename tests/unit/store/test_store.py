@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 from mailfate.errors import InputError
-from mailfate.model import AttemptResult, EventType, fate_of
+from mailfate.model import AttemptResult, EventType, Fate, fate_of, fold_step
 from mailfate.store import AttemptRecord, NewMessage, Store, StoreError
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
@@ -43,11 +46,7 @@ def consistent(store: Store, message_id: str) -> None:
     view = store.message(message_id)
     assert view is not None
     for r in view.recipients:
-        evs = [
-            (e.type, e.data.get("outcome", "") if e.type == "attempt" else "")
-            for e in view.events
-            if e.recipient_id == r.id
-        ]
+        evs = [fold_step(e.type, e.data) for e in view.events if e.recipient_id == r.id]
         if r.fate != "sending":
             assert fate_of(evs) == r.fate, (r, evs)
 
@@ -213,3 +212,71 @@ def test_open_twice_is_a_noop_and_a_bad_url_is_a_clear_error(tmp_path: Path) -> 
     (tmp_path / "ro" / "s.db").mkdir()  # a directory where the file should be
     with pytest.raises(StoreError):
         Store.open(tmp_path / "ro" / "s.db")
+
+
+_REPORT_FATES = {EventType.BOUNCED: Fate.BOUNCED, EventType.COMPLAINED: Fate.COMPLAINED}
+
+
+def test_a_report_stored_at_any_moment_of_the_attempts_gives_the_fate_of_the_events(store: Store) -> None:
+    """A greylisted first attempt, then a 250; a DSN or a complaint about the delivery is stored at
+    each moment it can be — while an attempt is on its way (leased), between the attempts, after
+    the 250 — as when it reaches ``serve`` before the worker (another process) writes its batch.
+    The cached fate is always the fold of the stored events, the worker's own result is never taken
+    for a lost lease, and nothing stays leased."""
+    moments = ("leased 1", "deferred", "leased 2", "delivered")
+    for where in [*((m,) for m in moments), *itertools.product(moments, repeat=2)]:
+        for kinds in itertools.product(_REPORT_FATES, repeat=len(where)):
+            mid = store.submit(new("kim@example.org"), NOW).message_id
+            [rid] = [r.id for r in store.message(mid).recipients]  # type: ignore[union-attr]
+
+            def report(moment: str, rid: int = rid, mid: str = mid, plan: tuple[Any, ...] = ()) -> None:
+                for at, kind in plan:
+                    if at == moment:
+                        store.append_event(mid, rid, kind, NOW, {"status": "5.1.1"}, reason="userunknown")
+
+            report = functools.partial(report, plan=tuple(zip(where, kinds, strict=True)))
+
+            claimed = store.claim(1, now=NOW, lease=60, owner="w")
+            report("leased 1")
+            store.record_attempts([AttemptRecord(rid, GREY, NOW, next_attempt_at=NOW)], owner="w")
+            report("deferred")
+            claimed = store.claim(1, now=NOW + timedelta(seconds=1), lease=60, owner="w")
+            report("leased 2")
+            if claimed:  # no second attempt once a report has decided
+                store.record_attempts([AttemptRecord(rid, OK, NOW + timedelta(seconds=1))], owner="w")
+            report("delivered")
+            view = store.message(mid)
+            assert view is not None
+            [recipient] = view.recipients
+            expected = Fate.BOUNCED if EventType.BOUNCED in kinds else Fate.COMPLAINED
+            assert recipient.fate == expected, (where, kinds)
+            assert not any(e.data.get("lease_lost") for e in view.events), (where, kinds)
+            consistent(store, mid)
+    assert store.claim(10, now=NOW + timedelta(hours=1), lease=60, owner="w") == []
+
+
+def test_a_worker_that_lost_its_lease_cannot_expire_suppress_or_hold_the_recipient(store: Store) -> None:
+    mid = store.submit(new("kim@example.org"), NOW).message_id
+    [first] = store.claim(1, now=NOW, lease=5, owner="w1")
+    [second] = store.claim(1, now=NOW + timedelta(seconds=10), lease=60, owner="w2")  # w1's lease ran out
+    rid = first.recipient_id
+    assert second.recipient_id == rid
+    at = NOW + timedelta(seconds=11)
+    store.append_event(mid, rid, EventType.EXPIRED, at, {"why": "deadline"}, reason="expired", owner="w1")
+    store.append_event(mid, rid, EventType.SUPPRESSED, at, {"reason": "x"}, reason="suppressed", owner="w1")
+    assert not store.hold(mid, rid, at=at, until=at + timedelta(minutes=5), data={}, owner="w1")
+    view = store.message(mid)
+    assert view is not None
+    assert view.recipients[0].fate == "sending"  # still w2's
+    assert [e.data.get("lease_lost") for e in view.events if e.type in ("expired", "suppressed")] == [
+        True,
+        True,
+    ]
+    store.record_attempts([AttemptRecord(rid, OK, at)], owner="w2")
+    assert store.recipient(rid).fate == "delivered"  # type: ignore[union-attr]
+    consistent(store, mid)
+    # the owner itself settles it
+    mid2 = store.submit(new("lee@example.org"), NOW).message_id
+    [mine] = store.claim(1, now=NOW, lease=60, owner="w1")
+    store.append_event(mid2, mine.recipient_id, EventType.EXPIRED, at, {}, reason="expired", owner="w1")
+    assert store.recipient(mine.recipient_id).fate == "expired"  # type: ignore[union-attr]
