@@ -6,13 +6,16 @@ usage: python benchmarks/delivery_vs_postfix.py [--n N] [--shared DIR] [--skip-p
 Prints, on this machine (loopback only):
   1. Postfix (``../shared/bench/postfix_peer.sh``, MODE=normal and MODE=drain; needs root): end-to-end
      and delivery-only messages/second, and the smtp-source → smtp-sink ceiling;
-  2. mailfate end to end: an application process submits N messages of ``--size`` bytes to 5
+  2. mailfate end to end, with the store's durable default (SQLite ``synchronous=FULL``: each
+     acknowledged message and each recorded result is on disk, as Postfix's queue files are): an
+     application process submits N messages of ``--size`` bytes to 5
      recipient domains with ``mailfate.Client.send`` while a ``mailfate worker`` process delivers
      them to Postfix's ``smtp-sink`` (relay transport, no TLS) — timed from the first submit to the
      last 250 recorded in the store;
   3. mailfate delivery-only: the N messages are queued first, then the worker starts — timed from
      its ready line to the last 250;
-  4. with ``--pg``: (2) and (3) on a PostgreSQL server started for the run;
+  4. with ``--pg``: (2) and (3) on a PostgreSQL server started for the run, durable (fsync and
+     synchronous_commit on, as Postfix fsyncs its queue files), with one worker and with two;
   5. latency of one verification code at 50 messages/second (submit → 250 at the receiver): p50, p99;
   6. with ``--big N``: N queued messages, the worker's peak RSS while it drains them, and the time
      of ``Store.message`` (what ``mailfate trace`` reads) for one message among them.
@@ -208,27 +211,30 @@ def submit_parallel(url: str, n: int, size: int, processes: int, start: int = 0)
 
 
 def run_mailfate(
-    url: str, n: int, size: int, sink_port: int, folder: Path, *, submitters: int = 1
+    url: str, n: int, size: int, sink_port: int, folder: Path, *, submitters: int = 1, workers: int = 1
 ) -> tuple[float, float]:
-    """(end-to-end msgs/s, delivery-only msgs/s) on the store at ``url``."""
+    """(end-to-end msgs/s, delivery-only msgs/s) on the store at ``url``, with ``workers`` worker
+    processes (each with concurrency 100 // workers, so the receiver sees the same parallelism)."""
     from mailfate.client import Client
     from mailfate.config import load_settings
     from mailfate.store import Store
 
-    config = write_config(folder, url, sink_port, concurrency=100)
+    config = write_config(folder, url, sink_port, concurrency=100 // workers)
     settings = load_settings(config)
     store = Store.open(url)
     client = Client(store, settings=settings)
-    worker = Worker(config)
+    procs = [Worker(config) for _ in range(workers)]
     started = submit_parallel(url, n, size, submitters)
     done = wait_delivered(store, n)
     e2e = n / (done - started)
-    worker.stop()
+    for worker in procs:
+        worker.stop()
     submit_all(client, n, size, start=n)
-    worker = Worker(config)
+    procs = [Worker(config) for _ in range(workers)]
     done = wait_delivered(store, 2 * n)
-    drain = n / (done - worker.ready)
-    worker.stop()
+    drain = n / (done - min(w.ready for w in procs))
+    for worker in procs:
+        worker.stop()
     store.close()
     return e2e, drain
 
@@ -351,28 +357,37 @@ def main() -> None:
         drain_rate = statistics.median(p[1] for p in pairs)
         out["mailfate_e2e"], out["mailfate_drain"] = e2e, drain_rate
         print(
-            f"mailfate   end to end     {e2e:8.0f} msg/s   (SQLite; Client.send from {args.submitters} "
-            f"process(es), one worker; median of {args.runs})"
+            f"mailfate   end to end     {e2e:8.0f} msg/s   (SQLite, synchronous=FULL: durable like Postfix; "
+            f"Client.send from {args.submitters} process(es), one worker; median of {args.runs})"
         )
         print(f"mailfate   delivery only  {drain_rate:8.0f} msg/s   (SQLite)")
         if args.pg:
             from tests.support.postgres import PostgresServer
 
-            server = PostgresServer().start()
+            server = PostgresServer(durable=True).start()  # fsync and synchronous_commit on
             try:
-                e2e_pg, drain_pg = run_mailfate(
-                    server.new_database(),
-                    args.n,
-                    args.size,
-                    sink_port,
-                    folder / "pg",
-                    submitters=args.submitters,
-                )
+                for workers in (1, 2):
+                    runs = [
+                        run_mailfate(
+                            server.new_database(),
+                            args.n,
+                            args.size,
+                            sink_port,
+                            folder / f"pg{workers}-{r}",
+                            submitters=args.submitters,
+                            workers=workers,
+                        )
+                        for r in range(args.runs)
+                    ]
+                    e2e_pg = statistics.median(p[0] for p in runs)
+                    drain_pg = statistics.median(p[1] for p in runs)
+                    tag = "" if workers == 1 else f"_w{workers}"
+                    out[f"mailfate_pg_e2e{tag}"], out[f"mailfate_pg_drain{tag}"] = e2e_pg, drain_pg
+                    where = f"PostgreSQL, fsync + synchronous_commit on, {workers} worker(s)"
+                    print(f"mailfate   end to end     {e2e_pg:8.0f} msg/s   ({where})")
+                    print(f"mailfate   delivery only  {drain_pg:8.0f} msg/s   ({where})")
             finally:
                 server.stop()
-            out["mailfate_pg_e2e"], out["mailfate_pg_drain"] = e2e_pg, drain_pg
-            print(f"mailfate   end to end     {e2e_pg:8.0f} msg/s   (PostgreSQL)")
-            print(f"mailfate   delivery only  {drain_pg:8.0f} msg/s   (PostgreSQL)")
         if args.latency_seconds > 0:
             p50, p99, count = run_latency(
                 str(folder / "lat" / "store.db"), args.latency_seconds, sink_port, folder / "lat"
@@ -392,10 +407,19 @@ def main() -> None:
         out["ratio"] = out["mailfate_e2e"] / out["postfix_e2e"]
     if out.get("postfix_drain"):
         out["drain_ratio"] = out["mailfate_drain"] / out["postfix_drain"]
+    if out.get("postfix_e2e") and out.get("mailfate_pg_e2e"):
+        out["pg_ratio"] = out["mailfate_pg_e2e"] / out["postfix_e2e"]
+    if out.get("postfix_drain") and out.get("mailfate_pg_drain"):
+        out["pg_drain_ratio"] = out["mailfate_pg_drain"] / out["postfix_drain"]
     if "ratio" in out:
         print(
             f"ratio mailfate/postfix: end to end {out['ratio']:.2f} (target 1.5), delivery only "
             f"{out.get('drain_ratio', 0):.2f} (target 1.0)"
+        )
+    if "pg_ratio" in out:
+        print(
+            f"ratio on PostgreSQL, one worker: end to end {out['pg_ratio']:.2f} (target 1.2), delivery only "
+            f"{out.get('pg_drain_ratio', 0):.2f} (target 1.0)"
         )
     print(" ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in out.items()))
 

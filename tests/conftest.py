@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.postfix import postfix_factory
+
+__all__ = ["postfix_factory"]  # a fixture: real Postfix receivers (tests/support/postfix.py)
+
 DEFAULT_SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 

@@ -30,7 +30,10 @@ def _free_port() -> int:
 
 
 class PostgresServer:
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        """``durable``: fsync and synchronous commits on, as a production server runs (benchmarks
+        that compare with Postfix, which fsyncs); off by default, for test data."""
+        self.durable = durable
         binary = pg_bin()
         if binary is None:
             raise RuntimeError("PostgreSQL is not installed (Debian package postgresql)")
@@ -62,10 +65,9 @@ class PostgresServer:
             "--locale=C.UTF-8",
             "--no-sync",
         )
-        options = (
-            f"-k {self.dir} -p {self.port} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
+        options = f"-k {self.dir} -p {self.port} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(
             f"{self.bin}/pg_ctl",
             "-D",
