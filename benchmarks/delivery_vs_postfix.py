@@ -175,27 +175,35 @@ def submit_all(client: Any, n: int, size: int, start: int = 0) -> None:
 
 SUBMITTER = f"""
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from mailfate.client import Client
 from mailfate.config import load_settings
-url, start, count, text = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+url, text = sys.argv[1], sys.argv[4]
+start, count, threads = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[5])
 domains = {DOMAINS!r}
-import time
 with Client(url, settings=load_settings(None)) as client:
-    print(time.time(), flush=True)  # the first submit starts now (as Postfix's timer starts at injection)
-    for i in range(start, start + count):
+    def send(i):
         to = f"user{{i}}@{{domains[i % len(domains)]}}"
         client.send(from_="bench@app.example", to=to, subject=f"bench {{i}}", text=text)
+    print(time.time(), flush=True)  # the first submit starts now (as Postfix's timer starts at injection)
+    with ThreadPoolExecutor(threads) as pool:
+        for _ in pool.map(send, range(start, start + count)):
+            pass
 """
 
 
-def submit_parallel(url: str, n: int, size: int, processes: int, start: int = 0) -> float:
-    """N messages through ``Client.send`` from ``processes`` application processes; the wall-clock
-    time of the first submit (process start-up is not counted, as smtp-source's is not)."""
+def submit_parallel(
+    url: str, n: int, size: int, processes: int, *, start: int = 0, threads: int = 10
+) -> float:
+    """N messages through ``Client.send`` from ``processes`` application processes of ``threads``
+    threads each (Postfix's peer injects through 10 concurrent SMTP sessions); the wall-clock time
+    of the first submit (process start-up is not counted, as smtp-source's is not)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAILFATE_")}
     share = [n // processes + (1 if i < n % processes else 0) for i in range(processes)]
     procs, offset = [], start
     for count in share:
-        cmd = [sys.executable, "-c", SUBMITTER, url, str(offset), str(count), body(size)]
+        cmd = [sys.executable, "-c", SUBMITTER, url, str(offset), str(count), body(size), str(threads)]
         procs.append(subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True))
         offset += count
     starts = []
@@ -211,7 +219,15 @@ def submit_parallel(url: str, n: int, size: int, processes: int, start: int = 0)
 
 
 def run_mailfate(
-    url: str, n: int, size: int, sink_port: int, folder: Path, *, submitters: int = 1, workers: int = 1
+    url: str,
+    n: int,
+    size: int,
+    sink_port: int,
+    folder: Path,
+    *,
+    submitters: int = 1,
+    workers: int = 1,
+    threads: int = 10,
 ) -> tuple[float, float]:
     """(end-to-end msgs/s, delivery-only msgs/s) on the store at ``url``, with ``workers`` worker
     processes (each with concurrency 100 // workers, so the receiver sees the same parallelism)."""
@@ -224,7 +240,7 @@ def run_mailfate(
     store = Store.open(url)
     client = Client(store, settings=settings)
     procs = [Worker(config) for _ in range(workers)]
-    started = submit_parallel(url, n, size, submitters)
+    started = submit_parallel(url, n, size, submitters, threads=threads)
     done = wait_delivered(store, n)
     e2e = n / (done - started)
     for worker in procs:
@@ -315,6 +331,13 @@ def main() -> None:
     parser.add_argument("--latency-seconds", type=float, default=10.0)
     parser.add_argument("--big", type=int, default=0, help="queue this many, measure RSS and trace time")
     parser.add_argument(
+        "--threads",
+        type=int,
+        default=10,
+        help="threads per application process calling Client.send (Postfix's peer injects through 10 "
+        "concurrent SMTP sessions; concurrent submits share one commit)",
+    )
+    parser.add_argument(
         "--submitters",
         type=int,
         default=1,
@@ -350,6 +373,7 @@ def main() -> None:
                 sink_port,
                 folder / f"sqlite{r}",
                 submitters=args.submitters,
+                threads=args.threads,
             )
             for r in range(args.runs)
         ]
@@ -358,7 +382,8 @@ def main() -> None:
         out["mailfate_e2e"], out["mailfate_drain"] = e2e, drain_rate
         print(
             f"mailfate   end to end     {e2e:8.0f} msg/s   (SQLite, synchronous=FULL: durable like Postfix; "
-            f"Client.send from {args.submitters} process(es), one worker; median of {args.runs})"
+            f"Client.send from {args.submitters} process(es) × {args.threads} threads, one worker; "
+            f"median of {args.runs})"
         )
         print(f"mailfate   delivery only  {drain_rate:8.0f} msg/s   (SQLite)")
         if args.pg:
@@ -376,6 +401,7 @@ def main() -> None:
                             folder / f"pg{workers}-{r}",
                             submitters=args.submitters,
                             workers=workers,
+                            threads=args.threads,
                         )
                         for r in range(args.runs)
                     ]

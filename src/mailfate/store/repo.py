@@ -23,6 +23,7 @@ from mailfate.model import EventType, Fate, advance, message_fate
 from mailfate.store.attempts import event_row, plan_attempts
 from mailfate.store.engine import begin_immediate, make_engine, normalize_url, write_lock
 from mailfate.store.errors import StoreError
+from mailfate.store.group import GroupCommit
 from mailfate.store.ids import new_message_id
 from mailfate.store.inquiries import StoreInquiries
 from mailfate.store.keys import StoreKeys
@@ -31,7 +32,7 @@ from mailfate.store.rollups import StoreRollups
 from mailfate.store.rows import aware, normalize_address, to_suppression
 from mailfate.store.sns_seen import StoreSnsSeen
 from mailfate.store.sqlite_writes import record_sqlite, submit_many_sqlite, submit_sqlite
-from mailfate.store.suppressions import StoreSuppressions
+from mailfate.store.suppressions import SUPPRESSED, StoreSuppressions
 from mailfate.store.tables import events, messages, recipients, suppressions
 from mailfate.store.views import (
     AttemptRecord,
@@ -54,7 +55,7 @@ _FINAL_CLEAR = {"next_attempt_at": None, "lease_until": None, "lease_owner": Non
 # Statements built once: SQLAlchemy then reuses their compiled form (building a statement per call
 # costs more than SQLite takes to run it).
 _INSERT_MESSAGE = messages.insert()
-_INSERT_RECIPIENT = recipients.insert().returning(recipients.c.id)
+_INSERT_RECIPIENTS = recipients.insert().returning(recipients.c.id, sort_by_parameter_order=True)
 _UPDATE_RECIPIENT = (
     update(recipients)
     .where(recipients.c.id == bindparam("rid"))
@@ -116,6 +117,7 @@ class Store(
         self.engine = make_engine(self.url)
         self.dialect = self.engine.dialect.name
         self.reader = make_engine(self.url, writer=False) if self.dialect == "sqlite" else self.engine
+        self._group: GroupCommit[NewMessage, SubmitResult] = GroupCommit(self._submit_batch)
 
     @classmethod
     def open(cls, url: str | Path) -> Store:
@@ -148,7 +150,123 @@ class Store(
     # -- submit ---------------------------------------------------------------------------------
     def submit(self, msg: NewMessage, now: datetime) -> SubmitResult:
         """Queue one message: its row, one row per recipient, a ``queued`` (or ``suppressed``)
-        event each — in one transaction. An idempotency key seen before returns that message."""
+        event each — in one transaction, on disk when this returns. An idempotency key seen before
+        returns that message. Threads that submit at the same moment share one transaction and
+        one commit (:mod:`mailfate.store.group`)."""
+        if not msg.recipients:
+            raise InputError("a message needs at least one recipient")
+        return self._group.submit(msg, now)
+
+    @property
+    def submit_transactions(self) -> int:
+        """Transactions ``submit`` has written in this process (fewer than submits under load)."""
+        return self._group.batches
+
+    def submit_many(self, batch: Sequence[NewMessage], now: datetime) -> list[SubmitResult | Exception]:
+        """Many submits in one transaction (group commit: one lock, one commit for a burst of
+        requests); each result is a SubmitResult or the error of that message alone."""
+        return self._submit_batch(batch, [now] * len(batch))
+
+    def _submit_batch(
+        self, batch: Sequence[NewMessage], nows: Sequence[datetime]
+    ) -> list[SubmitResult | Exception]:
+        if len(batch) == 1:  # alone: the single-message path, whose errors name the message
+            try:
+                return [self._submit_one(batch[0], nows[0])]
+            except (InputError, StoreError) as exc:
+                return [exc]
+        items: list[tuple[NewMessage, list[str], str, datetime]] = []
+        out: dict[int, SubmitResult | Exception] = {}
+        for i, (msg, now) in enumerate(zip(batch, nows, strict=True)):
+            if not msg.recipients:
+                out[i] = InputError("a message needs at least one recipient")
+                continue
+            addresses = list(dict.fromkeys(normalize_address(a) for a in msg.recipients))
+            items.append((msg, addresses, _domain(msg.from_addr), now))
+        if self.dialect == "sqlite":
+            found: list[Any] = self._sqlite_write(submit_many_sqlite, items, what="submit to")
+            written = [
+                StoreError(f"submit failed: {r}") if isinstance(r, sqlite3.Error) else r for r in found
+            ]
+        else:
+            written = self._submit_many_pg(items)
+        rest = iter(written)
+        return [out[i] if i in out else next(rest) for i in range(len(batch))]
+
+    def _submit_many_pg(self, items: list[tuple[NewMessage, list[str], str, datetime]]) -> list[Any]:
+        """One transaction, a statement per table for the whole batch (a round trip costs more than
+        the rows). If another process commits one of these idempotency keys meanwhile, the batch is
+        rolled back and written again one message at a time."""
+        try:
+            with self.engine.begin() as conn:
+                return self._insert_many_pg(conn, items)
+        except IntegrityError:
+            log.info("an idempotency key was taken meanwhile: %d submits written one by one", len(items))
+        except OperationalError as exc:
+            raise StoreError(f"cannot write to the store {self.url}: {exc.orig}", fix=_fix(exc)) from exc
+        results: list[SubmitResult | Exception] = []
+        for msg, _, _, now in items:
+            try:
+                results.append(self._submit_one(msg, now))
+            except (InputError, StoreError) as exc:
+                results.append(exc)
+        return results
+
+    def _insert_many_pg(
+        self, conn: Connection, items: list[tuple[NewMessage, list[str], str, datetime]]
+    ) -> list[SubmitResult | Exception]:
+        keys = [m.idempotency_key for m, *_ in items if m.idempotency_key is not None]
+        taken: dict[str, str] = {}
+        if keys:
+            found = conn.execute(
+                select(messages.c.idempotency_key, messages.c.id).where(messages.c.idempotency_key.in_(keys))
+            )
+            taken = {str(k): str(mid) for k, mid in found}
+        lowered = sorted({a.lower() for _, addresses, _, _ in items for a in addresses})
+        scopes = sorted({sending for _, _, sending, _ in items} | {"*"})
+        known: dict[tuple[str, str], Suppression] = {
+            (r.scope, r.address): to_suppression(r)
+            for r in conn.execute(SUPPRESSED, {"addrs": lowered, "scopes": scopes})
+        }
+        results: list[SubmitResult | Exception] = []
+        message_rows: list[dict[str, Any]] = []
+        recipient_rows: list[dict[str, Any]] = []
+        planned: list[tuple[str, NewMessage, datetime, list[str], list[Fate], dict[str, Suppression]]] = []
+        for msg, addresses, sending, now in items:
+            key = msg.idempotency_key
+            if key is not None and key in taken:
+                results.append(SubmitResult(taken[key], False))
+                continue
+            refused = {
+                a.lower(): known.get((sending, a.lower())) or known[("*", a.lower())]
+                for a in addresses
+                if (sending, a.lower()) in known or ("*", a.lower()) in known
+            }
+            mid = new_message_id(int(now.timestamp() * 1000))
+            if key is not None:
+                taken[key] = mid  # a second submit with this key in the same batch gets this one
+            fates = [Fate.SUPPRESSED if a.lower() in refused else Fate.QUEUED for a in addresses]
+            message_rows.append(_message_row(mid, msg, now, sending, fates))
+            recipient_rows.extend(_recipient_rows(mid, now, addresses, fates, refused))
+            planned.append((mid, msg, now, addresses, fates, refused))
+            refusals = tuple(
+                (a, refused[a.lower()].reason, refused[a.lower()].created_at)
+                for a in addresses
+                if a.lower() in refused
+            )
+            results.append(SubmitResult(mid, True, refusals))
+        if not message_rows:
+            return results
+        conn.execute(_INSERT_MESSAGE, message_rows)
+        ids = iter(conn.execute(_INSERT_RECIPIENTS, recipient_rows).scalars().all())
+        event_rows = []
+        for mid, msg, now, addresses, fates, refused in planned:
+            for address, fate in zip(addresses, fates, strict=True):
+                event_rows.append(_queued_event(mid, next(ids), now, msg, address, fate, refused))
+        conn.execute(events.insert(), event_rows)
+        return results
+
+    def _submit_one(self, msg: NewMessage, now: datetime) -> SubmitResult:
         if not msg.recipients:
             raise InputError("a message needs at least one recipient")
         addresses = list(dict.fromkeys(normalize_address(a) for a in msg.recipients))
@@ -157,101 +275,18 @@ class Store(
             return self._submit_sqlite(msg, now, addresses, sending)
         try:
             with self.engine.begin() as conn:
-                if msg.idempotency_key is not None:
-                    found = conn.execute(_BY_KEY, {"key": msg.idempotency_key}).scalar()
-                    if found is not None:
-                        return SubmitResult(found, False)
-                refused = self._suppressed(conn, addresses, sending)
-                mid = new_message_id(int(now.timestamp() * 1000))
-                fates = [Fate.SUPPRESSED if a.lower() in refused else Fate.QUEUED for a in addresses]
-                conn.execute(
-                    _INSERT_MESSAGE,
-                    {
-                        "id": mid,
-                        "created_at": now,
-                        "from_addr": msg.from_addr,
-                        "sending_domain": sending,
-                        "subject": msg.subject,
-                        "category": msg.category,
-                        "tags": list(msg.tags),
-                        "idempotency_key": msg.idempotency_key,
-                        "deadline": msg.deadline,
-                        "expires_at": now + timedelta(seconds=msg.max_age),
-                        "header_message_id": msg.header_message_id,
-                        "size": len(msg.raw),
-                        "raw": msg.raw,
-                        "fate": message_fate(fates).value,
-                    },
-                )
-                rows = [
-                    {
-                        "message_id": mid,
-                        "address": a,
-                        "domain": _domain(a),
-                        "fate": f.value,
-                        "attempts": 0,
-                        "next_attempt_at": now if f is Fate.QUEUED else None,
-                        "updated_at": now,
-                        "last_reason": "suppressed" if f is Fate.SUPPRESSED else None,
-                        "last_text": _refusal(refused[a.lower()]) if f is Fate.SUPPRESSED else None,
-                    }
-                    for a, f in zip(addresses, fates, strict=True)
-                ]
-                ids = [conn.execute(_INSERT_RECIPIENT, row).scalar_one() for row in rows]
-                event_rows = []
-                for rid, address, fate in zip(ids, addresses, fates, strict=True):
-                    if fate is Fate.SUPPRESSED:
-                        s = refused[address.lower()]
-                        data = {
-                            "reason": s.reason,
-                            "since": s.created_at.isoformat(),
-                            "detail": s.detail,
-                            "scope": s.scope,
-                        }
-                        event_rows.append(
-                            event_row(mid, rid, now, EventType.SUPPRESSED, data, "suppressed", None)
-                        )
-                    else:
-                        data = {"category": msg.category}
-                        if msg.deadline:
-                            data["deadline"] = msg.deadline.isoformat()
-                        event_rows.append(event_row(mid, rid, now, EventType.QUEUED, data, None, None))
-                conn.execute(events.insert(), event_rows)
+                [result] = self._insert_many_pg(conn, [(msg, addresses, sending, now)])
+                assert isinstance(result, SubmitResult)
+                return result
         except IntegrityError as exc:
             if msg.idempotency_key is not None:  # a concurrent submit with the same key won
                 with self.reader.connect() as conn:
-                    found = conn.execute(
-                        select(messages.c.id).where(messages.c.idempotency_key == msg.idempotency_key)
-                    ).scalar()
+                    found = conn.execute(_BY_KEY, {"key": msg.idempotency_key}).scalar()
                 if found is not None:
                     return SubmitResult(found, False)
             raise StoreError(f"submit failed: {exc.orig}") from exc
         except OperationalError as exc:
             raise StoreError(f"cannot write to the store {self.url}: {exc.orig}", fix=_fix(exc)) from exc
-        suppressed = tuple(
-            (a, refused[a.lower()].reason, refused[a.lower()].created_at)
-            for a in addresses
-            if a.lower() in refused
-        )
-        return SubmitResult(mid, True, suppressed)
-
-    def submit_many(self, batch: Sequence[NewMessage], now: datetime) -> list[SubmitResult | Exception]:
-        """Many submits in one transaction (group commit: one lock, one commit for a burst of
-        requests); each result is a SubmitResult or the error of that message alone."""
-        if self.dialect != "sqlite":
-            results: list[SubmitResult | Exception] = []
-            for msg in batch:
-                try:
-                    results.append(self.submit(msg, now))
-                except (InputError, StoreError) as exc:
-                    results.append(exc)
-            return results
-        items: list[tuple[NewMessage, list[str], str]] = []
-        for msg in batch:
-            addresses = list(dict.fromkeys(normalize_address(a) for a in msg.recipients))
-            items.append((msg, addresses, _domain(msg.from_addr)))
-        found = self._sqlite_write(submit_many_sqlite, items, now, what="submit to")
-        return [StoreError(f"submit failed: {r}") if isinstance(r, sqlite3.Error) else r for r in found]
 
     def _submit_sqlite(
         self, msg: NewMessage, now: datetime, addresses: list[str], sending: str
@@ -569,6 +604,66 @@ class Store(
         except OperationalError as exc:
             raise StoreError(f"cannot write to the store {self.url}: {exc.orig}", fix=_fix(exc)) from exc
         return True
+
+
+def _message_row(
+    mid: str, msg: NewMessage, now: datetime, sending: str, fates: Sequence[Fate]
+) -> dict[str, Any]:
+    return {
+        "id": mid,
+        "created_at": now,
+        "from_addr": msg.from_addr,
+        "sending_domain": sending,
+        "subject": msg.subject,
+        "category": msg.category,
+        "tags": list(msg.tags),
+        "idempotency_key": msg.idempotency_key,
+        "deadline": msg.deadline,
+        "expires_at": now + timedelta(seconds=msg.max_age),
+        "header_message_id": msg.header_message_id,
+        "size": len(msg.raw),
+        "raw": msg.raw,
+        "fate": message_fate(fates).value,
+    }
+
+
+def _recipient_rows(
+    mid: str, now: datetime, addresses: Sequence[str], fates: Sequence[Fate], refused: dict[str, Suppression]
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "message_id": mid,
+            "address": a,
+            "domain": _domain(a),
+            "fate": f.value,
+            "attempts": 0,
+            "next_attempt_at": now if f is Fate.QUEUED else None,
+            "updated_at": now,
+            "last_reason": "suppressed" if f is Fate.SUPPRESSED else None,
+            "last_text": _refusal(refused[a.lower()]) if f is Fate.SUPPRESSED else None,
+        }
+        for a, f in zip(addresses, fates, strict=True)
+    ]
+
+
+def _queued_event(  # noqa: PLR0917 - one recipient's first event
+    mid: str,
+    rid: int,
+    now: datetime,
+    msg: NewMessage,
+    address: str,
+    fate: Fate,
+    refused: dict[str, Suppression],
+) -> dict[str, Any]:
+    """The recipient's first event: ``queued``, or ``suppressed`` with the suppression's facts."""
+    if fate is Fate.SUPPRESSED:
+        s = refused[address.lower()]
+        data = {"reason": s.reason, "since": s.created_at.isoformat(), "detail": s.detail, "scope": s.scope}
+        return event_row(mid, rid, now, EventType.SUPPRESSED, data, "suppressed", None)
+    queued: dict[str, Any] = {"category": msg.category}
+    if msg.deadline:
+        queued["deadline"] = msg.deadline.isoformat()
+    return event_row(mid, rid, now, EventType.QUEUED, queued, None, None)
 
 
 def _refusal(s: Suppression) -> str:

@@ -210,12 +210,12 @@ def record_sqlite(cursor: Any, records: list[AttemptRecord], owner: str | None =
 
 
 def submit_many_sqlite(
-    cursor: Any, items: list[tuple[NewMessage, list[str], str]], now: datetime
+    cursor: Any, items: list[tuple[NewMessage, list[str], str, datetime]]
 ) -> list[SubmitResult | Exception]:
     """Many submits in the caller's one transaction (group commit); a savepoint each, so one bad
     message fails alone."""
     out: list[SubmitResult | Exception] = []
-    for msg, addresses, sending in items:
+    for msg, addresses, sending, now in items:
         cursor.execute("SAVEPOINT one")
         try:
             result, _ = submit_sqlite(cursor, msg, now, addresses, sending)
