@@ -137,6 +137,10 @@ class Engine:
         self.leases_lost = 0
         """Results recorded after their lease was lost (another worker may have delivered too)."""
         self._wake = asyncio.Event()
+        self._room = asyncio.Event()
+        self._slots = asyncio.Semaphore(self.settings.concurrency)
+        self._refill = max(1, min(self.settings.batch, self.settings.concurrency // 2))
+        """Claim no fewer at once while deliveries are waiting for a slot."""
         self.delivered = 0
         self.attempts = 0
         self.paused: dict[str, dict[str, Any]] = {}
@@ -160,22 +164,20 @@ class Engine:
             while not stop.is_set():
                 if self.settings.pause_marketing and time.monotonic() >= self._pauses_next:
                     await self.refresh_pauses()
-                free = self.settings.concurrency - len(self._inflight)
-                claimed: list[Claimed] = []
-                if free > 0:
-                    now = self.clock()
-                    claimed = await self.db(
-                        self.store.claim,
-                        min(free, self.settings.batch),
-                        now=now,
-                        lease=self.settings.lease,
-                        owner=self.owner,
-                    )
+                # Up to ``concurrency`` deliveries run; as many more wait for a slot, claimed ahead,
+                # so that a claim — a transaction that commits, an fsync on a durable store — takes
+                # many recipients at once and no slot idles while it runs.
+                room = 2 * self.settings.concurrency - len(self._inflight)
+                if room < self._refill:
+                    await self._room_for_a_claim()
+                    continue
+                want = min(room, self.settings.batch)
+                claimed = await self.db(
+                    self.store.claim, want, now=self.clock(), lease=self.settings.lease, owner=self.owner
+                )
                 self._start(claimed)
-                if claimed and len(claimed) >= min(free, self.settings.batch):
+                if len(claimed) >= want:
                     await asyncio.sleep(0)  # more may be due: claim again soon
-                    if len(self._inflight) >= self.settings.concurrency:
-                        await asyncio.wait(self._inflight, return_when=asyncio.FIRST_COMPLETED)
                     continue
                 await self._idle(stop)
         finally:
@@ -195,7 +197,20 @@ class Engine:
             self._held.add(item.recipient_id)
             task = asyncio.create_task(self._one(item))
             self._inflight.add(task)
-            task.add_done_callback(self._inflight.discard)
+            task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        if 2 * self.settings.concurrency - len(self._inflight) >= self._refill:
+            self._room.set()
+
+    async def _room_for_a_claim(self) -> None:
+        """Wait until ``_refill`` recipients can be claimed (the claimed-ahead ones keep every slot
+        busy meanwhile), or ``claim_pause`` has passed."""
+        self._room.clear()
+        if 2 * self.settings.concurrency - len(self._inflight) < self._refill:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._room.wait(), self.settings.claim_pause)
 
     async def _renew_leases(self) -> None:
         """Every ``lease / 3`` seconds, extend the leases of what this worker holds.
@@ -296,7 +311,8 @@ class Engine:
     async def _one(self, item: Claimed) -> None:
         recorded = False
         try:
-            recorded = await self._deliver(item)
+            async with self._slots:
+                recorded = await self._deliver(item)
         except Exception:
             log.exception("delivery of recipient %s (message %s) failed", item.recipient_id, item.message_id)
             # the lease (no longer renewed) runs out and the recipient is tried again: nothing is lost

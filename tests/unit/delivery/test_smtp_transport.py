@@ -79,6 +79,38 @@ def test_per_recipient_results_and_connection_reuse() -> None:
     run(body)
 
 
+def test_envelope_lines_plain_and_quoted_and_a_refused_sender() -> None:
+    """Plain mailboxes go on the MAIL and RCPT lines as they are; a quoted local part takes
+    aiosmtplib's own quoting; a refused MAIL FROM is every recipient's reply."""
+
+    class Seen(Handler):
+        async def handle_MAIL(
+            self, server: SMTP, session: Session, envelope: Envelope, address: str, opts: Any
+        ) -> str:
+            if address.startswith("blocked"):
+                return "553 5.7.1 Sender address rejected: not allowed"
+            envelope.mail_from = address
+            return "250 2.1.0 Ok"
+
+    async def body() -> None:
+        handler = Seen()
+        server, port = await serve(handler)
+        t = SimulatorTransport("127.0.0.1", port)
+        try:
+            results = await t.deliver(
+                Env("b+tag=1@app.example", ('"john doe"@dest.test', "ok@dest.test"), MSG)
+            )
+            assert [r.outcome for r in results] == ["delivered", "delivered"]
+            assert handler.received == [("b+tag=1@app.example", ['"john doe"@dest.test', "ok@dest.test"])]
+            refused = await t.deliver(Env("blocked@app.example", ("ok@dest.test", "x@dest.test"), MSG))
+            assert [(r.code, r.command) for r in refused] == [(553, "MAIL"), (553, "MAIL")]
+        finally:
+            await t.aclose()
+            server.close()
+
+    run(body)
+
+
 def test_a_drop_mid_data_is_deferred_never_delivered_and_the_pool_recovers() -> None:
     async def body() -> None:
         handler = Handler()
