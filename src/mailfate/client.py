@@ -234,6 +234,8 @@ class Client:
         head, sep, _ = raw.partition(b"\r\n\r\n")
         if not sep:
             head, sep, _ = raw.partition(b"\n\n")
+        if b"\x00" in head:
+            raise InputError("the message's header holds a NUL character (RFC 5322 2.2 allows none)")
         parsed = email.message_from_bytes(head + b"\r\n\r\n", policy=email.policy.compat32)
         from_header = email.utils.parseaddr(str(parsed.get("From", "")))[1]
         from_addr = from_header if "@" in from_header else sender

@@ -95,21 +95,28 @@ def _one_line(value: str, what: str) -> str:
 def require_utf8(value: object, what: str) -> None:
     """InputError naming the place (``variables.code``, ``to[2]``, ``headers.X-A``) of any
     string in ``value`` — dict keys, lists and nested values included — that holds a lone
-    surrogate (``"\\ud800"`` from a JSON escape): such text can never be written as UTF-8."""
+    surrogate (``"\\ud800"`` from a JSON escape): such text can never be written as UTF-8; or a
+    NUL (``"\\u0000"``), which no mail may carry (RFC 5321 4.1.1.4, RFC 5322 2.2) and
+    PostgreSQL's text cannot hold."""
     stack: list[tuple[str, object]] = [(what, value)]
     while stack:
         where, item = stack.pop()
         if isinstance(item, str):
-            if not item.isascii() and _SURROGATE.search(item):
-                raise InputError(f"{where}: a lone surrogate (U+D800-U+DFFF) cannot be encoded as UTF-8")
+            _require_text(item, where)
         elif isinstance(item, Mapping):
             for key, inner in item.items():
                 name = str(key)
-                if _SURROGATE.search(name):
-                    raise InputError(f"{where}: a key holds a lone surrogate (U+D800-U+DFFF)")
+                _require_text(name, f"{where}: a key")
                 stack.append((f"{where}.{name}", inner))
         elif isinstance(item, list | tuple | set | frozenset):
             stack.extend((f"{where}[{i}]", inner) for i, inner in enumerate(item))
+
+
+def _require_text(text: str, where: str) -> None:
+    if "\x00" in text:
+        raise InputError(f"{where}: a NUL character (U+0000) is not allowed")
+    if not text.isascii() and _SURROGATE.search(text):
+        raise InputError(f"{where}: a lone surrogate (U+D800-U+DFFF) cannot be encoded as UTF-8")
 
 
 def _idna(domain: str) -> str:

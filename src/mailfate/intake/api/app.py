@@ -142,6 +142,23 @@ class _BodyLimit:
         await self.app(scope, counted, send)
 
 
+class _NoNul:
+    """400 for a NUL (``%00``) in the path or the query string: no identifier, address, domain or
+    reason holds one, and PostgreSQL refuses it in a text parameter (an error, not "not found")."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (b"%00" in scope["query_string"] or "\x00" in scope["path"]):
+            response = JSONResponse(
+                {"detail": "a NUL character (%00) is not allowed in a URL"}, status_code=400
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 def create_app(
     store: Store,
     client: Client,
@@ -158,6 +175,7 @@ def create_app(
     limiter = RateLimiter(rate_per_key, burst_per_key)
 
     app.add_middleware(_BodyLimit, max_body=max_body)
+    app.add_middleware(_NoNul)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
 
