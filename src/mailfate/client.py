@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from mailfate.config import Settings, load_settings
-from mailfate.delivery.schedule import parse_duration
 from mailfate.errors import InputError
 from mailfate.model import FINAL_FATES, Fate
+from mailfate.model.duration import parse_duration
 from mailfate.store import MessageView, NewMessage, Store, SubmitResult
 from mailfate.submit.addresses import parse_recipients, validate_address
 from mailfate.submit.compose import compose

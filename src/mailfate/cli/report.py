@@ -52,9 +52,9 @@ def report_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     """Write the inquiry a receiver's postmaster can answer: our Message-ID and times, every attempt
     with their MX, IP and reply, our SPF/DKIM/DMARC, how other receivers take our mail, and the
     question — do they apply stricter rules to us or block us — quoting their own reply."""
-    from mailfate.delivery.schedule import parse_duration
     from mailfate.doctor.inquiry import domain_inquiry, message_inquiry
     from mailfate.doctor.inquiry_text import FORMATS, LANGS, render
+    from mailfate.model.duration import parse_duration
 
     chosen = [message_id is not None, domain is not None, all_domains]
     if sum(chosen) != 1:

@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 
 from mailfate.bounce.retry import retry_hint
 from mailfate.delivery.dkim import DkimKey, DkimSigner
-from mailfate.delivery.schedule import RetryPolicy, parse_duration
+from mailfate.delivery.schedule import RetryPolicy
 from mailfate.errors import ConfigError, InputError
 from mailfate.mailauth.dkim import generate_key
+from mailfate.model.duration import parse_duration
 from mailfate.model.verp import VerpCodec
 from mailfate.store import new_message_id
 from tests.support.knot import zone_text

@@ -23,9 +23,9 @@ from hypothesis.errors import Unsatisfiable
 
 from mailfate.client import Client
 from mailfate.config import load_settings
-from mailfate.delivery.schedule import MAX_DURATION, parse_duration
 from mailfate.errors import InputError
 from mailfate.intake.api.app import _safe_json, create_app
+from mailfate.model.duration import MAX_DURATION, parse_duration
 from mailfate.submit.compose import compose, require_utf8
 
 BASE = {"from": "App <no-reply@app.example>", "to": ["kim@example.com"], "subject": "hello", "text": "hi"}

@@ -6,7 +6,7 @@ What is refused with 422 here (one rule each):
 - text holding a lone surrogate (the JSON escape ``"\\ud800"`` alone), in any field, list item,
   dict key or nested template variable (:func:`mailfate.submit.compose.require_utf8`, the rule
   the Python client's ``compose`` applies too);
-- a ``deadline`` that is not a finite duration (:func:`mailfate.delivery.schedule.parse_duration`)
+- a ``deadline`` that is not a finite duration (:func:`mailfate.model.duration.parse_duration`)
   or is longer than :data:`MAX_DEADLINE`;
 - ids and cursors outside the store's signed 64-bit integers (:data:`MAX_ID`): refused, never
   clamped, so a client that computed a wrong cursor hears about it;
@@ -22,7 +22,7 @@ from typing import Annotated, Any
 from fastapi import Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from mailfate.delivery.schedule import parse_duration
+from mailfate.model.duration import parse_duration
 from mailfate.submit.compose import require_utf8
 
 __all__ = ["MAX_DEADLINE", "MAX_ID", "BeforeId", "EventCursor", "MessageIn", "Moment", "SuppressionIn"]
