@@ -10,10 +10,10 @@ objective). Each process has its own registry (no global state).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, start_http_server
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -108,3 +108,10 @@ class Metrics:
 
     def exposition(self) -> bytes:
         return bytes(generate_latest(self.registry))
+
+    def serve(self, host: str, port: int) -> tuple[str, int, Callable[[], None]]:
+        """Serve the exposition over HTTP on a thread of its own, for a process with no API to
+        mount ``/metrics`` on (``mailfate worker``): (host, port bound, stop)."""
+        server, _ = start_http_server(port, addr=host, registry=self.registry)
+        bound = server.server_address
+        return str(bound[0]), int(bound[1]), server.shutdown

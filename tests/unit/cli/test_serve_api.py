@@ -215,8 +215,9 @@ def test_api_and_workers_run_apart_on_one_store(tmp_path: Path) -> None:
         "--submission-port",
         "-1",
     ]
-    with running(*api_args) as ready, running("worker", "--config", str(config)):
+    with running(*api_args) as ready, running("worker", "--config", str(config)) as worker:
         assert ready["inbound"] is None
+        assert worker["metrics"].startswith("http://127.0.0.1:")  # the worker serves its own /metrics
         with httpx.Client(
             base_url=ready["http"], headers={"Authorization": f"Bearer {key}"}, timeout=20
         ) as client:
@@ -231,3 +232,8 @@ def test_api_and_workers_run_apart_on_one_store(tmp_path: Path) -> None:
             ):
                 time.sleep(0.05)
             assert client.get(f"/v1/messages/{mid}").json()["fate"] == "delivered"
+        # the attempt counters and latency live in the worker's process: scraped there
+        scraped = httpx.get(worker["metrics"], timeout=10).text
+        assert 'mailfate_attempts_total{outcome="delivered",reason="delivered"} 1.0' in scraped
+        assert 'mailfate_submit_to_delivered_seconds_count{domain="accept.mailfate.test"} 1.0' in scraped
+        assert 'mailfate_recipients{fate="delivered"}' in scraped
