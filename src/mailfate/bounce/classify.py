@@ -238,6 +238,16 @@ class Classifier:
         self._text_rules = [i for i, r in enumerate(self.rules) if r.phase == "text"]
         self._status_rules = [i for i, r in enumerate(self.rules) if r.phase == "status"]
         self._cause_rules = [i for i, r in enumerate(self.rules) if r.phase == "cause"]
+        cause_table = self._index_cause_rules()
+        self._forbid_rules = self._retry_forbidden_rules()
+        table = self._index_text_rules()
+        self._index_phrases(table, cause_table)
+        self._index_conditions()
+        self._index_status_rules()
+
+    def _index_cause_rules(self) -> dict[str, list[int]]:
+        """Sort cause rules by how :meth:`_scan` finds them: by exact status, on every reply, or by
+        phrase (returned: phrase -> rules, for the automaton)."""
         cause_table: dict[str, list[int]] = {}
         self._cause_always: list[int] = []
         self._cause_by_status: dict[str, list[int]] = {}
@@ -251,14 +261,20 @@ class Classifier:
                 self._cause_always.append(i)
             for phrase in keys:
                 cause_table.setdefault(phrase, []).append(i)
+        return cause_table
+
+    def _retry_forbidden_rules(self) -> frozenset[int]:
         # Phrase-only retry-forbidden rules: their phrase occurring is the whole condition.
-        self._forbid_rules = frozenset(
+        return frozenset(
             i
             for i in self._cause_rules
             if self.rules[i].cause is Cause.RETRY_FORBIDDEN
             and self.rules[i].any
             and not (self.rules[i].all or self.rules[i].regex or self.rules[i].status or self.rules[i].codes)
         )
+
+    def _index_text_rules(self) -> dict[str, list[int]]:
+        """Sort text rules the same way as :meth:`_index_cause_rules`; returns phrase -> rules."""
         self._always: list[int] = []
         table: dict[str, list[int]] = {}
         for i in self._text_rules:
@@ -280,6 +296,9 @@ class Classifier:
             else:
                 always.append(i)
         self._always = always
+        return table
+
+    def _index_phrases(self, table: dict[str, list[int]], cause_table: dict[str, list[int]]) -> None:
         # One automaton for the phrases of text rules and of cause rules: one pass finds both.
         self._phrases: list[str] = list(dict.fromkeys([*table, *cause_table]))
         self._phrase_rules: list[tuple[int, ...]] = [tuple(table.get(p, ())) for p in self._phrases]
@@ -287,6 +306,9 @@ class Classifier:
             tuple(cause_table.get(p, ())) for p in self._phrases
         ]
         self._automaton = ahocorasick_rs.AhoCorasick(self._phrases) if self._phrases else None
+
+    def _index_conditions(self) -> None:
+        """Precompute, per rule, which checks :meth:`match_text` can skip."""
         # Rules decided by the phrase the automaton found, and rules with no non-text condition:
         # both skip a Python call in the hot loop.
         self._phrase_only = frozenset(
@@ -326,6 +348,7 @@ class Classifier:
             )
         )
 
+    def _index_status_rules(self) -> None:
         # Status rules indexed by the first three characters of the status ("5.1"); rules that
         # need no particular status ("" or prefixes shorter than x.y) are in every list.
         wild: list[int] = []

@@ -101,6 +101,121 @@ def record_facts(record: BounceRecord) -> tuple[str, str, bool]:
     return str(record.cause), str(record.evidence), record.retry
 
 
+def _results_table(wide: bool) -> Table:
+    table = Table(title="Bounce classification", show_lines=False)
+    table.add_column("file", overflow="ellipsis", no_wrap=True, max_width=18)
+    table.add_column("recipient", overflow="fold", min_width=10)
+    table.add_column("reply", no_wrap=True)
+    table.add_column(
+        "reason / kind, retry\ncause (evidence)", no_wrap=True, overflow="ellipsis", max_width=30
+    )
+    if wide:
+        table.add_column("diagnostic", overflow="fold", ratio=1)
+    return table
+
+
+class _ClassifyReport:
+    """What ``mailfate bounce classify`` shows, filled one input at a time: a JSON line per input,
+    or table rows (at most ``rows``) and counts per reason for the summary."""
+
+    def __init__(self, rows: int, json_out: bool) -> None:
+        self.rows = rows
+        self.json_out = json_out
+        self.reasons: Counter[str] = Counter()
+        self.kinds: Counter[str] = Counter()
+        self.wide = out_console.width >= 110
+        self.table = _results_table(self.wide)
+        self.shown = self.files = self.errors = 0
+
+    def add(self, item: dict[str, Any], label: str) -> None:
+        self.files += 1
+        item["label"] = label
+        if self.json_out:
+            if "error" in item:
+                emit_json({"file": item["file"], "error": item["error"]})
+            else:
+                emit_json({"file": item["file"], "results": [r.summary() for r in item["results"]]})
+            return
+        if "error" in item:
+            self.errors += 1
+            if self.shown < self.rows:
+                self.table.add_row(
+                    escape(item["label"]),
+                    "",
+                    "",
+                    "[red]error[/]",
+                    *([escape(item["error"])] if self.wide else []),
+                )
+                self.shown += 1
+            return
+        recs: list[BounceRecord] = item["results"]
+        if not recs:
+            self.reasons["(not a bounce)"] += 1
+            if self.shown < self.rows:
+                self.table.add_row(
+                    escape(item["label"]), "", "", "[dim]not a bounce[/]", *([""] if self.wide else [])
+                )
+                self.shown += 1
+        for r in recs:
+            self._add_record(item["label"], r)
+
+    def _add_record(self, label: str, r: BounceRecord) -> None:
+        self.reasons[str(r.reason)] += 1
+        self.kinds[str(r.kind)] += 1
+        if self.shown >= self.rows:
+            return
+        style = REASON_STYLE.get(str(r.kind), "")
+        cause, evidence, retry = record_facts(r)
+        self.table.add_row(
+            escape(label),
+            escape(r.recipient),
+            escape(f"{r.replycode} {r.status}".strip()),
+            f"{_styled(str(r.reason), style)}\n[dim]{r.kind}[/], {_RETRY[retry]}"
+            f"\n{escape(cause)} [dim]({escape(evidence)})[/]",
+            *(
+                [escape(r.diagnostic if len(r.diagnostic) <= 100 else r.diagnostic[:99] + "…")]
+                if self.wide
+                else []
+            ),
+        )
+        self.shown += 1
+
+    def print(self) -> None:
+        """The table, what it left out, and the count of results per reason."""
+        out_console.print(self.table)
+        if self.shown >= self.rows:
+            out_console.print(
+                f"[dim]first {self.rows} rows shown; --rows N for more, --json for everything[/]"
+            )
+        if not self.wide:
+            out_console.print("[dim]diagnostics are shown in a terminal 110 columns wide, and with --json[/]")
+        summary = Table(title=f"{self.files} files, {self.errors} unreadable")
+        summary.add_column("reason")
+        summary.add_column("results", justify="right")
+        for reason, n in self.reasons.most_common():
+            summary.add_row(reason, str(n))
+        out_console.print(summary)
+
+
+def _classify_dir(directory: str, classifier: Classifier, report: _ClassifyReport) -> None:
+    """Every file under ``directory``, with a progress bar on stderr (a terminal's, under --json)."""
+    json_out = report.json_out
+    show = not json_out or err_console.is_terminal
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=not show,
+        transient=json_out,
+    ) as bar:
+        task = bar.add_task(directory, total=_count(directory) if show else None)
+        for path in _walk(directory):
+            report.add(_one(path, None, classifier), os.path.relpath(path, directory))
+            bar.advance(task)
+
+
 @app.command("classify")
 def classify_cmd(
     paths: Annotated[
@@ -112,102 +227,16 @@ def classify_cmd(
 ) -> None:
     """Classify bounce mails and SES notifications (.json): one result per recipient."""
     classifier = _classifier(rules)
-    reasons: Counter[str] = Counter()
-    kinds: Counter[str] = Counter()
-    table = Table(title="Bounce classification", show_lines=False)
-    table.add_column("file", overflow="ellipsis", no_wrap=True, max_width=18)
-    table.add_column("recipient", overflow="fold", min_width=10)
-    table.add_column("reply", no_wrap=True)
-    table.add_column(
-        "reason / kind, retry\ncause (evidence)", no_wrap=True, overflow="ellipsis", max_width=30
-    )
-    wide = out_console.width >= 110
-    if wide:
-        table.add_column("diagnostic", overflow="fold", ratio=1)
-    shown = files = errors = 0
-
-    def handle(item: dict[str, Any], label: str) -> None:
-        nonlocal shown, files, errors
-        files += 1
-        item["label"] = label
-        if json_out:
-            if "error" in item:
-                emit_json({"file": item["file"], "error": item["error"]})
-            else:
-                emit_json({"file": item["file"], "results": [r.summary() for r in item["results"]]})
-            return
-        if "error" in item:
-            errors += 1
-            if shown < rows:
-                table.add_row(
-                    escape(item["label"]),
-                    "",
-                    "",
-                    "[red]error[/]",
-                    *([escape(item["error"])] if wide else []),
-                )
-                shown += 1
-            return
-        recs: list[BounceRecord] = item["results"]
-        if not recs:
-            reasons["(not a bounce)"] += 1
-            if shown < rows:
-                table.add_row(escape(item["label"]), "", "", "[dim]not a bounce[/]", *([""] if wide else []))
-                shown += 1
-        for r in recs:
-            reasons[str(r.reason)] += 1
-            kinds[str(r.kind)] += 1
-            if shown < rows:
-                style = REASON_STYLE.get(str(r.kind), "")
-                cause, evidence, retry = record_facts(r)
-                table.add_row(
-                    escape(item["label"]),
-                    escape(r.recipient),
-                    escape(f"{r.replycode} {r.status}".strip()),
-                    f"{_styled(str(r.reason), style)}\n[dim]{r.kind}[/], {_RETRY[retry]}"
-                    f"\n{escape(cause)} [dim]({escape(evidence)})[/]",
-                    *(
-                        [escape(r.diagnostic if len(r.diagnostic) <= 100 else r.diagnostic[:99] + "…")]
-                        if wide
-                        else []
-                    ),
-                )
-                shown += 1
-
+    report = _ClassifyReport(rows, json_out)
     for given in paths:
         if given == "-":
-            handle(_one("-", sys.stdin.buffer.read(), classifier), "-")
+            report.add(_one("-", sys.stdin.buffer.read(), classifier), "-")
         elif os.path.isdir(given):
-            show = not json_out or err_console.is_terminal
-            with Progress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=err_console,
-                disable=not show,
-                transient=json_out,
-            ) as bar:
-                task = bar.add_task(given, total=_count(given) if show else None)
-                for path in _walk(given):
-                    handle(_one(path, None, classifier), os.path.relpath(path, given))
-                    bar.advance(task)
+            _classify_dir(given, classifier, report)
         else:
-            handle(_one(given, None, classifier), given)
-
-    if json_out:
-        return
-    out_console.print(table)
-    if shown >= rows:
-        out_console.print(f"[dim]first {rows} rows shown; --rows N for more, --json for everything[/]")
-    if not wide:
-        out_console.print("[dim]diagnostics are shown in a terminal 110 columns wide, and with --json[/]")
-    summary = Table(title=f"{files} files, {errors} unreadable")
-    summary.add_column("reason")
-    summary.add_column("results", justify="right")
-    for reason, n in reasons.most_common():
-        summary.add_row(reason, str(n))
-    out_console.print(summary)
+            report.add(_one(given, None, classifier), given)
+    if not json_out:
+        report.print()
 
 
 # -- SMTP replies -------------------------------------------------------------------------------

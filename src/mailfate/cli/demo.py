@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.live import Live
@@ -25,6 +25,10 @@ from rich.table import Table
 from mailfate.cli.messages import JsonOpt, fail, styled
 from mailfate.cli.output import emit_json, err_console, out_console
 from mailfate.errors import MailfateError
+
+if TYPE_CHECKING:
+    from mailfate.client import Client
+    from mailfate.store import Store
 
 __all__ = ["SCENARIOS", "demo_cmd", "run_demo"]
 
@@ -77,10 +81,9 @@ async def run_demo(
     store_url: str = "",
 ) -> list[dict[str, Any]]:
     """Run every scenario; the rows (one per scenario) as they end or at ``timeout``."""
-    from mailfate.client import Client, SuppressedError
+    from mailfate.client import Client
     from mailfate.config import load_settings
     from mailfate.delivery.service import WorkerService
-    from mailfate.model import FINAL_FATES, Fate
     from mailfate.simulator.emptydns import EmptyDns
 
     settings = load_settings(
@@ -113,60 +116,84 @@ async def run_demo(
     )
     rows: list[dict[str, Any]] = []
     for sc in SCENARIOS:
-        row: dict[str, Any] = {
-            "scenario": sc.name,
-            "to": sc.to,
-            "message_id": None,
-            "fate": "queued",
-            "reason": None,
-            "attempts": 0,
-        }
-        try:
-            sent = await asyncio.to_thread(
-                client.send,
-                from_=SENDER,
-                to=sc.to,
-                template="verification-code",
-                variables={"code": f"{abs(hash(sc.name)) % 1_000_000:06d}", "app_name": "Mailfate Demo"},
-                lang="ko" if sc.name in ("greylisted", "auth_softfail") else "en",
-                deadline=sc.deadline,
-                idempotency_key=None,
-            )
-            row["message_id"] = sent.message_id
-        except SuppressedError as exc:
-            row.update(message_id=exc.message_id, fate="suppressed", reason=exc.suppressed[0][1])
-        rows.append(row)
-    end = time.monotonic() + timeout
+        rows.append(await _send_code(client, sc))
     try:
-        while time.monotonic() < end:
-            done = True
-            for sc, row in zip(SCENARIOS, rows, strict=True):
-                view = (
-                    await asyncio.to_thread(store.message, row["message_id"]) if row["message_id"] else None
-                )
-                if view is not None:
-                    r = view.recipients[0]
-                    row.update(fate=r.fate, reason=r.last_reason, attempts=r.attempts)
-                    if sc.name == "hard_bounce":
-                        row["suppressed"] = store.suppression(sc.to, "app.example") is not None
-                    if sc.name == "complaint":
-                        row["suppressed"] = store.suppression(sc.to, "app.example") is not None
-                finished = row["fate"] == sc.expect or (
-                    sc.expect not in ("bounced", "complained") and Fate(row["fate"]) in FINAL_FATES
-                )
-                if sc.name in ("hard_bounce", "complaint") and not row.get("suppressed"):
-                    finished = False
-                done = done and finished
-            on_change(rows)
-            if done:
-                break
-            await asyncio.sleep(0.2)
+        await _watch(store, rows, on_change, timeout)
     finally:
         stop.set()
         await runner
         await service.stop()
         dns.close()
     return rows
+
+
+async def _send_code(client: Client, sc: Scenario) -> dict[str, Any]:
+    """Send the scenario's verification code; its row (``suppressed`` at once when refused)."""
+    from mailfate.client import SuppressedError
+
+    row: dict[str, Any] = {
+        "scenario": sc.name,
+        "to": sc.to,
+        "message_id": None,
+        "fate": "queued",
+        "reason": None,
+        "attempts": 0,
+    }
+    try:
+        sent = await asyncio.to_thread(
+            client.send,
+            from_=SENDER,
+            to=sc.to,
+            template="verification-code",
+            variables={"code": f"{abs(hash(sc.name)) % 1_000_000:06d}", "app_name": "Mailfate Demo"},
+            lang="ko" if sc.name in ("greylisted", "auth_softfail") else "en",
+            deadline=sc.deadline,
+            idempotency_key=None,
+        )
+        row["message_id"] = sent.message_id
+    except SuppressedError as exc:
+        row.update(message_id=exc.message_id, fate="suppressed", reason=exc.suppressed[0][1])
+    return row
+
+
+async def _watch(
+    store: Store,
+    rows: list[dict[str, Any]],
+    on_change: Callable[[list[dict[str, Any]]], None],
+    timeout: float,
+) -> None:
+    """Update the rows from the store every 0.2 s until every scenario has ended or ``timeout``."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        done = True
+        for sc, row in zip(SCENARIOS, rows, strict=True):
+            view = await asyncio.to_thread(store.message, row["message_id"]) if row["message_id"] else None
+            if view is not None:
+                r = view.recipients[0]
+                row.update(fate=r.fate, reason=r.last_reason, attempts=r.attempts)
+                if sc.name == "hard_bounce":
+                    row["suppressed"] = store.suppression(sc.to, "app.example") is not None
+                if sc.name == "complaint":
+                    row["suppressed"] = store.suppression(sc.to, "app.example") is not None
+            finished = _finished(sc, row)
+            done = done and finished
+        on_change(rows)
+        if done:
+            break
+        await asyncio.sleep(0.2)
+
+
+def _finished(sc: Scenario, row: dict[str, Any]) -> bool:
+    """The scenario has reached its expected fate (a bounce or complaint: and got suppressed), or
+    another final one."""
+    from mailfate.model import FINAL_FATES, Fate
+
+    finished = row["fate"] == sc.expect or (
+        sc.expect not in ("bounced", "complained") and Fate(row["fate"]) in FINAL_FATES
+    )
+    if sc.name in ("hard_bounce", "complaint") and not row.get("suppressed"):
+        finished = False
+    return finished
 
 
 def _table(rows: list[dict[str, Any]], started: float) -> Table:

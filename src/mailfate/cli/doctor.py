@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
@@ -17,6 +17,9 @@ from mailfate.cli.output import emit_json, err_console, out_console
 from mailfate.doctor.findings import Finding, Severity
 from mailfate.doctor.headers import HeaderReport, analyze_headers
 from mailfate.errors import InputError
+
+if TYPE_CHECKING:
+    from mailfate.doctor.domain import DomainReport
 
 __all__ = ["doctor_app"]
 
@@ -368,20 +371,23 @@ def domain_cmd(  # noqa: PLR0917 - Typer maps parameters to options
             data["receivers"] = checklists
         emit_json(data)
     else:
-        name = report.domain + (
-            f" ({report.unicode_domain})" if report.unicode_domain != report.domain else ""
-        )
-        counts = {s: sum(1 for f in report.findings if f.severity is s) for s in Severity}
-        out_console.print(
-            Text.assemble(
-                ("Domain: ", "bold"),
-                name,
-                f" — {counts[Severity.ERROR]} errors, {counts[Severity.WARNING]} warnings, "
-                f"{report.queries} DNS queries in {report.elapsed:.2f} s",
-            )
-        )
-        out_console.print(_domain_table(report.findings, f"doctor domain {report.domain}"))
-        for checklist in checklists:
-            out_console.print(_receiver_table(checklist))
+        _print_domain_report(report, checklists)
     if report.has_errors:
         raise typer.Exit(1)
+
+
+def _print_domain_report(report: DomainReport, checklists: list[dict[str, Any]]) -> None:
+    """The terminal form of ``doctor domain``: a headline with counts, the findings, the checklists."""
+    name = report.domain + (f" ({report.unicode_domain})" if report.unicode_domain != report.domain else "")
+    counts = {s: sum(1 for f in report.findings if f.severity is s) for s in Severity}
+    out_console.print(
+        Text.assemble(
+            ("Domain: ", "bold"),
+            name,
+            f" — {counts[Severity.ERROR]} errors, {counts[Severity.WARNING]} warnings, "
+            f"{report.queries} DNS queries in {report.elapsed:.2f} s",
+        )
+    )
+    out_console.print(_domain_table(report.findings, f"doctor domain {report.domain}"))
+    for checklist in checklists:
+        out_console.print(_receiver_table(checklist))

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
+from email.message import Message
 from typing import Any
 
 import authres
@@ -365,22 +366,8 @@ def _auth_findings(results: list[AuthResult], spam: list[SpamVerdict], arc: list
     return findings
 
 
-def analyze_headers(raw: bytes, *, now: datetime | None = None) -> HeaderReport:
-    """Analyse a received message's headers; never raises on malformed input."""
-    msg = parse_message(raw)
-    findings: list[Finding] = []
-    if not msg.keys():
-        findings.append(
-            Finding(
-                "received",
-                Severity.ERROR,
-                "No mail headers found: this does not look like an .eml message.",
-                fix='Save the message with its full source ("Show original" → "Download original").',
-                source="RFC 5322 §2.2",
-            )
-        )
-    chain = analyze_chain(msg, now=now)
-    ip = next((h.from_ip for h in reversed(chain.hops) if h.from_ip and not h.internal), "")
+def _authentication_results(msg: Message) -> list[AuthResult]:
+    """Every method result in Authentication-Results and ARC-Authentication-Results (``i=`` kept)."""
     results: list[AuthResult] = []
     for name in ("Authentication-Results", "ARC-Authentication-Results"):
         for value in (msg.get_all(name) or [])[:_MAX_AUTH_HEADERS]:
@@ -390,6 +377,12 @@ def analyze_headers(raw: bytes, *, now: datetime | None = None) -> HeaderReport:
             if m:
                 instance, text = int(m.group(1)), text[m.end() :]
             results += _parse_ar(name, text, instance)
+    return results
+
+
+def _received_spf(msg: Message) -> list[AuthResult]:
+    """Each Received-SPF header as an ``spf`` result."""
+    results: list[AuthResult] = []
     for value in (msg.get_all("Received-SPF") or [])[:_MAX_AUTH_HEADERS]:
         text = header_text(value)
         m = re.match(r"\s*([A-Za-z]+)\s*(?:\(([^)]*)\))?", text)
@@ -404,7 +397,12 @@ def analyze_headers(raw: bytes, *, now: datetime | None = None) -> HeaderReport:
                 (m.group(2) or "") if m else "",
             )
         )
-    results = [
+    return results
+
+
+def _explained(results: list[AuthResult], ip: str) -> list[AuthResult]:
+    """``results`` with their explanations, each read beside the others of the same header."""
+    return [
         AuthResult(
             r.header,
             r.authserv_id,
@@ -425,6 +423,9 @@ def analyze_headers(raw: bytes, *, now: datetime | None = None) -> HeaderReport:
         )
         for r in results
     ]
+
+
+def _arc_sets(msg: Message) -> list[ArcSet]:
     arc = []
     for value in (msg.get_all("ARC-Seal") or [])[:_MAX_AUTH_HEADERS]:
         tags = {k.lower(): v.strip() for k, v in _TAG_RE.findall(header_text(value))}
@@ -434,6 +435,27 @@ def analyze_headers(raw: bytes, *, now: datetime | None = None) -> HeaderReport:
                 int(inst) if inst.isdigit() else 0, tags.get("cv", ""), tags.get("d", ""), tags.get("s", "")
             )
         )
+    return arc
+
+
+def analyze_headers(raw: bytes, *, now: datetime | None = None) -> HeaderReport:
+    """Analyse a received message's headers; never raises on malformed input."""
+    msg = parse_message(raw)
+    findings: list[Finding] = []
+    if not msg.keys():
+        findings.append(
+            Finding(
+                "received",
+                Severity.ERROR,
+                "No mail headers found: this does not look like an .eml message.",
+                fix='Save the message with its full source ("Show original" → "Download original").',
+                source="RFC 5322 §2.2",
+            )
+        )
+    chain = analyze_chain(msg, now=now)
+    ip = next((h.from_ip for h in reversed(chain.hops) if h.from_ip and not h.internal), "")
+    results = _explained(_authentication_results(msg) + _received_spf(msg), ip)
+    arc = _arc_sets(msg)
     spam = parse_spam_headers(msg)
     findings += chain.findings + _auth_findings(results, spam, arc)
     summary = {

@@ -105,11 +105,25 @@ def _meaning(lang: str, reason: str, cause: str = "") -> str:
 
 
 def blocks(inq: Inquiry, lang: str, *, max_rows: int = 50) -> list[Block]:
-    senders = ", ".join(inq.sending_domains) or "?"
-    out: list[Block] = []
+    return [
+        *_opening(inq, lang),
+        *_question(inq, lang),
+        *_our_message(inq, lang),
+        *_attempts(inq, lang, max_rows),
+        *_replies(inq, lang),
+        *_authentication(inq, lang),
+        *_health(inq, lang),
+    ]
+
+
+def _senders(inq: Inquiry) -> str:
+    return ", ".join(inq.sending_domains) or "?"
+
+
+def _opening(inq: Inquiry, lang: str) -> list[Block]:
+    """The title, the greeting and who we are and what happened."""
+    senders = _senders(inq)
     title = "title_message" if inq.kind == "message" else "title_domain"
-    out.append(("h1", _t(lang, title, receiver=inq.receiver)))
-    out.append(("p", _t(lang, "to", receiver=inq.receiver)))
     if inq.kind == "message":
         intro = _t(lang, "intro_message", senders=senders, recipients=", ".join(inq.recipients) or "?")
     else:
@@ -119,116 +133,115 @@ def blocks(inq: Inquiry, lang: str, *, max_rows: int = 50) -> list[Block]:
             first=_when(inq.first_at, lang), last=_when(inq.last_at, lang),
             deferred=fates.count("deferred"), bounced=fates.count("bounced"), expired=fates.count("expired"),
         )  # fmt: skip
-    out.append(("p", intro))
+    return [
+        ("h1", _t(lang, title, receiver=inq.receiver)),
+        ("p", _t(lang, "to", receiver=inq.receiver)),
+        ("p", intro),
+    ]
+
+
+def _question(inq: Inquiry, lang: str) -> list[Block]:
+    """The question, with the receiver's own reply quoted."""
     quoted = inq.quoted
     ips = _t(lang, "ips", ips=", ".join(inq.ips)) if inq.ips else ""
-    out.append(("h2", _t(lang, "question_h")))
     host = (quoted.remote_host or quoted.remote_ip or inq.receiver) if quoted else inq.receiver
-    out.append(
-        (
-            "p",
-            _t(
-                lang,
-                "question",
-                senders=senders,
-                ips=ips,
-                at=_when(quoted.at if quoted else None, lang),
-                host=host,
-            ),
-        )
-    )
-    out.append(("quote", quoted.reply if quoted else _t(lang, "no_reply")))
-    out.append(("p", _t(lang, "question_end")))
-    if inq.kind == "message":
-        m = inq.message
-        rows = [
-            [_t(lang, "message_id"), str(m.get("id", ""))],
-            [_t(lang, "header_id"), str(m.get("message_id_header", ""))],
-            [_t(lang, "from"), str(m.get("from", ""))],
-            [_t(lang, "subject"), str(m.get("subject", ""))],
-            [_t(lang, "submitted"), _when(m.get("submitted_at"), lang)],
-            [_t(lang, "fate"), str(m.get("fate", ""))],
-        ]
-        out.append(("h2", _t(lang, "ours_h")))
-        out.append(("table", [_t(lang, "field"), _t(lang, "value")], rows))
-    out.append(("h2", _t(lang, "attempts_h")))
+    at = _when(quoted.at if quoted else None, lang)
+    return [
+        ("h2", _t(lang, "question_h")),
+        ("p", _t(lang, "question", senders=_senders(inq), ips=ips, at=at, host=host)),
+        ("quote", quoted.reply if quoted else _t(lang, "no_reply")),
+        ("p", _t(lang, "question_end")),
+    ]
+
+
+def _our_message(inq: Inquiry, lang: str) -> list[Block]:
+    if inq.kind != "message":
+        return []
+    m = inq.message
+    rows = [
+        [_t(lang, "message_id"), str(m.get("id", ""))],
+        [_t(lang, "header_id"), str(m.get("message_id_header", ""))],
+        [_t(lang, "from"), str(m.get("from", ""))],
+        [_t(lang, "subject"), str(m.get("subject", ""))],
+        [_t(lang, "submitted"), _when(m.get("submitted_at"), lang)],
+        [_t(lang, "fate"), str(m.get("fate", ""))],
+    ]
+    return [("h2", _t(lang, "ours_h")), ("table", [_t(lang, "field"), _t(lang, "value")], rows)]
+
+
+def _attempts(inq: Inquiry, lang: str, max_rows: int) -> list[Block]:
+    """The attempts (the last ``max_rows`` of them) with the receiver's replies."""
+    out: list[Block] = [("h2", _t(lang, "attempts_h"))]
     shown = inq.attempts[-max_rows:]
     if len(inq.attempts) > len(shown):
         out.append(("p", _t(lang, "more", n=len(inq.attempts) - len(shown))))
-    out.append(
-        (
-            "table",
-            [_t(lang, "time"), _t(lang, "recipient"), _t(lang, "server"), _t(lang, "reply"), "Message-ID"],
-            [
-                [
-                    _when(a.at, lang),
-                    a.address,
-                    (
-                        f"{a.remote_host} ({a.remote_ip})"
-                        if a.remote_ip and a.remote_ip != a.remote_host
-                        else a.remote_host
-                    )
-                    + (f" {a.tls}" if a.tls else ""),
-                    f"{a.kind if a.kind != 'attempt' else a.outcome}: {a.reply}",
-                    a.header_message_id,
-                ]
-                for a in shown
-            ],
-        )
-    )
-    groups = inq.replies
-    if groups:
-        out.append(("h2", _t(lang, "replies_h")))
-        out.append(
+    rows = [
+        [
+            _when(a.at, lang),
+            a.address,
             (
-                "table",
-                [_t(lang, "reply"), _t(lang, "count"), _t(lang, "first_last"), _t(lang, "meaning")],
-                [
-                    [
-                        g.example,
-                        str(g.count),
-                        f"{_when(g.first_at, lang)} – {_when(g.last_at, lang)}",
-                        _meaning(lang, g.reason, g.cause),
-                    ]
-                    for g in groups[:20]
-                ],
+                f"{a.remote_host} ({a.remote_ip})"
+                if a.remote_ip and a.remote_ip != a.remote_host
+                else a.remote_host
             )
-        )
-    out.append(("h2", _t(lang, "auth_h")))
+            + (f" {a.tls}" if a.tls else ""),
+            f"{a.kind if a.kind != 'attempt' else a.outcome}: {a.reply}",
+            a.header_message_id,
+        ]
+        for a in shown
+    ]
+    headers = [_t(lang, "time"), _t(lang, "recipient"), _t(lang, "server"), _t(lang, "reply"), "Message-ID"]
+    out.append(("table", headers, rows))
+    return out
+
+
+def _replies(inq: Inquiry, lang: str) -> list[Block]:
+    groups = inq.replies
+    if not groups:
+        return []
+    rows = [
+        [
+            g.example,
+            str(g.count),
+            f"{_when(g.first_at, lang)} – {_when(g.last_at, lang)}",
+            _meaning(lang, g.reason, g.cause),
+        ]
+        for g in groups[:20]
+    ]
+    headers = [_t(lang, "reply"), _t(lang, "count"), _t(lang, "first_last"), _t(lang, "meaning")]
+    return [("h2", _t(lang, "replies_h")), ("table", headers, rows)]
+
+
+def _authentication(inq: Inquiry, lang: str) -> list[Block]:
+    """Our DNS findings, problems first."""
+    out: list[Block] = [("h2", _t(lang, "auth_h"))]
     if inq.auth is None:
         out.append(("p", _t(lang, "auth_none")))
-    else:
-        problems = [f for f in inq.auth if f.severity.value in ("error", "warning")]
-        passed = [f for f in inq.auth if f.severity.value == "ok"]
-        if not problems:
-            out.append(("p", _t(lang, "auth_ok")))
-        out.append(
-            (
-                "table",
-                [_t(lang, "check"), _t(lang, "severity"), _t(lang, "finding")],
-                [[f.check, f.severity.value, f.message] for f in [*problems, *passed]],
-            )
-        )
-    out.append(("h2", _t(lang, "health_h")))
-    if not inq.health:
-        out.append(("p", _t(lang, "health_none")))
-    else:
-        out.append(
-            (
-                "table",
-                [_t(lang, "domain"), _t(lang, "attempts"), _t(lang, "delivered"), _t(lang, "deferral")],
-                [
-                    [
-                        h["domain"] + (f" {_t(lang, 'this')}" if h["this_receiver"] else ""),
-                        f"{h['attempts']:,}",
-                        f"{h['delivered']:,}",
-                        f"{h['deferral_rate']:.1%}",
-                    ]
-                    for h in inq.health
-                ],
-            )
-        )
+        return out
+    problems = [f for f in inq.auth if f.severity.value in ("error", "warning")]
+    passed = [f for f in inq.auth if f.severity.value == "ok"]
+    if not problems:
+        out.append(("p", _t(lang, "auth_ok")))
+    rows = [[f.check, f.severity.value, f.message] for f in [*problems, *passed]]
+    out.append(("table", [_t(lang, "check"), _t(lang, "severity"), _t(lang, "finding")], rows))
     return out
+
+
+def _health(inq: Inquiry, lang: str) -> list[Block]:
+    """How the same mail fares at other receivers."""
+    if not inq.health:
+        return [("h2", _t(lang, "health_h")), ("p", _t(lang, "health_none"))]
+    rows = [
+        [
+            h["domain"] + (f" {_t(lang, 'this')}" if h["this_receiver"] else ""),
+            f"{h['attempts']:,}",
+            f"{h['delivered']:,}",
+            f"{h['deferral_rate']:.1%}",
+        ]
+        for h in inq.health
+    ]
+    headers = [_t(lang, "domain"), _t(lang, "attempts"), _t(lang, "delivered"), _t(lang, "deferral")]
+    return [("h2", _t(lang, "health_h")), ("table", headers, rows)]
 
 
 def _md_cell(text: str) -> str:

@@ -290,30 +290,9 @@ def compose(
         raise InputError(f"category {category!r}: one of {', '.join(CATEGORIES)}")
     name, from_addr = _parse_mailbox(from_, "from")
     recipients = parse_recipients(to)
-    if template is not None:
-        if text is not None or html is not None:
-            raise InputError("give a template or text/html, not both")
-        rendered = render_template(template, variables or {}, lang, template_dirs)
-        subject = subject if subject is not None else rendered.subject
-        text, html = rendered.text, rendered.html
-    if subject is None:
-        raise InputError("subject: required (or use a template)")
-    if text is None and html is None:
-        raise InputError("give text, html or a template")
-    _one_line(subject, "subject")
-    if isinstance(tags, str):
-        raise InputError("tags: a list of tags, not one string")
-    if len(tags) > MAX_TAGS:
-        raise InputError(f"tags: at most {MAX_TAGS}")
-    for tag in tags:
-        if not isinstance(tag, str) or not _TAG.fullmatch(tag):
-            raise InputError(f"tag {tag!r}: 1-64 of A-Z a-z 0-9 _ . : -")
-    extra = dict(headers or {})
-    reply_key = next((k for k in extra if isinstance(k, str) and k.lower() == "reply-to"), None)
-    if reply_key is not None:
-        if reply_to is not None:
-            raise InputError("Reply-To: given both as reply_to and in headers")
-        reply_to = extra.pop(reply_key)
+    subject, text, html = _content(subject, text, html, template, variables, lang, template_dirs)
+    _check_tags(tags)
+    extra, reply_to = _split_reply_to(headers, reply_to)
     when = (now or datetime.now(UTC)).astimezone(UTC)
     message_id = f"<{when:%Y%m%d%H%M%S}.{secrets.token_hex(8)}@{_idna(from_addr.rpartition('@')[2])}>"
     fields: list[tuple[str, str]] = [
@@ -326,31 +305,87 @@ def compose(
     if reply_to is not None:
         fields.append(("Reply-To", _mailbox(*_parse_mailbox(reply_to, "reply_to"))))
     if list_unsubscribe:
-        urls = [u.strip().strip("<>") for u in _one_line(list_unsubscribe, "list_unsubscribe").split(",")]
-        if not all(u and _PRINTABLE.fullmatch(u) and " " not in u for u in urls):
-            raise InputError(
-                f"list_unsubscribe {list_unsubscribe!r}: https: and/or mailto: URLs, comma-separated"
-            )
-        fields.append(("List-Unsubscribe", ", ".join(f"<{u}>" for u in urls)))
-        if any(u.lower().startswith("https://") for u in urls):
-            fields.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+        fields.extend(_list_unsubscribe_fields(list_unsubscribe))
     if tags:
         fields.append(("X-Mailfate-Tags", " ".join(tags)))
     fields.extend(_extra_headers(extra, {"reply-to"}))
     head = b"".join(_field(k, v) for k, v in fields) + b"MIME-Version: 1.0\r\n"
+    raw = head + _body(text, html)
+    return Composed(raw, from_addr, recipients, subject, message_id, category, tuple(tags))
+
+
+def _content(  # noqa: PLR0917 - private; compose() passes its arguments through
+    subject: str | None,
+    text: str | None,
+    html: str | None,
+    template: str | None,
+    variables: Mapping[str, Any] | None,
+    lang: str,
+    template_dirs: Sequence[Path],
+) -> tuple[str, str | None, str | None]:
+    """(subject, text, html): as given, or rendered from the template (a given subject wins)."""
+    if template is not None:
+        if text is not None or html is not None:
+            raise InputError("give a template or text/html, not both")
+        rendered = render_template(template, variables or {}, lang, template_dirs)
+        subject = subject if subject is not None else rendered.subject
+        text, html = rendered.text, rendered.html
+    if subject is None:
+        raise InputError("subject: required (or use a template)")
+    if text is None and html is None:
+        raise InputError("give text, html or a template")
+    _one_line(subject, "subject")
+    return subject, text, html
+
+
+def _check_tags(tags: Sequence[str]) -> None:
+    if isinstance(tags, str):
+        raise InputError("tags: a list of tags, not one string")
+    if len(tags) > MAX_TAGS:
+        raise InputError(f"tags: at most {MAX_TAGS}")
+    for tag in tags:
+        if not isinstance(tag, str) or not _TAG.fullmatch(tag):
+            raise InputError(f"tag {tag!r}: 1-64 of A-Z a-z 0-9 _ . : -")
+
+
+def _split_reply_to(
+    headers: Mapping[str, str] | None, reply_to: str | None
+) -> tuple[dict[str, str], str | None]:
+    """(the extra headers without Reply-To, the Reply-To given either way); InputError if both."""
+    extra = dict(headers or {})
+    reply_key = next((k for k in extra if isinstance(k, str) and k.lower() == "reply-to"), None)
+    if reply_key is not None:
+        if reply_to is not None:
+            raise InputError("Reply-To: given both as reply_to and in headers")
+        reply_to = extra.pop(reply_key)
+    return extra, reply_to
+
+
+def _list_unsubscribe_fields(list_unsubscribe: str) -> list[tuple[str, str]]:
+    """List-Unsubscribe, and List-Unsubscribe-Post (one-click, RFC 8058) when an https: URL is given."""
+    urls = [u.strip().strip("<>") for u in _one_line(list_unsubscribe, "list_unsubscribe").split(",")]
+    if not all(u and _PRINTABLE.fullmatch(u) and " " not in u for u in urls):
+        raise InputError(
+            f"list_unsubscribe {list_unsubscribe!r}: https: and/or mailto: URLs, comma-separated"
+        )
+    fields = [("List-Unsubscribe", ", ".join(f"<{u}>" for u in urls))]
+    if any(u.lower().startswith("https://") for u in urls):
+        fields.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+    return fields
+
+
+def _body(text: str | None, html: str | None) -> bytes:
+    """The MIME body after the header: one text part, or multipart/alternative of both."""
     if text is not None and html is not None:
         boundary = f"=_mailfate_{secrets.token_hex(12)}"
-        raw = (
-            head
-            + f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'.encode()
+        return (
+            f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'.encode()
             + f"--{boundary}\r\n".encode()
             + _part(text, "plain")
             + f"\r\n--{boundary}\r\n".encode()
             + _part(html, "html")
             + f"\r\n--{boundary}--\r\n".encode()
         )
-    else:
-        body = text if text is not None else html
-        assert body is not None
-        raw = head + _part(body, "plain" if text is not None else "html")
-    return Composed(raw, from_addr, recipients, subject, message_id, category, tuple(tags))
+    body = text if text is not None else html
+    assert body is not None
+    return _part(body, "plain" if text is not None else "html")

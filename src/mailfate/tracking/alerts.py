@@ -22,7 +22,7 @@ from typing import Any
 
 from mailfate.store import Store
 from mailfate.tracking.overview import percentile
-from mailfate.tracking.rates import per_sending_domain
+from mailfate.tracking.rates import Rates, per_sending_domain
 
 __all__ = ["Alert", "evaluate"]
 
@@ -65,40 +65,58 @@ def evaluate(
     for domain, r in per_sending_domain(store, now - timedelta(hours=24), now + timedelta(hours=1)).items():
         if r.sent < min_sent:
             continue
-        rate = r.bounce_rate
-        for limit, severity in ((0.10, "critical"), (0.05, "warning")):
-            if rate >= limit:
-                alerts.append(
-                    Alert(
-                        "bounce_rate",
-                        severity,
-                        domain,
-                        rate,
-                        limit,
-                        f"{rate:.1%} of mail from {domain} hard-bounced in 24 h",
-                        SES,
-                    )
+        alerts.extend(_sending_domain_alerts(domain, r))
+    attempts, deferred, waits = _last_hour(store, now)
+    alerts.extend(_deferral_spikes(attempts, deferred, min_attempts))
+    latency = _code_latency_alert(waits, code_p95)
+    if latency is not None:
+        alerts.append(latency)
+    return alerts
+
+
+def _sending_domain_alerts(domain: str, r: Rates) -> list[Alert]:
+    """The bounce-rate and complaint-rate alerts of one sending domain (the worst level of each)."""
+    alerts: list[Alert] = []
+    rate = r.bounce_rate
+    for limit, severity in ((0.10, "critical"), (0.05, "warning")):
+        if rate >= limit:
+            alerts.append(
+                Alert(
+                    "bounce_rate",
+                    severity,
+                    domain,
+                    rate,
+                    limit,
+                    f"{rate:.1%} of mail from {domain} hard-bounced in 24 h",
+                    SES,
                 )
-                break
-        complaint_rate = r.complaint_rate
-        for limit, severity, source in (
-            (0.005, "critical", SES),
-            (0.003, "critical", GMAIL),
-            (0.001, "warning", SES),
-        ):
-            if complaint_rate >= limit:
-                alerts.append(
-                    Alert(
-                        "complaint_rate",
-                        severity,
-                        domain,
-                        complaint_rate,
-                        limit,
-                        f"{complaint_rate:.2%} of delivered mail from {domain} drew complaints",
-                        source,
-                    )
+            )
+            break
+    complaint_rate = r.complaint_rate
+    for limit, severity, source in (
+        (0.005, "critical", SES),
+        (0.003, "critical", GMAIL),
+        (0.001, "warning", SES),
+    ):
+        if complaint_rate >= limit:
+            alerts.append(
+                Alert(
+                    "complaint_rate",
+                    severity,
+                    domain,
+                    complaint_rate,
+                    limit,
+                    f"{complaint_rate:.2%} of delivered mail from {domain} drew complaints",
+                    source,
                 )
-                break
+            )
+            break
+    return alerts
+
+
+def _last_hour(store: Store, now: datetime) -> tuple[Counter[str], Counter[str], Counter[int]]:
+    """(attempts, deferred) per recipient domain and transactional latency buckets, over the current
+    and the previous rollup hour."""
     recent = store.rollup_sums(
         now - timedelta(hours=1), now + timedelta(hours=1), by=("rcpt_domain", "category", "kind", "bucket")
     )
@@ -111,6 +129,11 @@ def evaluate(
             deferred[rcpt_domain] += n if kind == "deferred" else 0
         elif kind == "latency" and category == "transactional":
             waits[bucket] += n
+    return attempts, deferred, waits
+
+
+def _deferral_spikes(attempts: Counter[str], deferred: Counter[str], min_attempts: int) -> list[Alert]:
+    alerts: list[Alert] = []
     for domain, n in sorted(attempts.items()):
         if n >= min_attempts and deferred[domain] / n >= 0.5:
             alerts.append(
@@ -124,18 +147,19 @@ def evaluate(
                     "mailfate: a receiver slowing or refusing your mail",
                 )
             )
+    return alerts
+
+
+def _code_latency_alert(waits: Counter[int], code_p95: float) -> Alert | None:
     p95 = percentile(waits, 0.95) if sum(waits.values()) >= 20 else None
     if p95 is not None and p95 > code_p95:
-        alerts.append(
-            Alert(
-                "code_latency",
-                "warning",
-                "*",
-                p95,
-                code_p95,
-                f"95 % of transactional mail took up to {p95:.0f} s to be accepted "
-                f"(objective {code_p95:.0f} s)",
-                "mailfate: a verification code is useless after minutes",
-            )
+        return Alert(
+            "code_latency",
+            "warning",
+            "*",
+            p95,
+            code_p95,
+            f"95 % of transactional mail took up to {p95:.0f} s to be accepted (objective {code_p95:.0f} s)",
+            "mailfate: a verification code is useless after minutes",
         )
-    return alerts
+    return None

@@ -174,10 +174,19 @@ def _test_sign(ctx: CheckContext, selector: str, key: DkimKey) -> tuple[bool | N
     return verified, "signed and verified" if verified else "the signature did not verify"
 
 
+@dataclass(frozen=True, slots=True)
+class _Site:
+    """One selector being checked: where its key lives, the private key given for it, what DNS said."""
+
+    selector: str
+    name: str
+    key: DkimKey | None
+    evidence: str
+
+
 def _selector(ctx: CheckContext, selector: str, out: CheckOutcome) -> tuple[bool, _Published | None]:
     """Check one selector; ``(found, usable key or None)``."""
-    domain = ctx.domain.ascii
-    name = f"{selector}._domainkey.{domain}"
+    name = f"{selector}._domainkey.{ctx.domain.ascii}"
     given = ctx.dkim_keys.get(selector)
     key = load_dkim_key(given) if given is not None else None
     answer = ctx.dns.txt(name)
@@ -185,31 +194,64 @@ def _selector(ctx: CheckContext, selector: str, out: CheckOutcome) -> tuple[bool
         if not ctx.selectors_guessed:
             out.findings.append(dns_problem("dkim", answer, ctx.timeout))
         return False, None
-    evidence = answer.presentation()
     if not answer.records:
         if not ctx.selectors_guessed:
-            out.add(
-                "dkim",
-                Severity.ERROR,
-                f"No DKIM key for selector {selector!r}: {name} has no TXT record, so signatures with "
-                f"s={selector} fail (permerror, no key)",
-                fix=_placeholder(name, key),
-                source=f"{RFC} §3.6.2",
-                details={"selector": selector},
-            )
+            _no_record(selector, name, key, out)
         return False, None
+    site = _Site(selector, name, key, answer.presentation())
     if len(answer.records) > 1:
+        _several_records(site, len(answer.records), out)
+        return True, None
+    record = answer.records[0]
+    tags = _record_tags(site, record, out)
+    if tags is None:
+        return True, None
+    usable = _tag_findings(site, record, tags, out)
+    published, problem = _key(name, record, tags)
+    if published is None:
         out.add(
             "dkim",
             Severity.ERROR,
-            f"{name} has {len(answer.records)} TXT records: verifiers may pick any one; keep exactly one key",
-            evidence=evidence,
-            fix=_placeholder(name, key) + "  (and delete the others)",
-            source=f"{RFC} §3.6.2.2",
+            f"The key of selector {selector!r} is unusable: {problem}",
+            evidence=site.evidence,
+            fix=_placeholder(name, key),
+            source=f"{RFC} §3.6.1",
             details={"selector": selector},
         )
         return True, None
-    record = answer.records[0]
+    usable = _strength(ctx, site, published, out) and usable
+    if key is not None:
+        usable = _compare(ctx, site, key, published, out) and usable
+    return True, published if usable else None
+
+
+def _no_record(selector: str, name: str, key: DkimKey | None, out: CheckOutcome) -> None:
+    out.add(
+        "dkim",
+        Severity.ERROR,
+        f"No DKIM key for selector {selector!r}: {name} has no TXT record, so signatures with "
+        f"s={selector} fail (permerror, no key)",
+        fix=_placeholder(name, key),
+        source=f"{RFC} §3.6.2",
+        details={"selector": selector},
+    )
+
+
+def _several_records(site: _Site, count: int, out: CheckOutcome) -> None:
+    out.add(
+        "dkim",
+        Severity.ERROR,
+        f"{site.name} has {count} TXT records: verifiers may pick any one; keep exactly one key",
+        evidence=site.evidence,
+        fix=_placeholder(site.name, site.key) + "  (and delete the others)",
+        source=f"{RFC} §3.6.2.2",
+        details={"selector": site.selector},
+    )
+
+
+def _record_tags(site: _Site, record: str, out: CheckOutcome) -> dict[str, str] | None:
+    """The record's tags; ``None`` (with the finding) when it is malformed or revoked."""
+    selector = site.selector
     tags, problem = _parse(record)
     if not problem and "v" in tags and (tags["v"] != "DKIM1" or not record.lstrip().startswith("v")):
         problem = "v= must be DKIM1 and come first"
@@ -220,23 +262,30 @@ def _selector(ctx: CheckContext, selector: str, out: CheckOutcome) -> tuple[bool
             "dkim",
             Severity.ERROR,
             f"The DKIM record of selector {selector!r} {problem}: signatures fail (permerror)",
-            evidence=evidence,
-            fix=_placeholder(name, key),
+            evidence=site.evidence,
+            fix=_placeholder(site.name, site.key),
             source=f"{RFC} §3.6.1",
             details={"selector": selector},
         )
-        return True, None
+        return None
     if not tags["p"].strip():
         out.add(
             "dkim",
             Severity.ERROR,
             f"Selector {selector!r} is revoked (empty p=): every signature with s={selector} fails",
-            evidence=evidence,
-            fix="Sign with a selector that has a key, or publish a new key: " + _placeholder(name, key),
+            evidence=site.evidence,
+            fix="Sign with a selector that has a key, or publish a new key: "
+            + _placeholder(site.name, site.key),
             source=f"{RFC} §3.6.1",
             details={"selector": selector, "revoked": True},
         )
-        return True, None
+        return None
+    return tags
+
+
+def _tag_findings(site: _Site, record: str, tags: dict[str, str], out: CheckOutcome) -> bool:
+    """The h=, s= and t= tags; ``False`` when one of them keeps the key from verifying email."""
+    selector, name = site.selector, site.name
     usable = True
     hashes = [h.strip().lower() for h in tags.get("h", "sha256").split(":")]
     if "sha256" not in hashes:
@@ -245,7 +294,7 @@ def _selector(ctx: CheckContext, selector: str, out: CheckOutcome) -> tuple[bool
             "dkim",
             Severity.ERROR,
             f"Selector {selector!r} allows only h={tags['h']}: rsa-sha1 is not verified any more",
-            evidence=evidence,
+            evidence=site.evidence,
             fix=txt_fix(name, record.replace(f"h={tags['h']}", "h=sha256")),
             source="RFC 8301 §3.1",
         )
@@ -256,8 +305,8 @@ def _selector(ctx: CheckContext, selector: str, out: CheckOutcome) -> tuple[bool
             "dkim",
             Severity.ERROR,
             f"Selector {selector!r} has s={tags['s']}: the key may not be used for email",
-            evidence=evidence,
-            fix=_placeholder(name, key),
+            evidence=site.evidence,
+            fix=_placeholder(name, site.key),
             source=f"{RFC} §3.6.1",
         )
     if "y" in [f.strip() for f in tags.get("t", "").split(":")]:
@@ -265,22 +314,16 @@ def _selector(ctx: CheckContext, selector: str, out: CheckOutcome) -> tuple[bool
             "dkim",
             Severity.WARNING,
             f"Selector {selector!r} is in test mode (t=y): receivers may treat signed mail as unsigned",
-            evidence=evidence,
+            evidence=site.evidence,
             fix=txt_fix(name, "; ".join(f"{k}={v}" for k, v in tags.items() if k != "t")),
             source=f"{RFC} §3.6.1",
         )
-    published, problem = _key(name, record, tags)
-    if published is None:
-        out.add(
-            "dkim",
-            Severity.ERROR,
-            f"The key of selector {selector!r} is unusable: {problem}",
-            evidence=evidence,
-            fix=_placeholder(name, key),
-            source=f"{RFC} §3.6.1",
-            details={"selector": selector},
-        )
-        return True, None
+    return usable
+
+
+def _strength(ctx: CheckContext, site: _Site, published: _Published, out: CheckOutcome) -> bool:
+    """The key type and length; ``False`` when the RSA key is too short for verifiers."""
+    selector, key, evidence = site.selector, site.key, site.evidence
     details = {"selector": selector, "key_type": published.kind, "bits": published.bits}
     if published.kind == "ed25519":
         out.add(
@@ -292,14 +335,13 @@ def _selector(ctx: CheckContext, selector: str, out: CheckOutcome) -> tuple[bool
             details=details,
         )
     elif published.bits < MIN_BITS:
-        usable = False
         out.add(
             "dkim",
             Severity.ERROR,
             f"Selector {selector!r}: RSA key of {published.bits} bits; verifiers reject keys under "
             f"{MIN_BITS} bits",
             evidence=evidence,
-            fix=_placeholder(f"{selector}._domainkey.{domain}", key if key and key.kind == "rsa" else None),
+            fix=_placeholder(site.name, key if key and key.kind == "rsa" else None),
             source="RFC 8301 §3.2",
             details=details,
         )
@@ -311,7 +353,7 @@ def _selector(ctx: CheckContext, selector: str, out: CheckOutcome) -> tuple[bool
             "selector, then retire this one)",
             evidence=evidence,
             fix=_placeholder(
-                f"{'rsa2048' if selector != 'rsa2048' else 'rsa2048b'}._domainkey.{domain}", None
+                f"{'rsa2048' if selector != 'rsa2048' else 'rsa2048b'}._domainkey.{ctx.domain.ascii}", None
             ),
             source="RFC 8301 §3.2; Gmail: use a 2048-bit key",
             details=details,
@@ -325,26 +367,11 @@ def _selector(ctx: CheckContext, selector: str, out: CheckOutcome) -> tuple[bool
             source="RFC 8301 §3.2",
             details=details,
         )
-    if key is not None:
-        usable = (
-            _compare(
-                ctx, selector=selector, name=name, key=key, published=published, evidence=evidence, out=out
-            )
-            and usable
-        )
-    return True, published if usable else None
+    return published.kind == "ed25519" or published.bits >= MIN_BITS
 
 
-def _compare(
-    ctx: CheckContext,
-    *,
-    selector: str,
-    name: str,
-    key: DkimKey,
-    published: _Published,
-    evidence: str,
-    out: CheckOutcome,
-) -> bool:
+def _compare(ctx: CheckContext, site: _Site, key: DkimKey, published: _Published, out: CheckOutcome) -> bool:
+    selector, name, evidence = site.selector, site.name, site.evidence
     matches = key.kind == published.kind and key.public == published.public
     verified, how = _test_sign(ctx, selector, key) if matches else (False, "the public keys differ")
     if verified is None:

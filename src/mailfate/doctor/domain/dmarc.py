@@ -151,38 +151,15 @@ def find_dmarc(ctx: CheckContext) -> tuple[str, list[str], str, Any]:
 def check(ctx: CheckContext) -> CheckOutcome:
     """The ``dmarc`` check of :func:`mailfate.doctor.domain.check_domain` (record part)."""
     out = CheckOutcome()
-    domain = ctx.domain.ascii
     record_domain, records, evidence, failed = find_dmarc(ctx)
     name = f"_dmarc.{record_domain}"
-    suggested = f"v=DMARC1; p=none; rua=mailto:dmarc-reports@{domain}"
     if failed is not None:
         out.findings.append(dns_problem("dmarc", failed, ctx.timeout))
         return out
     out.facts["dmarc.present"] = bool(records)
     if not records:
         out.facts.update({"dmarc.valid": False, "dmarc.enforced": False, "dmarc.rua": False})
-        apex = ctx.dns.txt(domain)
-        misplaced = [r for r in (apex.records if apex.ok else ()) if r.strip().lower().startswith("v=dmarc1")]
-        where = (
-            f"; a DMARC record is published at {domain} itself, where receivers never look: it belongs at "
-            f"_dmarc.{domain}"
-            if misplaced
-            else ""
-        )
-        out.add(
-            "dmarc",
-            Severity.ERROR,
-            f"No DMARC record at _dmarc.{domain}: receivers apply no policy, send no reports, and Gmail, "
-            f"Yahoo and Outlook.com require one from bulk senders{where}",
-            evidence="\n".join(f'{domain} TXT "{r}"' for r in misplaced),
-            fix=(
-                txt_fix(f"_dmarc.{domain}", misplaced[0]) + f"  (and delete the TXT record at {domain})"
-                if misplaced
-                else txt_fix(f"_dmarc.{domain}", suggested)
-                + "  (then move to p=quarantine once the reports show only your own mail)"
-            ),
-            source=f"{RFC} §6.1",
-        )
+        _missing(ctx, out)
         return out
     if len(records) > 1:
         out.facts.update({"dmarc.valid": False, "dmarc.enforced": False})
@@ -205,6 +182,44 @@ def check(ctx: CheckContext) -> CheckOutcome:
             fix=txt_fix(name, tags.rebuilt()),
             source=f"{RFC} §6.3",
         )
+    _policy(ctx, out, tags, record_domain=record_domain, name=name, evidence=evidence)
+    _reports(ctx, out, tags, record_domain=record_domain, name=name, evidence=evidence)
+    return out
+
+
+def _missing(ctx: CheckContext, out: CheckOutcome) -> None:
+    """No DMARC record applies; say so, and point at one published at the domain itself by mistake."""
+    domain = ctx.domain.ascii
+    suggested = f"v=DMARC1; p=none; rua=mailto:dmarc-reports@{domain}"
+    apex = ctx.dns.txt(domain)
+    misplaced = [r for r in (apex.records if apex.ok else ()) if r.strip().lower().startswith("v=dmarc1")]
+    where = (
+        f"; a DMARC record is published at {domain} itself, where receivers never look: it belongs at "
+        f"_dmarc.{domain}"
+        if misplaced
+        else ""
+    )
+    out.add(
+        "dmarc",
+        Severity.ERROR,
+        f"No DMARC record at _dmarc.{domain}: receivers apply no policy, send no reports, and Gmail, "
+        f"Yahoo and Outlook.com require one from bulk senders{where}",
+        evidence="\n".join(f'{domain} TXT "{r}"' for r in misplaced),
+        fix=(
+            txt_fix(f"_dmarc.{domain}", misplaced[0]) + f"  (and delete the TXT record at {domain})"
+            if misplaced
+            else txt_fix(f"_dmarc.{domain}", suggested)
+            + "  (then move to p=quarantine once the reports show only your own mail)"
+        ),
+        source=f"{RFC} §6.1",
+    )
+
+
+def _policy(
+    ctx: CheckContext, out: CheckOutcome, tags: DmarcTags, *, record_domain: str, name: str, evidence: str
+) -> None:
+    """The policy that applies to the domain (``sp=`` when inherited), its facts and pct=."""
+    domain = ctx.domain.ascii
     inherited = record_domain != domain
     policy_tag = "sp" if inherited and "sp" in tags.tags else "p"
     policy = tags.tags.get(policy_tag, "").lower() if policy_tag == "sp" else tags.policy
@@ -212,7 +227,7 @@ def check(ctx: CheckContext) -> CheckOutcome:
     valid = tags.valid and policy in POLICIES
     out.facts.update(
         {
-            "dmarc.record": records[0],
+            "dmarc.record": tags.raw,
             "dmarc.record_domain": record_domain,
             "dmarc.valid": valid,
             "dmarc.pct": pct,
@@ -259,8 +274,6 @@ def check(ctx: CheckContext) -> CheckOutcome:
             fix=txt_fix(name, tags.rebuilt(pct=None)),
             source=f"{RFC} §6.3",
         )
-    _reports(ctx, out, tags, record_domain=record_domain, name=name, evidence=evidence)
-    return out
 
 
 def _reports(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import tomllib
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -63,6 +64,20 @@ def dnsbl_name(ip: str, zone: str) -> str:
     return ".".join([*labels, zone])
 
 
+@dataclass(slots=True)
+class _Tally:
+    """What the lookups found, gathered so that each kind of trouble is reported once per list."""
+
+    clean: dict[str, list[str]]
+    """IP → the lists that do not list it."""
+    listings: int = 0
+    listed_ips: set[str] = field(default_factory=set)
+    unanswered: dict[str, list[str]] = field(default_factory=dict)
+    """Zone → the IPs it did not answer for."""
+    refused: dict[str, set[str]] = field(default_factory=dict)
+    """Zone → the error codes (127.255.255.x) it answered."""
+
+
 def check_dnsbl(ctx: CheckContext) -> CheckOutcome:
     """The ``dnsbl`` check."""
     out = CheckOutcome()
@@ -79,53 +94,69 @@ def check_dnsbl(ctx: CheckContext) -> CheckOutcome:
         return out
     pairs = [(ip, zone) for ip in ctx.ips for zone in ctx.dnsbl_zones]
     ctx.dns.prefetch((dnsbl_name(ip, zone.zone), "A") for ip, zone in pairs)
-    listings = 0
-    unanswered: dict[str, list[str]] = {}
-    refused: dict[str, set[str]] = {}
-    clean: dict[str, list[str]] = {ip: [] for ip in ctx.ips}
-    listed_ips: set[str] = set()
+    tally = _Tally(clean={ip: [] for ip in ctx.ips})
     for ip, zone in pairs:
-        name = dnsbl_name(ip, zone.zone)
-        answer = ctx.dns.get(name, "A")
-        if answer.failed:
-            unanswered.setdefault(zone.zone, []).append(ip)
-            continue
-        if not answer.records:
-            clean[ip].append(zone.zone)
-            continue
-        codes = [ipaddress.ip_address(a) for a in answer.records]
-        if all(c in _ERROR_CODES for c in codes):
-            refused.setdefault(zone.zone, set()).update(str(c) for c in codes)
-            continue
-        if not all(c in _LOOPBACK for c in codes):
+        _lookup(ctx, ip, zone, tally, out)
+    _unknown_results(ctx, tally, out)
+    for ip, zones in tally.clean.items():
+        if zones and ip not in tally.listed_ips:
             out.add(
                 "dnsbl",
-                Severity.WARNING,
-                f"{zone.zone} answered {', '.join(answer.records)} for {ip}, outside 127.0.0.0/8: the list "
-                "may be defunct and answering everything; remove it from the lists you query",
-                evidence=answer.presentation(),
-                source=f"{RFC} §2.1",
+                Severity.OK,
+                f"{ip} is not listed on {len(zones)} list(s): {', '.join(zones)}",
+                source=RFC,
             )
-            continue
-        listings += 1
-        listed_ips.add(ip)
-        reason = ctx.dns.get(name, "TXT")
-        evidence = "\n".join(
-            x for x in (answer.presentation(), reason.presentation() if reason.ok else "") if x
-        )
-        why = f": {' '.join(reason.records)}" if reason.ok and reason.records else ""
-        label = zone.name or zone.zone
+    out.facts["dnsbl.listings"] = tally.listings
+    if tally.listings or not (tally.unanswered or tally.refused):
+        out.facts["dnsbl.listed"] = bool(tally.listings)
+    return out
+
+
+def _lookup(ctx: CheckContext, ip: str, zone: DnsblZone, tally: _Tally, out: CheckOutcome) -> None:
+    """Ask one list about one IP; a listing is reported at once, the rest is tallied."""
+    name = dnsbl_name(ip, zone.zone)
+    answer = ctx.dns.get(name, "A")
+    if answer.failed:
+        tally.unanswered.setdefault(zone.zone, []).append(ip)
+        return
+    if not answer.records:
+        tally.clean[ip].append(zone.zone)
+        return
+    codes = [ipaddress.ip_address(a) for a in answer.records]
+    if all(c in _ERROR_CODES for c in codes):
+        tally.refused.setdefault(zone.zone, set()).update(str(c) for c in codes)
+        return
+    if not all(c in _LOOPBACK for c in codes):
         out.add(
             "dnsbl",
-            Severity.ERROR,
-            f"{ip} is listed on {label} ({zone.zone}) with code {', '.join(answer.records)}{why}",
-            evidence=evidence,
-            fix="Find and stop the cause (compromised account, open relay, bad list), then request removal"
-            + (f" at {zone.url}" if zone.url else " at the list's lookup page (see the TXT)"),
+            Severity.WARNING,
+            f"{zone.zone} answered {', '.join(answer.records)} for {ip}, outside 127.0.0.0/8: the list "
+            "may be defunct and answering everything; remove it from the lists you query",
+            evidence=answer.presentation(),
             source=f"{RFC} §2.1",
-            details={"ip": ip, "zone": zone.zone, "codes": list(answer.records)},
         )
-    for zone_name, refused_codes in sorted(refused.items()):
+        return
+    tally.listings += 1
+    tally.listed_ips.add(ip)
+    reason = ctx.dns.get(name, "TXT")
+    evidence = "\n".join(x for x in (answer.presentation(), reason.presentation() if reason.ok else "") if x)
+    why = f": {' '.join(reason.records)}" if reason.ok and reason.records else ""
+    label = zone.name or zone.zone
+    out.add(
+        "dnsbl",
+        Severity.ERROR,
+        f"{ip} is listed on {label} ({zone.zone}) with code {', '.join(answer.records)}{why}",
+        evidence=evidence,
+        fix="Find and stop the cause (compromised account, open relay, bad list), then request removal"
+        + (f" at {zone.url}" if zone.url else " at the list's lookup page (see the TXT)"),
+        source=f"{RFC} §2.1",
+        details={"ip": ip, "zone": zone.zone, "codes": list(answer.records)},
+    )
+
+
+def _unknown_results(ctx: CheckContext, tally: _Tally, out: CheckOutcome) -> None:
+    """The lists that refused the query or did not answer: their result is unknown."""
+    for zone_name, refused_codes in sorted(tally.refused.items()):
         zone = next(z for z in ctx.dnsbl_zones if z.zone == zone_name)
         out.add(
             "dnsbl",
@@ -135,7 +166,7 @@ def check_dnsbl(ctx: CheckContext) -> CheckOutcome:
             fix="Query through your own resolver (--nameserver) or the list's registered access.",
             source=f"{RFC} §2.1",
         )
-    for zone_name, ips in sorted(unanswered.items()):
+    for zone_name, ips in sorted(tally.unanswered.items()):
         out.add(
             "dnsbl",
             Severity.WARNING,
@@ -143,15 +174,3 @@ def check_dnsbl(ctx: CheckContext) -> CheckOutcome:
             fix="Retry, or remove the list if it no longer operates.",
             source=f"{RFC} §2.1",
         )
-    for ip, zones in clean.items():
-        if zones and ip not in listed_ips:
-            out.add(
-                "dnsbl",
-                Severity.OK,
-                f"{ip} is not listed on {len(zones)} list(s): {', '.join(zones)}",
-                source=RFC,
-            )
-    out.facts["dnsbl.listings"] = listings
-    if listings or not (unanswered or refused):
-        out.facts["dnsbl.listed"] = bool(listings)
-    return out

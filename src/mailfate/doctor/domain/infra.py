@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import Literal
 
 from mailfate.doctor.domain.context import CheckContext
 from mailfate.doctor.domain.report import CheckOutcome, dns_problem
@@ -40,6 +41,10 @@ def _addresses(ctx: CheckContext, host: str) -> tuple[list[str], Answer | None]:
     return found, failed if not found else None
 
 
+def _mx_fix(domain: str) -> str:
+    return f"{domain}. MX 10 mx.{domain}.  (the host that receives your mail; mx.{domain}. A <its address>)"
+
+
 def check_mx(ctx: CheckContext) -> CheckOutcome:
     """The ``mx`` check."""
     out = CheckOutcome()
@@ -49,130 +54,156 @@ def check_mx(ctx: CheckContext) -> CheckOutcome:
         out.findings.append(dns_problem("mx", answer, ctx.timeout))
         return out
     hosts = mx_hosts(answer)
-    own_envelope = ctx.envelope_domain == domain
-    fix = f"{domain}. MX 10 mx.{domain}.  (the host that receives your mail; mx.{domain}. A <its address>)"
     if not hosts:
         out.facts.update({"mx.present": False, "mx.null": False})
-        if answer.error == "NXDOMAIN":
-            out.add(
-                "mx",
-                Severity.ERROR,
-                f"{domain} does not exist in DNS (NXDOMAIN): receivers reject mail from a domain that does "
-                "not resolve",
-                fix=fix,
-                source="RFC 5321 §5.1",
-            )
-            return out
-        addresses, failed = _addresses(ctx, domain)
-        if addresses:
-            out.facts["mx.resolves"] = True
-            out.add(
-                "mx",
-                Severity.WARNING,
-                f"{domain} has no MX record: replies and bounces go to its A/AAAA address "
-                f"({', '.join(addresses)}) as an implicit MX; publish an explicit MX",
-                fix=fix,
-                source="RFC 5321 §5.1",
-            )
-        elif failed is None:
-            out.add(
-                "mx",
-                Severity.ERROR,
-                f"{domain} has no MX and no address: it cannot receive replies or bounces, and receivers "
-                "may refuse mail from a domain that cannot be answered",
-                fix=fix,
-                source="RFC 5321 §5.1",
-            )
+        _no_mx(ctx, answer, out)
         return out
-    null = [h for h in hosts if h[1] == "."]
-    if null:
-        out.facts["mx.null"] = True
-        if len(hosts) > 1:
-            out.add(
-                "mx",
-                Severity.ERROR,
-                f"{domain} mixes a null MX (0 .) with other MX records: a null MX must be the only one",
-                evidence=answer.presentation(),
-                fix=f"Delete either '{domain}. MX 0 .' or the other MX records.",
-                source="RFC 7505 §3",
-            )
-        else:
-            out.facts["mx.present"] = False
-            out.add(
-                "mx",
-                Severity.ERROR if own_envelope else Severity.WARNING,
-                f"{domain} publishes a null MX (RFC 7505): it accepts no mail. "
-                + (
-                    "It is also the MAIL FROM domain, so bounces cannot return and receivers may reject "
-                    "its mail (RFC 7505 §4.2)"
-                    if own_envelope
-                    else "Replies to From addresses in it bounce"
-                ),
-                evidence=answer.presentation(),
-                fix=f"{fix}  (instead of {domain}. MX 0 .)",
-                source="RFC 7505 §4",
-            )
-            return out
-    else:
+    if _null_mx(ctx, answer, hosts, out):
+        return out
+    _mx_targets(ctx, answer, hosts, out)
+    return out
+
+
+def _no_mx(ctx: CheckContext, answer: Answer, out: CheckOutcome) -> None:
+    """No MX record: the domain does not exist, or its A/AAAA address is the implicit MX, or nothing."""
+    domain = ctx.domain.ascii
+    if answer.error == "NXDOMAIN":
+        out.add(
+            "mx",
+            Severity.ERROR,
+            f"{domain} does not exist in DNS (NXDOMAIN): receivers reject mail from a domain that does "
+            "not resolve",
+            fix=_mx_fix(domain),
+            source="RFC 5321 §5.1",
+        )
+        return
+    addresses, failed = _addresses(ctx, domain)
+    if addresses:
+        out.facts["mx.resolves"] = True
+        out.add(
+            "mx",
+            Severity.WARNING,
+            f"{domain} has no MX record: replies and bounces go to its A/AAAA address "
+            f"({', '.join(addresses)}) as an implicit MX; publish an explicit MX",
+            fix=_mx_fix(domain),
+            source="RFC 5321 §5.1",
+        )
+    elif failed is None:
+        out.add(
+            "mx",
+            Severity.ERROR,
+            f"{domain} has no MX and no address: it cannot receive replies or bounces, and receivers "
+            "may refuse mail from a domain that cannot be answered",
+            fix=_mx_fix(domain),
+            source="RFC 5321 §5.1",
+        )
+
+
+def _null_mx(ctx: CheckContext, answer: Answer, hosts: list[tuple[int, str]], out: CheckOutcome) -> bool:
+    """Report a null MX (RFC 7505); ``True`` when it is the only MX, so there is no host to check."""
+    domain = ctx.domain.ascii
+    if not any(h == "." for _, h in hosts):
         out.facts["mx.null"] = False
+        return False
+    out.facts["mx.null"] = True
+    if len(hosts) > 1:
+        out.add(
+            "mx",
+            Severity.ERROR,
+            f"{domain} mixes a null MX (0 .) with other MX records: a null MX must be the only one",
+            evidence=answer.presentation(),
+            fix=f"Delete either '{domain}. MX 0 .' or the other MX records.",
+            source="RFC 7505 §3",
+        )
+        return False
+    own_envelope = ctx.envelope_domain == domain
+    out.facts["mx.present"] = False
+    out.add(
+        "mx",
+        Severity.ERROR if own_envelope else Severity.WARNING,
+        f"{domain} publishes a null MX (RFC 7505): it accepts no mail. "
+        + (
+            "It is also the MAIL FROM domain, so bounces cannot return and receivers may reject "
+            "its mail (RFC 7505 §4.2)"
+            if own_envelope
+            else "Replies to From addresses in it bounce"
+        ),
+        evidence=answer.presentation(),
+        fix=f"{_mx_fix(domain)}  (instead of {domain}. MX 0 .)",
+        source="RFC 7505 §4",
+    )
+    return True
+
+
+def _mx_targets(ctx: CheckContext, answer: Answer, hosts: list[tuple[int, str]], out: CheckOutcome) -> None:
+    """Every MX host must be a name with an address of its own."""
     real = [h for _, h in hosts if h != "."]
     out.facts["mx.present"] = bool(real)
     ctx.dns.prefetch((h, t) for h in real for t in ("A", "AAAA"))
     resolved: list[str] = []
     all_resolve = True
     for host in real:
-        try:
-            ipaddress.ip_address(host)
-        except ValueError:
-            pass
+        described = _mx_target(ctx, answer, hosts, host, out)
+        if described is None:
+            all_resolve = False
         else:
-            all_resolve = False
-            out.add(
-                "mx",
-                Severity.ERROR,
-                f"MX target {host} is an IP address: an MX must name a host",
-                evidence=answer.presentation(),
-                fix=f"{domain}. MX 10 mx.{domain}.  and  mx.{domain}. A {host}",
-                source="RFC 5321 §5.1",
-            )
-            continue
-        addresses, failed = _addresses(ctx, host)
-        if failed is not None:
-            all_resolve = False
-            out.findings.append(dns_problem("mx", failed, ctx.timeout, severity=Severity.WARNING))
-        elif not addresses:
-            all_resolve = False
-            out.add(
-                "mx",
-                Severity.ERROR,
-                f"MX target {host} has no A or AAAA record: mail to {domain} cannot be delivered there",
-                evidence=answer.presentation(),
-                fix=f"{host}. A <the address of your mail server>",
-                source="RFC 5321 §5.1",
-            )
-        else:
-            resolved.append(f"{host} ({', '.join(addresses)})")
-            alias = next((a.canonical for t in ("A", "AAAA") if (a := ctx.dns.get(host, t)).canonical), "")
-            if alias:
-                out.add(
-                    "mx",
-                    Severity.WARNING,
-                    f"MX target {host} is an alias (CNAME to {alias}): an MX must name a host with its own "
-                    "A/AAAA records; some senders refuse or mishandle an alias",
-                    evidence=f"{answer.presentation()}\n{host} CNAME {alias}",
-                    fix=f"{domain}. MX {next(p for p, h in hosts if h == host)} {alias}.",
-                    source="RFC 2181 §10.3, RFC 5321 §5.1",
-                )
+            resolved.append(described)
     out.facts["mx.resolves"] = all_resolve
     if resolved and all_resolve:
         out.add(
             "mx",
             Severity.OK,
-            f"{domain} receives mail at {'; '.join(resolved)}",
+            f"{ctx.domain.ascii} receives mail at {'; '.join(resolved)}",
             evidence=answer.presentation(),
             source="RFC 5321 §5.1",
         )
-    return out
+
+
+def _mx_target(
+    ctx: CheckContext, answer: Answer, hosts: list[tuple[int, str]], host: str, out: CheckOutcome
+) -> str | None:
+    """``host (its addresses)`` when the MX host resolves, else ``None`` (with the finding)."""
+    domain = ctx.domain.ascii
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        out.add(
+            "mx",
+            Severity.ERROR,
+            f"MX target {host} is an IP address: an MX must name a host",
+            evidence=answer.presentation(),
+            fix=f"{domain}. MX 10 mx.{domain}.  and  mx.{domain}. A {host}",
+            source="RFC 5321 §5.1",
+        )
+        return None
+    addresses, failed = _addresses(ctx, host)
+    if failed is not None:
+        out.findings.append(dns_problem("mx", failed, ctx.timeout, severity=Severity.WARNING))
+        return None
+    if not addresses:
+        out.add(
+            "mx",
+            Severity.ERROR,
+            f"MX target {host} has no A or AAAA record: mail to {domain} cannot be delivered there",
+            evidence=answer.presentation(),
+            fix=f"{host}. A <the address of your mail server>",
+            source="RFC 5321 §5.1",
+        )
+        return None
+    alias = next((a.canonical for t in ("A", "AAAA") if (a := ctx.dns.get(host, t)).canonical), "")
+    if alias:
+        out.add(
+            "mx",
+            Severity.WARNING,
+            f"MX target {host} is an alias (CNAME to {alias}): an MX must name a host with its own "
+            "A/AAAA records; some senders refuse or mishandle an alias",
+            evidence=f"{answer.presentation()}\n{host} CNAME {alias}",
+            fix=f"{domain}. MX {next(p for p, h in hosts if h == host)} {alias}.",
+            source="RFC 2181 §10.3, RFC 5321 §5.1",
+        )
+    return f"{host} ({', '.join(addresses)})"
 
 
 def check_mail_from(ctx: CheckContext) -> CheckOutcome:
@@ -254,78 +285,84 @@ def check_ptr(ctx: CheckContext) -> CheckOutcome:
         return out
     names = {ip: reverse_name(ip) for ip in ctx.ips}
     ctx.dns.prefetch((name, "PTR") for name in names.values())
-    missing: list[str] = []
-    failed: list[str] = []
-    unconfirmed: list[str] = []
-    for ip, name in names.items():
-        answer = ctx.dns.get(name, "PTR")
-        version = ipaddress.ip_address(ip).version
-        rtype = "A" if version == 4 else "AAAA"
-        if answer.failed:
-            failed.append(ip)
-            out.findings.append(dns_problem("ptr", answer, ctx.timeout, severity=Severity.WARNING))
-            continue
-        if not answer.records:
-            missing.append(ip)
-            out.add(
-                "ptr",
-                Severity.ERROR,
-                f"{ip} has no PTR record: Gmail, Yahoo and most receivers defer or reject mail from IPs "
-                "without reverse DNS",
-                fix=f"{name}. PTR mail.{ctx.domain.ascii}.  (set by whoever owns the IP block: ask your "
-                f"hosting provider)  and  mail.{ctx.domain.ascii}. {rtype} {ip}",
-                source="RFC 1912 §2.1; Gmail and Yahoo sender requirements (2024)",
-                details={"ip": ip},
-            )
-            continue
-        ctx.dns.prefetch((host, rtype) for host in answer.records[:10])
-        good = [h for h in answer.records[:10] if ip in _forward(ctx, h, rtype)]
-        evidence = answer.presentation()
-        if len(answer.records) > 1:
-            out.add(
-                "ptr",
-                Severity.WARNING,
-                f"{ip} has {len(answer.records)} PTR records: some receivers check only one",
-                evidence=evidence,
-                source="RFC 1912 §2.1",
-            )
-        if not good:
-            unconfirmed.append(ip)
-            host = answer.records[0]
-            out.add(
-                "ptr",
-                Severity.ERROR,
-                f"{ip} → {host}, but {host} does not resolve back to {ip}: no forward-confirmed reverse "
-                "DNS (FCrDNS)",
-                evidence=evidence,
-                fix=f"{host}. {rtype} {ip}",
-                source="RFC 8601 §3 (iprev); Gmail and Yahoo sender requirements (2024)",
-                details={"ip": ip, "ptr": host},
-            )
-            continue
-        out.add(
-            "ptr",
-            Severity.OK,
-            f"{ip} → {good[0]} → {ip}: forward-confirmed reverse DNS",
-            evidence=evidence,
-            source="RFC 8601 §3",
-            details={"ip": ip, "ptr": good[0]},
-        )
-        if _generic(ip, good[0]):
-            out.add(
-                "ptr",
-                Severity.WARNING,
-                f"{good[0]} looks like a generic (dynamic-pool) name: receivers such as Yahoo ask for a "
-                "non-generic PTR naming your mail server",
-                evidence=evidence,
-                fix=f"{name}. PTR mail.{ctx.domain.ascii}.  and  mail.{ctx.domain.ascii}. {rtype} {ip}",
-                source="Yahoo Sender Best Practices",
-            )
-    if missing or not failed:
+    verdicts = [_reverse(ctx, ip, name, out) for ip, name in names.items()]
+    missing = "missing" in verdicts
+    if missing or "failed" not in verdicts:
         out.facts["ptr.all_present"] = not missing
-    if missing or unconfirmed or not failed:
+    unconfirmed = "unconfirmed" in verdicts
+    if missing or unconfirmed or "failed" not in verdicts:
         out.facts["ptr.all_fcrdns"] = not (missing or unconfirmed)
     return out
+
+
+def _reverse(
+    ctx: CheckContext, ip: str, name: str, out: CheckOutcome
+) -> Literal["failed", "missing", "unconfirmed", "confirmed"]:
+    """Check one IP's PTR records and their forward confirmation."""
+    answer = ctx.dns.get(name, "PTR")
+    rtype = "A" if ipaddress.ip_address(ip).version == 4 else "AAAA"
+    if answer.failed:
+        out.findings.append(dns_problem("ptr", answer, ctx.timeout, severity=Severity.WARNING))
+        return "failed"
+    if not answer.records:
+        _no_ptr(ctx, ip, name, rtype, out)
+        return "missing"
+    ctx.dns.prefetch((host, rtype) for host in answer.records[:10])
+    good = [h for h in answer.records[:10] if ip in _forward(ctx, h, rtype)]
+    evidence = answer.presentation()
+    if len(answer.records) > 1:
+        out.add(
+            "ptr",
+            Severity.WARNING,
+            f"{ip} has {len(answer.records)} PTR records: some receivers check only one",
+            evidence=evidence,
+            source="RFC 1912 §2.1",
+        )
+    if not good:
+        host = answer.records[0]
+        out.add(
+            "ptr",
+            Severity.ERROR,
+            f"{ip} → {host}, but {host} does not resolve back to {ip}: no forward-confirmed reverse "
+            "DNS (FCrDNS)",
+            evidence=evidence,
+            fix=f"{host}. {rtype} {ip}",
+            source="RFC 8601 §3 (iprev); Gmail and Yahoo sender requirements (2024)",
+            details={"ip": ip, "ptr": host},
+        )
+        return "unconfirmed"
+    out.add(
+        "ptr",
+        Severity.OK,
+        f"{ip} → {good[0]} → {ip}: forward-confirmed reverse DNS",
+        evidence=evidence,
+        source="RFC 8601 §3",
+        details={"ip": ip, "ptr": good[0]},
+    )
+    if _generic(ip, good[0]):
+        out.add(
+            "ptr",
+            Severity.WARNING,
+            f"{good[0]} looks like a generic (dynamic-pool) name: receivers such as Yahoo ask for a "
+            "non-generic PTR naming your mail server",
+            evidence=evidence,
+            fix=f"{name}. PTR mail.{ctx.domain.ascii}.  and  mail.{ctx.domain.ascii}. {rtype} {ip}",
+            source="Yahoo Sender Best Practices",
+        )
+    return "confirmed"
+
+
+def _no_ptr(ctx: CheckContext, ip: str, name: str, rtype: str, out: CheckOutcome) -> None:
+    out.add(
+        "ptr",
+        Severity.ERROR,
+        f"{ip} has no PTR record: Gmail, Yahoo and most receivers defer or reject mail from IPs "
+        "without reverse DNS",
+        fix=f"{name}. PTR mail.{ctx.domain.ascii}.  (set by whoever owns the IP block: ask your "
+        f"hosting provider)  and  mail.{ctx.domain.ascii}. {rtype} {ip}",
+        source="RFC 1912 §2.1; Gmail and Yahoo sender requirements (2024)",
+        details={"ip": ip},
+    )
 
 
 def _forward(ctx: CheckContext, host: str, rtype: str) -> list[str]:

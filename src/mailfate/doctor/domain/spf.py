@@ -16,7 +16,7 @@ import spf as pyspf
 from mailfate.doctor.domain.context import CheckContext
 from mailfate.doctor.domain.report import CheckOutcome, dns_problem, txt_fix
 from mailfate.doctor.domain.resolve import DnsClient
-from mailfate.doctor.domain.spf_syntax import SpfRecord, parse_spf, record_with, spf_records
+from mailfate.doctor.domain.spf_syntax import SpfRecord, SpfTerm, parse_spf, record_with, spf_records
 from mailfate.doctor.findings import Severity
 from mailfate.mailauth.dns import DnsStatus
 from mailfate.mailauth.spf import SpfAnswer, SpfDns, check_spf, spf_answer
@@ -114,14 +114,7 @@ def _visit(
         return
     for term in record.evaluated:
         passing = authorizing and term.qualifier == "+"
-        if term.name in ("ip4", "ip6"):
-            if passing:
-                cidr = term.cidr4 if term.name == "ip4" else term.cidr6
-                walk.authorized.append(f"{term.name}:{term.value}" + (f"/{cidr}" if cidr is not None else ""))
-            continue
-        if term.name == "all":
-            if passing and depth == 0:
-                walk.flattenable = False
+        if _without_lookup(term, walk, passing=passing, top=depth == 0):
             continue
         walk.lookups += 1
         if term.has_macro or term.name in ("ptr", "exists"):
@@ -129,20 +122,7 @@ def _visit(
             continue
         target = (term.value or domain).rstrip(".").lower()
         if term.name == "include":
-            if target in path:
-                walk.loops.append(" → ".join([*path, target]))
-                continue
-            included = _records_of(dns, target, walk, "include:")
-            if included is not None:
-                _visit(
-                    dns,
-                    target,
-                    included,
-                    path=[*path, target],
-                    walk=walk,
-                    depth=depth + 1,
-                    authorizing=passing,
-                )
+            _follow(dns, target, "include:", path=path, walk=walk, depth=depth, authorizing=passing)
         elif term.name == "a":
             addresses = _addresses(dns, target, walk, term.raw)
             if not addresses:
@@ -150,39 +130,65 @@ def _visit(
             elif passing:
                 walk.authorized.extend(_cidr_terms(addresses, term.cidr4, term.cidr6))
         elif term.name == "mx":
-            answer = dns.get(target, "MX")
-            if answer.failed:
-                walk.temporary.append(f"{term.raw}: {answer.error}")
-                continue
-            hosts = [r.split(" ", 1)[1] for r in answer.records if r.split(" ", 1)[1] != "."]
-            if not hosts:
-                walk.voids.append(f"{term.raw} ({target} has no MX)")
-            if len(hosts) > MAX_MX:
-                walk.mx_over.append(f"{term.raw}: {target} has {len(hosts)} MX hosts (limit {MAX_MX})")
-            for host in hosts[:MAX_MX]:
-                addresses = _addresses(dns, host, walk, term.raw)
-                if passing:
-                    walk.authorized.extend(_cidr_terms(addresses, term.cidr4, term.cidr6))
+            _visit_mx(dns, target, term, walk, passing=passing)
     redirect = record.modifier("redirect")
     if redirect is not None and record.all_term is None:
         walk.lookups += 1
-        target = redirect.value.rstrip(".").lower()
         if redirect.has_macro:
             walk.flattenable = False
-        elif target in path:
-            walk.loops.append(" → ".join([*path, target]))
         else:
-            redirected = _records_of(dns, target, walk, "redirect=")
-            if redirected is not None:
-                _visit(
-                    dns,
-                    target,
-                    redirected,
-                    path=[*path, target],
-                    walk=walk,
-                    depth=depth + 1,
-                    authorizing=authorizing,
-                )
+            target = redirect.value.rstrip(".").lower()
+            _follow(dns, target, "redirect=", path=path, walk=walk, depth=depth, authorizing=authorizing)
+
+
+def _without_lookup(term: SpfTerm, walk: SpfWalk, *, passing: bool, top: bool) -> bool:
+    """Take an ip4:, ip6: or all term, which costs no DNS lookup; ``False`` for any other term."""
+    if term.name in ("ip4", "ip6"):
+        if passing:
+            cidr = term.cidr4 if term.name == "ip4" else term.cidr6
+            walk.authorized.append(f"{term.name}:{term.value}" + (f"/{cidr}" if cidr is not None else ""))
+        return True
+    if term.name == "all":
+        if passing and top:
+            walk.flattenable = False
+        return True
+    return False
+
+
+def _follow(
+    dns: DnsClient,
+    target: str,
+    how: str,
+    *,
+    path: list[str],
+    walk: SpfWalk,
+    depth: int,
+    authorizing: bool,
+) -> None:
+    """Walk into the record an include: or redirect= names, unless it is already on the path (a loop)."""
+    if target in path:
+        walk.loops.append(" → ".join([*path, target]))
+        return
+    found = _records_of(dns, target, walk, how)
+    if found is not None:
+        _visit(dns, target, found, path=[*path, target], walk=walk, depth=depth + 1, authorizing=authorizing)
+
+
+def _visit_mx(dns: DnsClient, target: str, term: SpfTerm, walk: SpfWalk, *, passing: bool) -> None:
+    """An mx mechanism: the addresses of its hosts, of which at most 10 may be looked up."""
+    answer = dns.get(target, "MX")
+    if answer.failed:
+        walk.temporary.append(f"{term.raw}: {answer.error}")
+        return
+    hosts = [r.split(" ", 1)[1] for r in answer.records if r.split(" ", 1)[1] != "."]
+    if not hosts:
+        walk.voids.append(f"{term.raw} ({target} has no MX)")
+    if len(hosts) > MAX_MX:
+        walk.mx_over.append(f"{term.raw}: {target} has {len(hosts)} MX hosts (limit {MAX_MX})")
+    for host in hosts[:MAX_MX]:
+        addresses = _addresses(dns, host, walk, term.raw)
+        if passing:
+            walk.authorized.extend(_cidr_terms(addresses, term.cidr4, term.cidr6))
 
 
 def analyze_spf(ctx: CheckContext, domain: str, check: str, *, missing: Severity) -> CheckOutcome:
@@ -211,20 +217,39 @@ def analyze_spf(ctx: CheckContext, domain: str, check: str, *, missing: Severity
         return out
     if len(records) > 1:
         out.facts["valid"] = False
-        merged = _merge(records)
         out.add(
             check,
             Severity.ERROR,
             f"{domain} publishes {len(records)} SPF records: receivers return permerror (SPF fails for "
             "every message); merge them into one",
             evidence=evidence,
-            fix=txt_fix(domain, merged) + "  (and delete the other v=spf1 records)",
+            fix=txt_fix(domain, _merge(records)) + "  (and delete the other v=spf1 records)",
             source=f"{RFC} §4.5",
             details={"domain": domain, "records": records},
         )
         return out
     record = parse_spf(records[0])
-    valid = record.valid
+    _syntax_findings(out, check, domain, record, evidence)
+    walk = walk_spf(ctx.dns, domain, record)
+    out.facts.update({"lookups": walk.lookups, "void_lookups": len(walk.voids)})
+    walk_ok = _walk_findings(out, check, walk)
+    limits_ok = _limit_findings(out, check, domain, record, walk)
+    _all_findings(out, check, domain, record, evidence)
+    valid = record.valid and walk_ok and limits_ok
+    out.facts["valid"] = valid
+    if valid:
+        out.add(
+            check,
+            Severity.OK,
+            f"{domain} has one valid SPF record ({walk.lookups} of {MAX_LOOKUPS} DNS lookups, "
+            f"{len(walk.voids)} void)",
+            evidence=evidence,
+            source=RFC,
+        )
+    return out
+
+
+def _syntax_findings(out: CheckOutcome, check: str, domain: str, record: SpfRecord, evidence: str) -> None:
     for problem in record.problems:
         out.add(
             check,
@@ -236,11 +261,13 @@ def analyze_spf(ctx: CheckContext, domain: str, check: str, *, missing: Severity
         )
     for note in record.notes:
         out.add(check, Severity.WARNING, f"{domain}: {note}", evidence=evidence, source=f"{RFC} §5")
-    walk = walk_spf(ctx.dns, domain, record)
+
+
+def _walk_findings(out: CheckOutcome, check: str, walk: SpfWalk) -> bool:
+    """What the walk met on the way; ``False`` when a loop, a broken record or too many MX hosts
+    makes receivers return permerror."""
     tree = "\n".join(walk.tree)
-    out.facts.update({"lookups": walk.lookups, "void_lookups": len(walk.voids)})
     for loop in walk.loops:
-        valid = False
         out.add(
             check,
             Severity.ERROR,
@@ -250,10 +277,8 @@ def analyze_spf(ctx: CheckContext, domain: str, check: str, *, missing: Severity
             source=f"{RFC} §5.2",
         )
     for problem in walk.problems:
-        valid = False
         out.add(check, Severity.ERROR, f"SPF: {problem}", evidence=tree, source=f"{RFC} §5.2")
     for problem in walk.mx_over:
-        valid = False
         out.add(check, Severity.ERROR, f"SPF: {problem}: permerror", evidence=tree, source=f"{RFC} §4.6.4")
     for problem in walk.temporary:
         out.add(
@@ -263,8 +288,15 @@ def analyze_spf(ctx: CheckContext, domain: str, check: str, *, missing: Severity
             evidence=tree,
             source=f"{RFC} §4.6.4",
         )
+    return not (walk.loops or walk.problems or walk.mx_over)
+
+
+def _limit_findings(out: CheckOutcome, check: str, domain: str, record: SpfRecord, walk: SpfWalk) -> bool:
+    """The DNS lookup and void lookup limits; ``False`` when the record goes over one."""
+    tree = "\n".join(walk.tree)
+    within = True
     if walk.lookups > MAX_LOOKUPS:
-        valid = False
+        within = False
         flat = record_with(None, list(dict.fromkeys(walk.authorized)), all_term=_all_text(record))
         fix = (
             txt_fix(domain, flat) + "  (flattened: update it when your providers change their ranges)"
@@ -283,7 +315,7 @@ def analyze_spf(ctx: CheckContext, domain: str, check: str, *, missing: Severity
             details={"lookups": walk.lookups},
         )
     if len(walk.voids) > MAX_VOID:
-        valid = False
+        within = False
         out.add(
             check,
             Severity.ERROR,
@@ -294,18 +326,7 @@ def analyze_spf(ctx: CheckContext, domain: str, check: str, *, missing: Severity
             + ", ".join(v.split(" (", 1)[0] for v in walk.voids),
             source=f"{RFC} §4.6.4",
         )
-    _all_findings(out, check, domain, record, evidence)
-    out.facts["valid"] = valid
-    if valid:
-        out.add(
-            check,
-            Severity.OK,
-            f"{domain} has one valid SPF record ({walk.lookups} of {MAX_LOOKUPS} DNS lookups, "
-            f"{len(walk.voids)} void)",
-            evidence=evidence,
-            source=RFC,
-        )
-    return out
+    return within
 
 
 def _all_text(record: SpfRecord) -> str:
