@@ -144,6 +144,7 @@ def zones(keys: Keys) -> dict[str, str]:
             f'@ IN TXT "v=spf1 ip4:192.0.2.10 -all"\nk1024._domainkey IN TXT {txt(keys.rsa1024_txt)}\n'
             'old._domainkey IN TXT "v=DKIM1; k=rsa; p="\n'
             'junk._domainkey IN TXT "v=DKIM1; k=rsa; p=bm90IGEga2V5"\n'
+            f"tls._domainkey IN TXT {txt('v=DKIM1; s=tls; ' + keys.rsa2048_txt.removeprefix('v=DKIM1; '))}\n"
             f"test._domainkey IN TXT {txt('v=DKIM1; t=y; ' + keys.rsa2048_txt.removeprefix('v=DKIM1; '))}\n",
         ),
         "edonly.test": zone_text("edonly.test", f"ed._domainkey IN TXT {txt(keys.ed_txt)}\n"),

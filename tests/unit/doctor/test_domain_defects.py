@@ -130,6 +130,13 @@ def test_revoked_and_unparsable_and_testing_keys(knot: KnotServer) -> None:
     assert z.one(report, "dkim", Severity.OK, "'test'")
 
 
+def test_a_key_for_another_service_is_unusable_and_the_other_selectors_still_report(knot: KnotServer) -> None:
+    report = z.run(knot, "weak.test", selectors=["tls", "test"])
+    f = z.one(report, "dkim", Severity.ERROR, "'tls' is unusable")
+    assert "s=tls" in f.message
+    assert z.one(report, "dkim", Severity.OK, "'test'")  # the check went on
+
+
 # --- dmarc -----------------------------------------------------------------------------------
 
 

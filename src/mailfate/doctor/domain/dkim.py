@@ -126,6 +126,9 @@ def _key(name: str, record: str, tags: dict[str, str]) -> tuple[_Published | Non
         return None, f"dkimpy cannot use the key: {exc}"
     except (ValueError, TypeError, IndexError) as exc:  # dkimpy's ASN.1 reader on garbage
         return None, f"dkimpy cannot use the key ({type(exc).__name__}: {exc})"
+    if pk is None:  # dkimpy's answer for a key whose s= names no mail service
+        service = tags.get("s", "")
+        return None, f"s={service} says the key is not for email (RFC 6376 3.6.1: s=* or s=email)"
     modulus = int(pk["modulus"])
     return _Published("rsa", int(bits), modulus.to_bytes((modulus.bit_length() + 7) // 8, "big")), ""
 
