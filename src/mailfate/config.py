@@ -21,6 +21,8 @@ variables overlay the file: ``MAILFATE_DATA_DIR``, ``MAILFATE_STORE_URL``. Every
     [inbound]
     host = "127.0.0.1"
     port = 2526                       # 0 = any free port
+    keep_reports_days = 30            # raw reports (and unmatched mail) kept this long; 0 = forever
+    keep_unmatched = true             # mail that is no report → <data_dir>/unmatched/*.eml
     [dkim]
     keys = ""                         # directory of <domain>/<selector>.pem
     [[routes]]
@@ -130,6 +132,10 @@ class Settings:
     verp_secret: str = ""
     inbound_host: str = "127.0.0.1"
     inbound_port: int = 2526
+    keep_reports_days: float = 30.0
+    """Days the raw reports (``reports``) and the unmatched mails are kept (0: forever)."""
+    keep_unmatched: bool = True
+    """Keep a mail to the inbound port that is no report in ``<data_dir>/unmatched/``."""
     dkim_keys: str = ""
     routes: tuple[RouteSettings, ...] = ()
     sns_topics: tuple[str, ...] = ()
@@ -146,6 +152,11 @@ class Settings:
     """Messages per second one key may submit over SMTP (``[limits]``)."""
     transports: Mapping[str, TransportSettings] = field(default_factory=dict)
     source: str = "defaults"
+
+    @property
+    def unmatched_dir(self) -> Path | None:
+        """Where the inbound server keeps mail that is no report (None: it is not kept)."""
+        return self.data_dir / "unmatched" if self.keep_unmatched else None
 
     @property
     def url(self) -> str:
@@ -255,20 +266,64 @@ def _flag(table: Mapping[str, Any], key: str, source: str) -> bool:
     return value
 
 
+def _read_toml(path: str | Path, source: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(Path(path).read_text("utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{source}: cannot read the configuration: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+
+
+def _transports(raw: Mapping[str, Any], source: str) -> dict[str, TransportSettings]:
+    transports: dict[str, TransportSettings] = {}
+    for name, given in _table(raw.get("transports", {}), "transports", source).items():
+        table = dict(_table(given, f"transports.{name}", source))
+        kind = str(table.pop("type", name))
+        if kind not in TRANSPORT_TYPES:
+            raise ConfigError(
+                f"{source}: transports.{name}.type = {kind!r}; one of {', '.join(TRANSPORT_TYPES)}"
+            )
+        transports[name] = TransportSettings(name, kind, table)
+    return transports
+
+
+def _routes(raw: Mapping[str, Any], source: str) -> list[RouteSettings]:
+    routes: list[RouteSettings] = []
+    for i, item in enumerate(raw.get("routes", [])):
+        route = _table(item, f"routes[{i}]", source)
+        if not isinstance(route.get("domain"), str) or not isinstance(route.get("transport"), str):
+            raise ConfigError(f'{source}: routes[{i}] needs domain = "pattern" and transport = "name"')
+        routes.append(RouteSettings(route["domain"].lower(), route["transport"]))
+    return routes
+
+
+def _inbound(inbound: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """The ``[inbound]`` table as :class:`Settings` fields."""
+    unknown = sorted(set(inbound) - {"host", "port", "keep_reports_days", "keep_unmatched"})
+    if unknown:
+        raise ConfigError(
+            f"{source}: inbound.{unknown[0]} is unknown; known: host, port, keep_reports_days, keep_unmatched"
+        )
+    port = _number(inbound, "port", 2526, 0, source)
+    if port > 65535:
+        raise ConfigError(f"{source}: inbound.port = {port:g}: give a port from 0 to 65535")
+    return {
+        "inbound_host": str(inbound.get("host", "127.0.0.1")),
+        "inbound_port": int(port),
+        "keep_reports_days": _number(inbound, "keep_reports_days", 30, 0, f"{source}: inbound"),
+        "keep_unmatched": _flag(inbound, "keep_unmatched", f"{source}: inbound")
+        if "keep_unmatched" in inbound
+        else True,
+    }
+
+
 def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     """Defaults, overlaid by the TOML file (``path`` or ``$MAILFATE_CONFIG``), the environment and
     ``overrides`` (keyword arguments named like the :class:`Settings` fields)."""
     path = path or os.environ.get("MAILFATE_CONFIG") or None
-    raw: dict[str, Any] = {}
-    source = "defaults"
-    if path:
-        source = str(path)
-        try:
-            raw = tomllib.loads(Path(path).read_text("utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"{source}: cannot read the configuration: {exc.strerror}") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+    source = str(path) if path else "defaults"
+    raw = _read_toml(path, source) if path else {}
     known = {
         "data_dir",
         "store",
@@ -297,22 +352,8 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     topics = ses.get("topics", [])
     if not isinstance(topics, list) or not all(isinstance(t, str) and t.startswith("arn:") for t in topics):
         raise ConfigError(f'{source}: ses.topics must be a list of topic ARNs ("arn:aws:sns:...")')
-    transports: dict[str, TransportSettings] = {}
-    for name, given in _table(raw.get("transports", {}), "transports", source).items():
-        table = dict(_table(given, f"transports.{name}", source))
-        kind = str(table.pop("type", name))
-        if kind not in TRANSPORT_TYPES:
-            raise ConfigError(
-                f"{source}: transports.{name}.type = {kind!r}; one of {', '.join(TRANSPORT_TYPES)}"
-            )
-        transports[name] = TransportSettings(name, kind, table)
-    routes: list[RouteSettings] = []
-    for i, item in enumerate(raw.get("routes", [])):
-        route = _table(item, f"routes[{i}]", source)
-        if not isinstance(route.get("domain"), str) or not isinstance(route.get("transport"), str):
-            raise ConfigError(f'{source}: routes[{i}] needs domain = "pattern" and transport = "name"')
-        routes.append(RouteSettings(route["domain"].lower(), route["transport"]))
-    port = _number(inbound, "port", 2526, 0, source)
+    transports = _transports(raw, source)
+    routes = _routes(raw, source)
     webhooks = _webhooks(raw.get("webhooks", []), source)
     alerts = _table(raw.get("alerts", {}), "alerts", source)
     limits = _table(raw.get("limits", {}), "limits", source)
@@ -322,8 +363,6 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
             f"{source}: limits.{unknown_limits[0]} is unknown; known: api_per_key, api_burst, "
             "submission_per_key"
         )
-    if port > 65535:
-        raise ConfigError(f"{source}: inbound.port = {port:g}: give a port from 0 to 65535")
     values: dict[str, Any] = {
         "data_dir": Path(os.environ.get("MAILFATE_DATA_DIR") or raw.get("data_dir") or "mailfate-data"),
         "store_url": os.environ.get("MAILFATE_STORE_URL") or str(store.get("url", "")),
@@ -335,8 +374,7 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
         "retry": dict(retry),
         "verp_domain": str(verp.get("domain", "bounces.mailfate.test")).lower(),
         "verp_secret": str(verp.get("secret", "")),
-        "inbound_host": str(inbound.get("host", "127.0.0.1")),
-        "inbound_port": int(port),
+        **_inbound(inbound, source),
         "dkim_keys": str(dkim.get("keys", "")),
         "routes": tuple(routes),
         "sns_topics": tuple(topics),

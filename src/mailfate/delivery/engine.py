@@ -14,9 +14,10 @@ For each claimed recipient:
    time from the retry policy (or, past the deadline, ``expired`` with the last reason);
 5. a hard bounce suppresses the address for the sending domain.
 
-Asynchronous reports (:meth:`Engine.on_inbound`) append ``bounced``, ``delayed``, ``complained``
-and ``autoreplied`` events to the recipient the VERP address names; a hard DSN or a complaint
-suppresses the address.
+Asynchronous reports (:meth:`Engine.on_inbound`, the inbound server's sink) are recorded by
+:func:`mailfate.tracking.reports.record_reports` once the pending attempts are written; a hard bounce
+(after an attempt or in a DSN) or a complaint suppresses the address by the one
+:class:`~mailfate.tracking.suppression.SuppressionPolicy`.
 
 Delivery is at-least-once: a worker killed mid-attempt leaves a lease that runs out, and the
 recipient is tried again — a receiver may see that one message twice, never zero times.
@@ -46,25 +47,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from mailfate.bounce import Reason
-from mailfate.bounce.causes import strong_enough
 from mailfate.delivery.dkim import DkimSigner
 from mailfate.delivery.routing import Router
 from mailfate.delivery.schedule import RetryPolicy
-from mailfate.intake.smtp_inbound import InboundReport
 from mailfate.model import AttemptResult, Envelope, EventType
 from mailfate.model.verp import VerpCodec
 from mailfate.store import AttemptRecord, Claimed, Store
+from mailfate.tracking.reports import InboundReport, record_reports
+from mailfate.tracking.suppression import SuppressionPolicy, suppress
 
-__all__ = ["Engine", "EngineSettings", "apply_reports"]
+__all__ = ["Engine", "EngineSettings"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-_ASYNC_EVENTS = {
-    "bounced": EventType.BOUNCED,
-    "delayed": EventType.DELAYED,
-    "complained": EventType.COMPLAINED,
-    "autoreplied": EventType.AUTOREPLIED,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +118,11 @@ class Engine:
         self.signer = signer or DkimSigner()
         self.retry = retry or RetryPolicy()
         self.settings = settings or EngineSettings()
+        self.policy = SuppressionPolicy(
+            hard=self.settings.suppress_hard,
+            complaints=self.settings.suppress_complaints,
+            soft_streak=self.settings.suppress_after_soft,
+        )
         self.clock = clock
         self.rng = rng or random.Random()
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
@@ -413,62 +413,34 @@ class Engine:
         self._pending.append(
             AttemptRecord(item.recipient_id, result, now, next_at, expire, why or "deadline")
         )
-        if expire and self.settings.suppress_after_soft > 0:
+        if expire and self.policy.soft_streak > 0:
             self._after.append(lambda: self._soft_streak(item, result, now))
-        if (
-            result.outcome == "bounced"
-            and result.hardbounce
-            and self.settings.suppress_hard
-            and strong_enough(result.evidence)
-        ):
-            self._after.append(
-                lambda: self._suppress(
-                    item.message_id,
-                    item.recipient_id,
-                    address=item.address,
-                    scope=item.sending_domain,
-                    reason=result.reason,
-                    detail=result.text,
-                    at=now,
-                )
-            )
+        reason = self.policy.reason_for(
+            result.outcome, hardbounce=result.hardbounce, evidence=result.evidence, reason=result.reason
+        )
+        if reason is not None:
+            self._after.append(lambda: self._suppress(item, reason, result.text, now))
         if self._flushing is None:
             self._flushing = asyncio.create_task(self._flush_soon())
 
-    def _suppress(
-        self,
-        message_id: str,
-        recipient_id: int,
-        *,
-        address: str,
-        scope: str,
-        reason: str,
-        detail: str,
-        at: datetime,
-    ) -> None:
-        """On the store thread: suppress the address and note it on the recipient's timeline."""
-        if self.store.suppress(
-            scope, address, reason, at=at, detail=detail[:500], source_message_id=message_id
-        ):
-            self.store.append_event(
-                message_id, recipient_id, EventType.SUPPRESSION_ADDED, at, {"scope": scope, "reason": reason}
-            )
+    def _suppress(self, item: Claimed, reason: str, detail: str, at: datetime) -> None:
+        """On the store thread: suppress the address for the sending domain, noted on its timeline."""
+        suppress(
+            self.store,
+            message_id=item.message_id,
+            recipient_id=item.recipient_id,
+            address=item.address,
+            scope=item.sending_domain,
+            reason=reason,
+            detail=detail,
+            at=at,
+        )
 
     def _soft_streak(self, item: Claimed, result: AttemptResult, at: datetime) -> None:
         """On the store thread: N expiries in a row for one address → suppress it."""
-        n = self.settings.suppress_after_soft
-        fates = self.store.recent_fates(item.address, n)
-        if len(fates) == n and all(f == "expired" for f in fates):
-            reason = f"{n} soft bounces in a row ({result.reason})"
-            self._suppress(
-                item.message_id,
-                item.recipient_id,
-                address=item.address,
-                scope=item.sending_domain,
-                reason=reason,
-                detail=result.text,
-                at=at,
-            )
+        reason = self.policy.streak_reason(self.store, item.address, result.reason)
+        if reason is not None:
+            self._suppress(item, reason, result.text, at)
 
     async def _flush_soon(self) -> None:
         try:
@@ -499,84 +471,17 @@ class Engine:
 
     # -- asynchronous results -------------------------------------------------------------------
     async def on_inbound(self, reports: list[InboundReport], raw: bytes) -> None:
-        """The inbound server's sink: append each report to its recipient's timeline.
+        """The inbound server's sink: keep ``raw`` and append each report to its recipient's
+        timeline (:func:`~mailfate.tracking.reports.record_reports`, with this engine's policy).
 
         The attempts this worker has recorded but not yet written go first: a DSN can arrive within
         milliseconds of the 250 it reports on, and the timeline must show the attempt before the
         report about it (the cached fate is then the fold of the events in order)."""
         await self.flush()
-        await self.db(self._apply_reports, reports)
-
-    def _apply_reports(self, reports: list[InboundReport]) -> None:
-        apply_reports(
-            self.store,
-            reports,
-            suppress_hard=self.settings.suppress_hard,
-            suppress_complaints=self.settings.suppress_complaints,
-        )
+        await self.db(record_reports, self.store, reports, raw=raw, policy=self.policy)
 
     async def aclose(self) -> None:
         for transport in self.router.transports():
             with contextlib.suppress(Exception):
                 await transport.aclose()
         self.store_thread.shutdown(wait=True)
-
-
-def apply_reports(
-    store: Store,
-    reports: list[InboundReport],
-    *,
-    suppress_hard: bool = True,
-    suppress_complaints: bool = True,
-) -> int:
-    """Append each asynchronous report (a DSN, an ARF complaint, an auto-reply, an SES event) to
-    its recipient's timeline; a hard bounce or a complaint suppresses the address for the sending
-    domain. The number of reports applied (a report naming no known recipient is skipped)."""
-    applied = 0
-    for report in reports:
-        kind = _ASYNC_EVENTS.get(report.kind)
-        view = store.recipient(report.recipient_id)
-        if kind is None or view is None or view.message_id != report.message_id:
-            log.info("%s report for %s/%s ignored", report.kind, report.message_id, report.recipient_id)
-            continue
-        data = {
-            "status": report.status,
-            "diagnostic": report.diagnostic,
-            "remote_mta": report.remote_mta,
-            "feedback_type": report.feedback_type,
-            "cause": report.cause,
-            "cause_detail": report.cause_detail,
-            "evidence": report.evidence,
-        }
-        store.append_event(
-            report.message_id,
-            report.recipient_id,
-            kind,
-            report.at,
-            {k: v for k, v in data.items() if v}
-            | ({"hardbounce": report.hardbounce} if kind == EventType.BOUNCED else {}),
-            reason=report.reason or None,
-        )
-        applied += 1
-        hard = (
-            kind == EventType.BOUNCED
-            and report.hardbounce
-            and suppress_hard
-            and strong_enough(report.evidence)
-        )
-        if hard or (kind == EventType.COMPLAINED and suppress_complaints):
-            message = store.message(report.message_id)
-            scope = message.from_addr.rpartition("@")[2].lower() if message else "*"
-            reason = "complaint" if kind == EventType.COMPLAINED else (report.reason or "bounced")
-            detail = (report.diagnostic or report.feedback_type)[:500]
-            if store.suppress(
-                scope, view.address, reason, at=report.at, detail=detail, source_message_id=report.message_id
-            ):
-                store.append_event(
-                    report.message_id,
-                    report.recipient_id,
-                    EventType.SUPPRESSION_ADDED,
-                    report.at,
-                    {"scope": scope, "reason": reason},
-                )
-    return applied

@@ -67,7 +67,18 @@ class WorkerService:
         async def sink(reports: list[Any], raw: bytes) -> None:
             await engine_box[0].on_inbound(reports, raw)
 
-        self.inbound = InboundServer(codec, sink, host=s.inbound_host, port=s.inbound_port)
+        async def prune(before: datetime) -> int:
+            return await asyncio.to_thread(store.prune_reports, before)
+
+        self.inbound = InboundServer(
+            codec,
+            sink,
+            host=s.inbound_host,
+            port=s.inbound_port,
+            unmatched_dir=s.unmatched_dir,
+            keep_days=s.keep_reports_days,
+            prune=prune,
+        )
         await self.inbound.start()
         built: dict[str, Transport] = {}
         for name in {s.transport, *(r.transport for r in s.routes)}:

@@ -3,12 +3,14 @@
 A message sent through the SES transport keeps the SES MessageId of its accepted attempt
 (``recipients.remote_id``); each SES record is matched by that id and the recipient's address.
 Bounce → ``bounced`` (a hard one suppresses the address), Complaint → ``complained`` (suppresses),
-DeliveryDelay → ``delayed``, Reject (SES found a virus) and Rendering Failure (a template failed)
-→ ``rejected``; Delivery → ``delivery_report`` (the receiving server's reply, remote MTA and
-processing time), Send → ``sent``, Open → ``opened``, Click → ``clicked``, Subscription →
-``unsubscribed``: information on the timeline, the fate does not change. Types SES adds later are
-counted as ignored. ``mailfate ses import FILE`` reads exported events in bulk: one JSON document,
-a JSON array, or JSON lines.
+DeliveryDelay → ``delayed`` — recorded by :func:`mailfate.tracking.reports.record_reports`, the
+same path as the DSNs, with the SES document kept as the raw report (kind ``ses``); Reject (SES
+found a virus) and Rendering Failure (a template failed) → ``rejected``; Delivery →
+``delivery_report`` (the receiving server's reply, remote MTA and processing time), Send →
+``sent``, Open → ``opened``, Click → ``clicked``, Subscription → ``unsubscribed``: information on
+the timeline, the fate does not change. Types SES adds later are counted as ignored.
+``mailfate ses import FILE`` reads exported events in bulk: one JSON document, a JSON array, or
+JSON lines.
 """
 
 from __future__ import annotations
@@ -20,11 +22,10 @@ from typing import Any
 
 from mailfate.bounce.parsers.ses import parse_ses_json, ses_events
 from mailfate.bounce.record import BounceRecord
-from mailfate.delivery.engine import apply_reports
 from mailfate.errors import ParseError
-from mailfate.intake.smtp_inbound import InboundReport
 from mailfate.model import EventType
 from mailfate.store import Store
+from mailfate.tracking.reports import EVENT_TYPES, InboundReport, event_kind, record_reports, report_of
 
 __all__ = ["SesImport", "import_ses", "split_documents"]
 
@@ -72,13 +73,13 @@ _REPORTED = frozenset({"bounce", "complaint", "deliverydelay", "delivery delay"}
 def import_ses(store: Store, data: bytes, *, now: datetime | None = None) -> SesImport:
     result = SesImport()
     at = now or datetime.now(UTC)
-    reports: list[InboundReport] = []
     for document in split_documents(data):
         try:
             found = ses_events(document)
         except (ParseError, ValueError):
             result.errors += 1
             continue
+        reports: list[InboundReport] = []
         for event in found:
             kind = str(event.get("eventType", event.get("notificationType", ""))).strip().lower()
             if kind in _INFO:
@@ -98,7 +99,8 @@ def import_ses(store: Store, data: bytes, *, now: datetime | None = None) -> Ses
                 result.errors += 1
                 continue
             reports.extend(_reports(store, records, result, at, len(document)))
-    result.applied += apply_reports(store, reports)
+        if reports:
+            result.applied += record_reports(store, reports, raw=document, source="ses", at=at)
     return result
 
 
@@ -107,12 +109,7 @@ def _reports(
 ) -> list[InboundReport]:
     out: list[InboundReport] = []
     for rec in records:
-        kind = str(rec.kind)
-        if kind == "complaint":
-            event = "complained"
-        elif kind in ("hard", "soft", "undetermined"):
-            event = "delayed" if str(rec.action).lower() == "delayed" else "bounced"
-        else:
+        if event_kind(rec) not in EVENT_TYPES:
             result.ignored += 1
             continue
         found = store.find_by_remote_id(rec.original_message_id, rec.recipient or None)
@@ -120,22 +117,7 @@ def _reports(
             result.unmatched += 1
             continue
         out.append(
-            InboundReport(
-                found[0],
-                found[1],
-                event,
-                str(rec.reason),
-                bool(rec.hardbounce),
-                rec.status,
-                rec.diagnostic[:2000],
-                rec.remote_mta,
-                rec.feedback_type,
-                rec.timestamp or at,
-                size,
-                cause=str(rec.cause),
-                cause_detail=rec.cause_detail,
-                evidence=str(rec.evidence),
-            )
+            report_of(rec, message_id=found[0], recipient_id=found[1], at=rec.timestamp or at, size=size)
         )
     return out
 

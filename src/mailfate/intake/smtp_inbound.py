@@ -3,67 +3,44 @@
 It accepts RCPT only for addresses the :class:`~mailfate.model.verp.VerpCodec` recognizes
 (550 5.1.1 for anything else: it never relays and never takes mail for other domains). A message
 is parsed with the bounce parser; the recipient it concerns comes from the VERP address it was
-sent to, not from the report's text (which a forger controls). The sink (the engine) is awaited
-before the 250, so a 250 means the event is stored; if the sink fails the answer is 451 and the
-reporting server tries again. Mail that is no report at all is answered 250 (a bounce must not
-bounce) and kept in ``unmatched_dir`` when one is set.
+sent to, not from the report's text (which a forger controls). The sink (the engine, which hands
+the reports and the raw message to :func:`mailfate.tracking.reports.record_reports`) is awaited
+before the 250, so a 250 means the raw report and its events are stored; if the sink fails the
+answer is 451 and the reporting server tries again. Mail that is no report at all is answered 250
+(a bounce must not bounce) and kept in ``unmatched_dir`` (``<data_dir>/unmatched/`` as the worker
+wires it) — written before the 250 too.
+
+While it runs, every ``prune_every`` seconds, what is older than ``keep_days`` goes: the files in
+``unmatched_dir`` and, through ``prune``, the stored raw reports (0 days: everything is kept).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from mailfate.bounce import parse_bounce
 from mailfate.errors import ParseError
 from mailfate.model.verp import VerpCodec
+from mailfate.tracking.reports import InboundReport, event_kind, report_of
 
-__all__ = ["InboundReport", "InboundServer", "Sink"]
+__all__ = ["InboundReport", "InboundServer", "Prune", "Sink"]
 
 log = logging.getLogger(__name__)
 _RANK = {"bounced": 5, "complained": 4, "delayed": 3, "autoreplied": 2, "delivered": 1}
 
 
-@dataclass(frozen=True, slots=True)
-class InboundReport:
-    message_id: str
-    recipient_id: int
-    kind: str
-    """bounced | delayed | complained | autoreplied | delivered"""
-    reason: str
-    hardbounce: bool
-    status: str
-    diagnostic: str
-    remote_mta: str
-    feedback_type: str
-    at: datetime
-    raw_size: int
-    cause: str = ""
-    cause_detail: str = ""
-    evidence: str = ""
-    """What decided the reason; a hard bounce suppresses only on strong evidence."""
-
-
 Sink = Callable[[list[InboundReport], bytes], Awaitable[None]]
-
-
-def _kind(record: Any) -> str:
-    kind = str(record.kind)
-    if kind == "complaint":
-        return "complained"
-    if kind == "autoreply":
-        return "autoreplied"
-    if kind == "delivered":
-        return "delivered"
-    return "delayed" if str(record.action).lower() == "delayed" else "bounced"
+Prune = Callable[[datetime], Awaitable[object]]
+"""Drop the stored raw reports received before the given time."""
 
 
 class _Handler:
@@ -91,32 +68,21 @@ class _Handler:
         now = datetime.now(UTC)
         reports: list[InboundReport] = []
         if records:
-            best = max(records, key=lambda r: _RANK.get(_kind(r), 0))
+            best = max(records, key=lambda r: _RANK.get(event_kind(r), 0))
             for rcpt in envelope.rcpt_tos:
                 decoded = self.server.codec.decode(rcpt)
-                if decoded is None:
-                    continue
-                reports.append(
-                    InboundReport(
-                        decoded[0],
-                        decoded[1],
-                        _kind(best),
-                        str(best.reason),
-                        bool(best.hardbounce),
-                        best.status,
-                        best.diagnostic[:2000],
-                        best.remote_mta,
-                        best.feedback_type,
-                        now,
-                        len(raw),
-                        cause=str(best.cause),
-                        cause_detail=best.cause_detail,
-                        evidence=str(best.evidence),
+                if decoded is not None:
+                    reports.append(
+                        report_of(best, message_id=decoded[0], recipient_id=decoded[1], at=now, size=len(raw))
                     )
-                )
         if not reports:
-            self.server.keep_unmatched(raw)
-            return "250 2.0.0 OK: not a delivery report; kept"
+            try:
+                await asyncio.to_thread(self.server.keep_unmatched, raw)
+            except OSError:
+                log.exception("inbound: keeping a mail that is no report failed")
+                return "451 4.3.0 Could not keep the message now; try again later"
+            kept = "kept" if self.server.unmatched_dir is not None else "not kept"
+            return f"250 2.0.0 OK: not a delivery report; {kept}"
         try:
             await self.server.sink(reports, raw)
         except Exception:
@@ -139,6 +105,9 @@ class InboundServer:
         max_message_size: int = 10 * 1024 * 1024,
         unmatched_dir: Path | None = None,
         hostname: str = "mailfate.localhost",
+        keep_days: float = 0.0,
+        prune: Prune | None = None,
+        prune_every: float = 3600.0,
     ) -> None:
         self.codec = codec
         self.sink = sink
@@ -146,8 +115,13 @@ class InboundServer:
         self.max_message_size = max_message_size
         self.unmatched_dir = unmatched_dir
         self.hostname = hostname
+        self.keep_days = keep_days
+        self.prune = prune
+        self.prune_every = prune_every
         self.received = 0
+        self.unmatched = 0
         self._server: asyncio.Server | None = None
+        self._pruning: asyncio.Task[None] | None = None
         self._handler = _Handler(self)
 
     async def start(self) -> None:
@@ -164,16 +138,58 @@ class InboundServer:
             self.port,
         )
         self.port = int(self._server.sockets[0].getsockname()[1])
+        if self.keep_days > 0:
+            self._pruning = asyncio.create_task(self._prune_forever())
 
     async def stop(self) -> None:
+        if self._pruning is not None:
+            self._pruning.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pruning
+            self._pruning = None
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
 
     def keep_unmatched(self, raw: bytes) -> None:
+        """Write a mail that is no report to ``unmatched_dir`` (when set), on disk when this returns."""
+        self.unmatched += 1
         if self.unmatched_dir is None:
             return
         self.unmatched_dir.mkdir(parents=True, exist_ok=True)
         name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{os.urandom(4).hex()}.eml"
-        (self.unmatched_dir / name).write_bytes(raw)
+        fd = os.open(self.unmatched_dir / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(raw)
+            out.flush()
+            os.fsync(out.fileno())
+
+    async def prune_now(self) -> None:
+        """Drop what is older than ``keep_days``: the kept unmatched mails, the stored raw reports."""
+        before = datetime.now(UTC) - timedelta(days=self.keep_days)
+        gone = await asyncio.to_thread(self._prune_unmatched, before.timestamp())
+        if self.prune is not None:
+            await self.prune(before)
+        if gone:
+            log.info("inbound: %d unmatched mail(s) older than %g days removed", gone, self.keep_days)
+
+    def _prune_unmatched(self, before: float) -> int:
+        if self.unmatched_dir is None or not self.unmatched_dir.is_dir():
+            return 0
+        gone = 0
+        for entry in os.scandir(self.unmatched_dir):
+            if entry.name.endswith(".eml") and entry.is_file() and entry.stat().st_mtime < before:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+                    gone += 1
+        return gone
+
+    async def _prune_forever(self) -> None:
+        while True:
+            started = time.monotonic()
+            try:
+                await self.prune_now()
+            except Exception:  # loop boundary: try again at the next period
+                log.exception("inbound: pruning the kept reports failed")
+            await asyncio.sleep(max(0.0, self.prune_every - (time.monotonic() - started)))

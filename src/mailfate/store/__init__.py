@@ -6,6 +6,7 @@ from mailfate.store.errors import StoreError
 from mailfate.store.ids import new_message_id
 from mailfate.store.keys import SCOPES, ApiKey
 from mailfate.store.repo import Store
+from mailfate.store.reports import NewReport, ReportEvent, StoredReport
 from mailfate.store.views import (
     AttemptRecord,
     Claimed,
@@ -13,6 +14,7 @@ from mailfate.store.views import (
     MessageSummary,
     MessageView,
     NewMessage,
+    NewSuppression,
     RecipientView,
     SubmitResult,
     Suppression,
@@ -27,9 +29,13 @@ __all__ = [
     "MessageSummary",
     "MessageView",
     "NewMessage",
+    "NewReport",
+    "NewSuppression",
     "RecipientView",
+    "ReportEvent",
     "Store",
     "StoreError",
+    "StoredReport",
     "SubmitResult",
     "Suppression",
     "new_message_id",

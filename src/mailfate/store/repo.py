@@ -28,6 +28,7 @@ from mailfate.store.ids import new_message_id
 from mailfate.store.inquiries import StoreInquiries
 from mailfate.store.keys import StoreKeys
 from mailfate.store.reading import StoreReading
+from mailfate.store.reports import NewReport, ReportEvent, StoreReports, insert_report
 from mailfate.store.rollups import StoreRollups
 from mailfate.store.rows import aware, normalize_address, to_suppression
 from mailfate.store.sns_seen import StoreSnsSeen
@@ -38,6 +39,7 @@ from mailfate.store.views import (
     AttemptRecord,
     Claimed,
     NewMessage,
+    NewSuppression,
     SubmitResult,
     Suppression,
 )
@@ -109,6 +111,7 @@ class Store(
     StoreWebhooks,
     StoreInquiries,
     StoreSnsSeen,
+    StoreReports,
 ):
     """Messages, recipients (the queue), events and suppressions in one database."""
 
@@ -516,45 +519,109 @@ class Store(
         worker that holds the recipient now. A report that arrives while the recipient is leased
         (its attempt not yet written) decides the fate but leaves the lease to its holder, whose
         result is then recorded as an attempt, not as a lost lease."""
+        try:
+            with self.engine.begin() as conn:
+                return self._append_in(
+                    conn, message_id, recipient_id, type, at, data=data, reason=reason, owner=owner
+                )
+        except OperationalError as exc:
+            raise StoreError(f"cannot write to the store {self.url}: {exc.orig}", fix=_fix(exc)) from exc
+
+    def _append_in(
+        self,
+        conn: Connection,
+        message_id: str,
+        recipient_id: int | None,
+        type: EventType | str,
+        at: datetime,
+        *,
+        data: dict[str, Any] | None = None,
+        reason: str | None = None,
+        owner: str | None = None,
+    ) -> int:
+        """:meth:`append_event` inside the caller's transaction."""
         kind = EventType(type)
         r = recipients.c
         row: Any = None
         data = dict(data or {})
+        if recipient_id is not None:
+            row = conn.execute(
+                select(r.fate, r.message_id, r.lease_owner).where(r.id == recipient_id)
+            ).one_or_none()
+            if row is None or row.message_id != message_id:
+                raise InputError(f"message {message_id} has no recipient {recipient_id}")
+            if owner is not None and row.lease_owner != owner:
+                data["lease_lost"] = True
+        eid = int(
+            conn.execute(
+                events.insert()
+                .values(**event_row(message_id, recipient_id, at, kind, data, reason, None))
+                .returning(events.c.id)
+            ).scalar_one()
+        )
+        if recipient_id is not None and not data.get("lease_lost"):
+            assert row is not None
+            before = Fate(row.fate)
+            after = advance(before, kind)
+            values: dict[str, Any] = {"fate": after.value, "updated_at": at}
+            if after is not before and after not in (Fate.QUEUED, Fate.DEFERRED, Fate.SENDING):
+                values.update(_FINAL_CLEAR)
+                if row.lease_owner is not None and owner is None:  # a report: the holder ends it
+                    del values["lease_until"], values["lease_owner"]
+            if before is Fate.SENDING and kind in (EventType.EXPIRED, EventType.SUPPRESSED):
+                values["attempts"] = r.attempts - 1  # claimed, but no attempt was made
+            if reason and after is not before:
+                values["last_reason"] = reason
+            conn.execute(update(recipients).where(r.id == recipient_id).values(**values))
+            self._refresh_messages(conn, {message_id})
+        return eid
+
+    # -- suppressions noted on a timeline, reports kept with their events ----------------------
+    def suppress_noted(
+        self, message_id: str, recipient_id: int, suppression: NewSuppression, *, at: datetime
+    ) -> bool:
+        """One transaction: suppress the address and, if it was not yet, note it on the recipient's
+        timeline (a ``suppression_added`` event). True if it was added."""
         try:
             with self.engine.begin() as conn:
-                if recipient_id is not None:
-                    row = conn.execute(
-                        select(r.fate, r.message_id, r.lease_owner).where(r.id == recipient_id)
-                    ).one_or_none()
-                    if row is None or row.message_id != message_id:
-                        raise InputError(f"message {message_id} has no recipient {recipient_id}")
-                    if owner is not None and row.lease_owner != owner:
-                        data["lease_lost"] = True
-                eid = int(
-                    conn.execute(
-                        events.insert()
-                        .values(**event_row(message_id, recipient_id, at, kind, data, reason, None))
-                        .returning(events.c.id)
-                    ).scalar_one()
-                )
-                if recipient_id is not None and not data.get("lease_lost"):
-                    assert row is not None
-                    before = Fate(row.fate)
-                    after = advance(before, kind)
-                    values: dict[str, Any] = {"fate": after.value, "updated_at": at}
-                    if after is not before and after not in (Fate.QUEUED, Fate.DEFERRED, Fate.SENDING):
-                        values.update(_FINAL_CLEAR)
-                        if row.lease_owner is not None and owner is None:  # a report: the holder ends it
-                            del values["lease_until"], values["lease_owner"]
-                    if before is Fate.SENDING and kind in (EventType.EXPIRED, EventType.SUPPRESSED):
-                        values["attempts"] = r.attempts - 1  # claimed, but no attempt was made
-                    if reason and after is not before:
-                        values["last_reason"] = reason
-                    conn.execute(update(recipients).where(r.id == recipient_id).values(**values))
-                    self._refresh_messages(conn, {message_id})
+                return self._suppress_noted_in(conn, message_id, recipient_id, suppression, at=at)
         except OperationalError as exc:
             raise StoreError(f"cannot write to the store {self.url}: {exc.orig}", fix=_fix(exc)) from exc
-        return eid
+
+    def _suppress_noted_in(
+        self, conn: Connection, message_id: str, recipient_id: int, s: NewSuppression, *, at: datetime
+    ) -> bool:
+        added = self._suppress_in(
+            conn, s.scope, s.address, s.reason, at=at, detail=s.detail[:500], source_message_id=message_id
+        )
+        if added:
+            self._append_in(
+                conn,
+                message_id,
+                recipient_id,
+                EventType.SUPPRESSION_ADDED,
+                at,
+                data={"scope": s.scope, "reason": s.reason},
+            )
+        return added
+
+    def record_report(self, raw: NewReport | None, made: Sequence[ReportEvent]) -> int | None:
+        """One transaction: keep the raw report (when given), append the events it made — each
+        naming it (``report_id`` in its data) — and add the suppressions they call for. The id of
+        the kept report."""
+        try:
+            with self.engine.begin() as conn:
+                report_id = insert_report(conn, raw) if raw is not None else None
+                named = {"report_id": report_id} if report_id is not None else {}
+                for e in made:
+                    self._append_in(
+                        conn, e.message_id, e.recipient_id, e.type, e.at, data=e.data | named, reason=e.reason
+                    )
+                    if e.suppress is not None:
+                        self._suppress_noted_in(conn, e.message_id, e.recipient_id, e.suppress, at=e.at)
+        except OperationalError as exc:
+            raise StoreError(f"cannot write to the store {self.url}: {exc.orig}", fix=_fix(exc)) from exc
+        return report_id
 
     def hold(
         self,

@@ -42,6 +42,23 @@ class StoreSuppressions:
         source_message_id: str | None = None,
     ) -> bool:
         """Refuse ``address`` for the sending domain ``scope`` ("*": all); False if it already was."""
+        with self.engine.begin() as conn:
+            return self._suppress_in(
+                conn, scope, address, reason, at=at, detail=detail, source_message_id=source_message_id
+            )
+
+    def _suppress_in(
+        self,
+        conn: Connection,
+        scope: str,
+        address: str,
+        reason: str,
+        *,
+        at: datetime,
+        detail: str = "",
+        source_message_id: str | None = None,
+    ) -> bool:
+        """:meth:`suppress` inside the caller's transaction."""
         insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
         stmt = (
             insert(suppressions)
@@ -55,8 +72,8 @@ class StoreSuppressions:
             )
             .on_conflict_do_nothing(index_elements=["scope", "address"])
         )
-        with self.engine.begin() as conn:  # RETURNING: rowcount is not reliable for DO NOTHING everywhere
-            return conn.execute(stmt.returning(suppressions.c.id)).first() is not None
+        # RETURNING: rowcount is not reliable for DO NOTHING everywhere
+        return conn.execute(stmt.returning(suppressions.c.id)).first() is not None
 
     def unsuppress(self, scope: str, address: str) -> bool:
         with self.engine.begin() as conn:

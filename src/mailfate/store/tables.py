@@ -14,6 +14,9 @@
 - ``webhook_log``: every POST to a webhook subscriber: status, error, duration and outcome.
 - ``sns_seen``: SNS MessageIds already taken, until their Timestamp is too old to be accepted
   anyway (replay protection shared by every process on the store, kept across restarts).
+- ``reports``: the raw asynchronous reports (a DSN, an ARF complaint, an auto-reply, an SES
+  document) as received; the events they produced name them (``report_id`` in their data).
+  Kept ``[inbound] keep_reports_days``, then pruned.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ __all__ = [
     "messages",
     "metadata",
     "recipients",
+    "reports",
     "rollups",
     "sns_seen",
     "suppressions",
@@ -238,4 +242,16 @@ sns_seen = Table(
     Column("message_id", String(128), primary_key=True),
     Column("expires_at", UtcDateTime(), nullable=False),
     Index("ix_sns_seen_expires_at", "expires_at"),
+)
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("message_id", String(32), nullable=True),
+    Column("raw", LargeBinary, nullable=False),
+    Column("size", Integer, nullable=False),
+    Index("ix_reports_received_at", "received_at"),
 )

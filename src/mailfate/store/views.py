@@ -15,6 +15,7 @@ __all__ = [
     "MessageSummary",
     "MessageView",
     "NewMessage",
+    "NewSuppression",
     "RecipientView",
     "SubmitResult",
     "Suppression",
@@ -85,6 +86,16 @@ class Suppression:
     detail: str
     source_message_id: str | None
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewSuppression:
+    """An address to suppress for a sending domain (``scope``; "*": all), and why."""
+
+    scope: str
+    address: str
+    reason: str
+    detail: str = ""
 
 
 @dataclass(frozen=True, slots=True)

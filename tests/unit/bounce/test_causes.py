@@ -14,9 +14,8 @@ from mailfate.bounce.reasons import Kind, Reason
 from mailfate.bounce.record import Draft
 from mailfate.bounce.retry import retry_hint
 from mailfate.bounce.rules import compile_rule
-from mailfate.delivery.engine import apply_reports
-from mailfate.intake.smtp_inbound import InboundReport
 from mailfate.store import NewMessage, Store
+from mailfate.tracking.reports import InboundReport, record_reports
 
 NOW = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
 
@@ -179,7 +178,16 @@ def test_a_delay_notice_is_not_a_failure() -> None:
 
 def _report(mid: str, rid: int, evidence: str) -> InboundReport:
     return InboundReport(
-        mid, rid, "bounced", "userunknown", True, "5.0.0", "550 rejected", "", "", NOW, 10, evidence=evidence
+        message_id=mid,
+        recipient_id=rid,
+        kind="bounced",
+        reason="userunknown",
+        hardbounce=True,
+        status="5.0.0",
+        diagnostic="550 rejected",
+        at=NOW,
+        raw_size=10,
+        evidence=evidence,
     )
 
 
@@ -191,7 +199,7 @@ def test_weak_evidence_does_not_suppress(tmp_path: Path) -> None:
         rid_weak = store.find_recipient(weak.message_id, "a@example.org")
         rid_strong = store.find_recipient(strong.message_id, "b@example.org")
         assert rid_weak is not None and rid_strong is not None
-        applied = apply_reports(
+        applied = record_reports(
             store,
             [
                 _report(weak.message_id, rid_weak, "code-class"),

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from mailfate.delivery.engine import Engine, EngineSettings
 from mailfate.delivery.routing import Router
-from mailfate.intake.smtp_inbound import InboundReport
 from mailfate.model import AttemptResult, Envelope
 from mailfate.model.fate import fate_of, fold_step
 from mailfate.model.verp import VerpCodec
 from mailfate.store import AttemptRecord, NewMessage, Store
+from mailfate.tracking.reports import InboundReport
 
 NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 
@@ -43,17 +43,16 @@ def test_a_dsn_right_after_the_250_is_stored_after_the_attempt(tmp_path: Path) -
         # The worker's result waits for the next flush (flush_every) ...
         engine._pending.append(AttemptRecord(claimed.recipient_id, delivered, NOW))
         dsn = InboundReport(
-            sent.message_id,
-            claimed.recipient_id,
-            "bounced",
-            "userunknown",
-            True,
-            "5.1.1",
-            "550 5.1.1 user unknown",
-            "mx.example.org",
-            "",
-            NOW + timedelta(milliseconds=50),
-            100,
+            message_id=sent.message_id,
+            recipient_id=claimed.recipient_id,
+            kind="bounced",
+            reason="userunknown",
+            hardbounce=True,
+            status="5.1.1",
+            diagnostic="550 5.1.1 user unknown",
+            remote_mta="mx.example.org",
+            at=NOW + timedelta(milliseconds=50),
+            raw_size=100,
             evidence="status",
         )
         # ... when the DSN about that delivery arrives 50 ms later.
