@@ -152,29 +152,6 @@ def _supp(items: tuple[tuple[str, str, datetime], ...]) -> list[dict[str, str]]:
 
 
 # -- trace --------------------------------------------------------------------------------------
-def view_json(view: MessageView) -> dict[str, Any]:
-    return {
-        "message_id": view.id,
-        "fate": view.fate,
-        "from": view.from_addr,
-        "subject": view.subject,
-        "created_at": view.created_at.isoformat(),
-        "deadline": view.deadline.isoformat() if view.deadline else None,
-        "recipients": [
-            {
-                "address": r.address,
-                "fate": r.fate,
-                "attempts": r.attempts,
-                "reason": r.last_reason,
-                "next_attempt_at": r.next_attempt_at.isoformat() if r.next_attempt_at else None,
-                "last_reply": " ".join(str(x) for x in (r.last_code, r.last_status, r.last_text) if x),
-            }
-            for r in view.recipients
-        ],
-        "events": [e.to_json() for e in view.events],
-    }
-
-
 def print_view(view: MessageView, now: datetime) -> None:
     from mailfate.tracking.timeline import next_step, steps
 
@@ -209,6 +186,7 @@ def trace_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     json_out: JsonOpt = False,
 ) -> None:
     """The timeline of one message: every attempt, its reply and what it means, the next retry, the fate."""
+    from mailfate.intake.api.responses import message_json
     from mailfate.model import FINAL_FATES, Fate
     from mailfate.tracking.timeline import explain
 
@@ -219,7 +197,7 @@ def trace_cmd(  # noqa: PLR0917 - Typer maps parameters to options
             raise fail(f"no message {message_id!r} in {store.url}")
         if not follow:
             if json_out:
-                emit_json(view_json(view))
+                emit_json(message_json(view))
             else:
                 print_view(view, datetime.now(UTC))
             return

@@ -24,7 +24,8 @@ from hypothesis.errors import Unsatisfiable
 from mailfate.client import Client
 from mailfate.config import load_settings
 from mailfate.errors import InputError
-from mailfate.intake.api.app import _safe_json, create_app
+from mailfate.intake.api.app import create_app
+from mailfate.intake.api.errors import safe_json as _safe_json
 from mailfate.model.duration import MAX_DURATION, parse_duration
 from mailfate.submit.compose import compose, require_utf8
 

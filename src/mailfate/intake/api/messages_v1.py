@@ -1,0 +1,113 @@
+"""``/v1/messages``: submit a message (``send``), read one with its timeline, search (``read``)."""
+
+import asyncio
+import logging
+import math
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+
+from mailfate.client import SuppressedError
+from mailfate.errors import InputError
+from mailfate.intake.api.auth import ReadKey, SendKey
+from mailfate.intake.api.errors import documented
+from mailfate.intake.api.responses import (
+    MessageAccepted,
+    MessageOut,
+    SearchOut,
+    SuppressedErrorOut,
+    accepted_json,
+    answer,
+    message_json,
+    search_json,
+    suppressed_json,
+)
+from mailfate.intake.api.schemas import MessageIn, Moment
+from mailfate.intake.api.state import Api, state_of
+
+__all__ = ["router"]
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["messages"])
+
+
+@router.post(
+    "/v1/messages",
+    status_code=202,
+    response_model=MessageAccepted,
+    responses=documented(
+        401,
+        403,
+        409,
+        413,
+        422,
+        429,
+        why={409: "every recipient is suppressed: nothing was queued"},
+        models={409: SuppressedErrorOut},
+    ),
+)
+async def post_message(body: MessageIn, key: SendKey, request: Request) -> Response:
+    """Queue a message (202 at once; a worker delivers it). The same ``idempotency_key`` again
+    answers the first message's id with ``"existing": true``."""
+    api = state_of(request)  # not the ``Api`` dependency: the hottest route saves its cost
+    wait = api.limiter.check(key.prefix)
+    if wait:
+        log.warning("API key %s over its rate (%g/s): 429", key.prefix, api.rate_per_key)
+        raise HTTPException(
+            429,
+            f"this key may submit {api.rate_per_key:g} messages per second; retry in {wait:.3f} s",
+            headers={"Retry-After": str(max(1, math.ceil(wait)))},
+        )
+    try:
+        message = api.client.prepare(**body.model_dump(by_alias=False))
+        sent = api.client.finish(message, await api.batcher.submit(message))
+    except SuppressedError as exc:
+        raise HTTPException(409, suppressed_json(exc)) from exc
+    except InputError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return answer(accepted_json(sent), 202)
+
+
+@router.get(
+    "/v1/messages/{message_id}",
+    response_model=MessageOut,
+    responses=documented(400, 401, 403, 404, why={404: "no such message"}),
+)
+async def get_message(message_id: str, _: ReadKey, api: Api) -> Response:
+    """The message, each recipient's fate and the timeline (as ``mailfate trace --json``)."""
+    view = await asyncio.to_thread(api.store.message, message_id)
+    if view is None:
+        raise HTTPException(404, f"no message {message_id!r}")
+    return answer(message_json(view))
+
+
+@router.get("/v1/messages", response_model=SearchOut, responses=documented(400, 401, 403, 422))
+async def search(  # noqa: PLR0917 - one query parameter per filter
+    _: ReadKey,
+    api: Api,
+    recipient: str | None = None,
+    domain: str | None = None,
+    fate: str | None = None,
+    reason: str | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
+    tag: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")] = None,
+    cursor: Annotated[str | None, Query(pattern=r"^m[0-9a-z]{26}$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Response:
+    """Messages newest first. With a recipient, domain or reason filter, ``fate`` is the matched
+    recipient's (``domain=naver.com&fate=bounced``: messages whose Naver recipient bounced)."""
+    items, nxt = await asyncio.to_thread(
+        lambda: api.store.search_messages(
+            recipient=recipient,
+            domain=domain,
+            fate=fate,
+            reason=reason,
+            since=since,
+            until=until,
+            tag=tag,
+            cursor=cursor,
+            limit=limit,
+        )
+    )
+    return answer(search_json(items, nxt))
