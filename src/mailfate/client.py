@@ -13,7 +13,7 @@
         offer_sms_instead(state)                       # the code is stuck: say why, offer another way
 
 ``send`` writes the message to the store in one transaction and returns; a ``mailfate worker``
-(or :class:`mailfate.delivery.service.WorkerService` in the same process) delivers it.
+(or :class:`mailfate.runtime.WorkerService` in the same process) delivers it.
 """
 
 from __future__ import annotations

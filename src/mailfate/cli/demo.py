@@ -83,7 +83,7 @@ async def run_demo(
     """Run every scenario; the rows (one per scenario) as they end or at ``timeout``."""
     from mailfate.client import Client
     from mailfate.config import load_settings
-    from mailfate.delivery.service import WorkerService
+    from mailfate.runtime import WorkerService
     from mailfate.simulator.emptydns import EmptyDns
 
     settings = load_settings(

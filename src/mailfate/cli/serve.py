@@ -6,11 +6,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -19,7 +18,7 @@ from mailfate.cli.messages import ConfigOpt, DataOpt, JsonOpt, fail, open_store,
 from mailfate.cli.output import emit_json, err_console, out_console
 from mailfate.errors import MailfateError
 
-__all__ = ["config_app", "keys_app", "serve_cmd", "ses_app"]
+__all__ = ["config_app", "keys_app", "serve_cmd", "ses_app", "stop_on_signals"]
 
 keys_app = typer.Typer(help="API keys for the HTTP API (stored hashed; shown once).", no_args_is_help=True)
 
@@ -46,128 +45,29 @@ def serve_cmd(  # noqa: PLR0917 - Typer maps parameters to options
 ) -> None:
     """Run the HTTP API (/v1, docs at /v1/docs), the dashboard (/), SMTP submission (STARTTLS + AUTH
     with an API key), the delivery workers and the inbound report server."""
-    import uvicorn
-
-    from mailfate.client import Client
-    from mailfate.delivery.service import WorkerService
-    from mailfate.intake.api.app import create_app
-    from mailfate.intake.sns import SnsVerifier
-    from mailfate.store import Store
+    from mailfate.runtime import ServeOptions, loop_factory, serve
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
     settings = settings_for(config, data_dir)
     if inbound_port is not None:
         settings = replace(settings, inbound_port=inbound_port)
+    options = ServeOptions(http_host, http_port, submission_port, workers, webhooks)
 
-    async def main() -> None:
-        from mailfate.tracking.metrics import Metrics
-
-        metrics = Metrics()
-        loop = asyncio.get_running_loop()
-        service: WorkerService | None = None
-        wake: Callable[[], None] | None = None
-        if workers:
-            service = WorkerService(settings, observe=metrics.observe)
-            await service.start()
-            assert service.store is not None and service.engine is not None
-            store = service.store
-            engine = service.engine
-
-            def wake() -> None:  # called from the API's worker threads
-                loop.call_soon_threadsafe(engine.wake)
-
-        else:  # the API alone: workers run elsewhere (`mailfate worker`) on the same store
-            store = await asyncio.to_thread(Store.open, settings.url)
-        metrics.watch(store)
-        client = Client(store, settings=settings, on_submit=wake)
-        submission = None
-        if submission_port >= 0:
-            from mailfate.intake.smtp_submission import SubmissionServer
-            from mailfate.intake.tls import self_signed, server_context
-
-            cert, key = self_signed(settings.data_dir)
-            submission = SubmissionServer(
-                store,
-                client,
-                server_context(cert, key),
-                host=http_host,
-                port=submission_port,
-                rate_per_key=settings.submission_per_key,
-            )
-            await submission.start()
-        server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(
-                    store,
-                    client,
-                    metrics=metrics,
-                    sns=SnsVerifier(settings.sns_topics, seen=store) if settings.sns_topics else None,
-                    rate_per_key=settings.api_per_key,
-                    burst_per_key=settings.api_burst,
-                ),
-                host=http_host,
-                port=http_port,
-                log_level="warning",
-                lifespan="off",
-                access_log=False,
-            )
-        )
-        stop = asyncio.Event()
-
-        def shutdown() -> None:
-            stop.set()
-            server.should_exit = True
-
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, shutdown)
-        from mailfate.cli.webhooks import start_webhooks
-
-        hooks = start_webhooks(settings, store, stop) if webhooks else []
-        api = asyncio.create_task(server.serve())
-        from mailfate.tracking.rollup import fold_forever
-
-        folding = asyncio.create_task(fold_forever(store, stop))
-        while not server.started and not api.done():
-            await asyncio.sleep(0.02)
-        if api.done():
-            await api
-            raise MailfateError(f"the HTTP API could not start on {http_host}:{http_port}")
-        port = server.servers[0].sockets[0].getsockname()[1]
-        info = {
-            "event": "ready",
-            "http": f"http://{http_host}:{port}",
-            "inbound": f"{service.inbound.host}:{service.inbound.port}"
-            if service and service.inbound
-            else None,
-            "submission": f"{http_host}:{submission.port}" if submission else None,
-            "store": settings.url,
-        }
+    def ready(info: dict[str, Any]) -> None:
         if json_out:
             emit_json(info)
-        else:
-            err_console.print(
-                f"[green]serving[/]: API {info['http']}/v1 (docs /v1/docs), SMTP submission on "
-                f"{info['submission'] or 'off'}, workers and inbound reports "
-                f"{'on ' + str(info['inbound']) if info['inbound'] else 'elsewhere'}, store {info['store']}"
-            )
-        try:
-            if service is not None:
-                await service.run(stop)
-            else:
-                await stop.wait()
-        finally:
-            server.should_exit = True
-            stop.set()
-            await api
-            await folding
-            await asyncio.gather(*hooks)
-            if submission is not None:
-                await submission.stop()
-            if service is None:
-                store.close()
+            return
+        err_console.print(
+            f"[green]serving[/]: API {info['http']}/v1 (docs /v1/docs), SMTP submission on "
+            f"{info['submission'] or 'off'}, workers and inbound reports "
+            f"{'on ' + str(info['inbound']) if info['inbound'] else 'elsewhere'}, store {info['store']}"
+        )
+
+    async def main() -> None:
+        await serve(settings, options, stop_on_signals(), ready)
 
     try:
-        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        with asyncio.Runner(loop_factory=loop_factory()) as runner:
             runner.run(main())
     except MailfateError as exc:
         raise fail(str(exc)) from exc
@@ -175,14 +75,13 @@ def serve_cmd(  # noqa: PLR0917 - Typer maps parameters to options
         raise fail(f"cannot start: {exc}") from exc
 
 
-def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop's event loop where it is installed (it is a dependency off Windows): the HTTP server,
-    SMTP submission and the workers spend most of their time in the loop."""
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    return uvloop.new_event_loop
+def stop_on_signals() -> asyncio.Event:
+    """An event SIGINT and SIGTERM set (call inside the running loop)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
 
 
 @keys_app.command("create")

@@ -1,10 +1,9 @@
 """``mailfate webhooks list|log|verify``: the outgoing webhooks' subscribers, their delivery log,
-and a signature check for receivers being debugged. ``start_webhooks`` starts the sender and the
-alert watcher inside ``mailfate serve`` and ``mailfate worker``."""
+and a signature check for receivers being debugged. The sender and the alert watcher run inside
+``mailfate serve`` and ``mailfate worker`` (:mod:`mailfate.runtime.background`)."""
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -16,27 +15,13 @@ from mailfate.cli.messages import ConfigOpt, DataOpt, JsonOpt, fail, open_store,
 from mailfate.cli.output import emit_json, out_console
 
 if TYPE_CHECKING:
-    from mailfate.config import Settings
-    from mailfate.store import Store
+    pass
 
-__all__ = ["app", "start_webhooks"]
+__all__ = ["app"]
 
 app = typer.Typer(help="Outgoing webhooks: subscribers, delivery log, signatures.", no_args_is_help=True)
 
 OUTCOME_STYLE = {"delivered": "green", "retry": "yellow", "failed": "bold red"}
-
-
-def start_webhooks(settings: Settings, store: Store, stop: asyncio.Event) -> list[asyncio.Task[None]]:
-    """The webhook sender and the alert watcher as tasks that end when ``stop`` is set; none when
-    no webhook is configured. A subscriber without its secret raises ``ConfigError`` here."""
-    if not settings.webhooks:
-        return []
-    from mailfate.tracking.alert_push import AlertWatcher
-    from mailfate.tracking.webhooks_out import WebhookService
-
-    sender = WebhookService(store, settings.webhooks)
-    watcher = AlertWatcher(store, settings.webhooks, interval=settings.alert_interval)
-    return [asyncio.create_task(sender.run(stop)), asyncio.create_task(watcher.run(stop))]
 
 
 @app.command("list")

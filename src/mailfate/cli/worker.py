@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
-from typing import Annotated
+from dataclasses import replace
+from typing import Annotated, Any
 
 import typer
 
 from mailfate.cli.messages import ConfigOpt, DataOpt, JsonOpt, fail, settings_for
 from mailfate.cli.output import emit_json, err_console
 from mailfate.errors import MailfateError
-from mailfate.tracking.metrics import Metrics
 
 __all__ = ["worker_cmd"]
 
@@ -37,53 +36,26 @@ def worker_cmd(  # noqa: PLR0917 - typer reads the options from the signature
     Stops cleanly on SIGINT or SIGTERM: attempts in flight finish (or their lease runs out and
     another worker retries them: delivery is at-least-once).
     """
-    from mailfate.delivery.service import WorkerService
+    from mailfate.cli.serve import stop_on_signals
+    from mailfate.runtime import WorkerOptions, work
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(message)s")
     settings = settings_for(config, data_dir)
     if inbound_port is not None:
-        from dataclasses import replace
-
         settings = replace(settings, inbound_port=inbound_port)
 
-    async def main() -> None:
-        metrics = Metrics()
-        service = WorkerService(settings, observe=metrics.observe)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await service.start()
-        assert service.inbound is not None and service.store is not None
-        from mailfate.cli.webhooks import start_webhooks
-
-        hooks = start_webhooks(settings, service.store, stop)  # outgoing webhooks and alerts, if any
-        metrics.watch(service.store)
-        scrape, stop_metrics = None, None
-        if metrics_port >= 0:
-            host, port, stop_metrics = metrics.serve(metrics_host, metrics_port)
-            scrape = f"http://{host}:{port}/metrics"
-        info = {
-            "store": settings.url,
-            "inbound": f"{service.inbound.host}:{service.inbound.port}",
-            "verp_domain": settings.verp_domain,
-            "transport": settings.transport,
-            "simulator": f"{service.simulator.host}:{service.simulator.port}" if service.simulator else None,
-            "metrics": scrape,
-        }
+    def ready(info: dict[str, Any]) -> None:
         if json_out:
             emit_json({"event": "ready", **info})
-        else:
-            err_console.print(
-                f"[green]worker ready[/]: store {info['store']}, inbound reports on {info['inbound']}"
-                + (f", simulator on {info['simulator']}" if info["simulator"] else "")
-                + (f", metrics on {scrape}" if scrape else "")
-            )
-        await service.run(stop)
-        stop.set()
-        await asyncio.gather(*hooks)
-        if stop_metrics is not None:
-            stop_metrics()
+            return
+        err_console.print(
+            f"[green]worker ready[/]: store {info['store']}, inbound reports on {info['inbound']}"
+            + (f", simulator on {info['simulator']}" if info["simulator"] else "")
+            + (f", metrics on {info['metrics']}" if info["metrics"] else "")
+        )
+
+    async def main() -> None:
+        await work(settings, WorkerOptions(metrics_host, metrics_port), stop_on_signals(), ready)
         if json_out:
             emit_json({"event": "stopped"})
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from mailfate.cli.app import app
 from mailfate.client import Client
 from mailfate.config import load_settings
-from mailfate.delivery.service import WorkerService
+from mailfate.runtime import WorkerService
 
 
 def start_worker(

@@ -17,7 +17,7 @@ import uvicorn
 from mailfate.client import Client
 from mailfate.config import load_settings
 from mailfate.errors import InputError
-from mailfate.intake.api.app import create_app
+from mailfate.runtime.serve import build_app
 from mailfate.store import Store
 
 NUL = "\x00"
@@ -29,7 +29,7 @@ def api(store_url: str, tmp_path: Path) -> Iterator[tuple[httpx.Client, Client]]
     store = Store.open(store_url)
     key = store.create_key({"admin"}, at=datetime.now(UTC))
     client = Client(store, settings=load_settings(None, data_dir=tmp_path))
-    app = create_app(store, client, dashboard=True, max_body=1 << 20)
+    app = build_app(store, client, max_body=1 << 20)  # the API and the dashboard, as serve builds it
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     )

@@ -51,7 +51,7 @@ def call(
 ) -> list[httpx.Response]:
     """Each request, in order, with an admin key, to a fresh app over ASGI."""
     key = store.create_key({"admin"}, at=datetime.now(UTC))
-    app = create_app(store, Client(store, settings=load_settings(None, data_dir=tmp_path)), dashboard=False)
+    app = create_app(store, Client(store, settings=load_settings(None, data_dir=tmp_path)))
 
     async def run() -> list[httpx.Response]:
         async with httpx.AsyncClient(

@@ -15,10 +15,10 @@ import aiosmtplib
 from mailfate.config import load_settings
 from mailfate.delivery.engine import Engine
 from mailfate.delivery.routing import Router
-from mailfate.delivery.service import WorkerService
 from mailfate.intake.smtp_inbound import InboundServer
 from mailfate.model import AttemptResult, Envelope
 from mailfate.model.verp import VerpCodec
+from mailfate.runtime import WorkerService
 from mailfate.simulator.dsnbuild import build_dsn
 from mailfate.store import NewMessage, Store, new_message_id
 

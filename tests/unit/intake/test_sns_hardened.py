@@ -36,9 +36,7 @@ NOW = dt.datetime.now(dt.UTC)
 def serving(store: Store, verifier: SnsVerifier, tmp_path: Path, workers: int = 6) -> Iterator[str]:
     """The API on a real uvicorn at 127.0.0.1, its loop's default executor ``workers`` threads wide
     (what asyncio gives a 2-CPU machine), whatever this machine has."""
-    app = create_app(
-        store, Client(store, settings=load_settings(None, data_dir=tmp_path)), sns=verifier, dashboard=False
-    )
+    app = create_app(store, Client(store, settings=load_settings(None, data_dir=tmp_path)), sns=verifier)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     )

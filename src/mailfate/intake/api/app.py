@@ -50,12 +50,12 @@ def create_app(
     max_body: int = 10 * 1024 * 1024,
     metrics: Metrics | None = None,
     sns: SnsVerifier | None = None,
-    dashboard: bool = True,
     rate_per_key: float = 2000.0,
     burst_per_key: float = 4000.0,
 ) -> FastAPI:
-    """The API over ``store``, submitting through ``client``; ``dashboard`` mounts the web
-    dashboard on the same app (it signs in with the same keys)."""
+    """The API over ``store``, submitting through ``client``. The composition root mounts the web
+    dashboard on the same app (:func:`mailfate.runtime.serve.build_app`); it signs in with the same
+    keys, looked up through ``app.state.api.keys.lookup``."""
     app = FastAPI(title="mailfate", version="1", docs_url="/v1/docs", openapi_url="/v1/openapi.json")
     app.state.api = ApiState(
         store=store,
@@ -73,10 +73,4 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, http_error)
     for router in ROUTERS:
         app.include_router(router)
-    if dashboard:
-        # The dashboard (``web``) sits above ``intake``: the composition root should mount it
-        # (``mount_dashboard(app, store, app.state.api.keys.lookup)``) once it owns the wiring.
-        from mailfate.web.dashboard import mount_dashboard
-
-        mount_dashboard(app, store, app.state.api.keys.lookup)
     return app
