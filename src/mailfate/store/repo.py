@@ -30,7 +30,7 @@ from mailfate.store.keys import StoreKeys
 from mailfate.store.reading import StoreReading
 from mailfate.store.reports import NewReport, ReportEvent, StoreReports, insert_report
 from mailfate.store.rollups import StoreRollups
-from mailfate.store.rows import aware, normalize_address, to_suppression
+from mailfate.store.rows import aware, normalize_address, refusal_text, suppressed_event_data, to_suppression
 from mailfate.store.sns_seen import StoreSnsSeen
 from mailfate.store.sqlite_writes import record_sqlite, submit_many_sqlite, submit_sqlite
 from mailfate.store.suppressions import SUPPRESSED, StoreSuppressions
@@ -707,7 +707,7 @@ def _recipient_rows(
             "next_attempt_at": now if f is Fate.QUEUED else None,
             "updated_at": now,
             "last_reason": "suppressed" if f is Fate.SUPPRESSED else None,
-            "last_text": _refusal(refused[a.lower()]) if f is Fate.SUPPRESSED else None,
+            "last_text": refusal_text(refused[a.lower()]) if f is Fate.SUPPRESSED else None,
         }
         for a, f in zip(addresses, fates, strict=True)
     ]
@@ -725,16 +725,12 @@ def _queued_event(  # noqa: PLR0917 - one recipient's first event
     """The recipient's first event: ``queued``, or ``suppressed`` with the suppression's facts."""
     if fate is Fate.SUPPRESSED:
         s = refused[address.lower()]
-        data = {"reason": s.reason, "since": s.created_at.isoformat(), "detail": s.detail, "scope": s.scope}
+        data = suppressed_event_data(s)
         return event_row(mid, rid, now, EventType.SUPPRESSED, data, "suppressed", None)
     queued: dict[str, Any] = {"category": msg.category}
     if msg.deadline:
         queued["deadline"] = msg.deadline.isoformat()
     return event_row(mid, rid, now, EventType.QUEUED, queued, None, None)
-
-
-def _refusal(s: Suppression) -> str:
-    return f"suppressed since {s.created_at:%Y-%m-%d %H:%M} UTC ({s.reason})"
 
 
 def _fix(exc: BaseException) -> str:

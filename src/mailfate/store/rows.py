@@ -8,7 +8,15 @@ from typing import Any
 from mailfate.model import Event
 from mailfate.store.views import RecipientView, Suppression
 
-__all__ = ["aware", "normalize_address", "to_event", "to_recipient", "to_suppression"]
+__all__ = [
+    "aware",
+    "normalize_address",
+    "refusal_text",
+    "suppressed_event_data",
+    "to_event",
+    "to_recipient",
+    "to_suppression",
+]
 
 
 def normalize_address(address: str) -> str:
@@ -55,3 +63,13 @@ def aware(value: datetime | None) -> datetime | None:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def refusal_text(s: Suppression) -> str:
+    """A suppressed recipient's last text: since when and why."""
+    return f"suppressed since {s.created_at:%Y-%m-%d %H:%M} UTC ({s.reason})"
+
+
+def suppressed_event_data(s: Suppression) -> dict[str, Any]:
+    """The data of a ``suppressed`` event: the suppression's facts."""
+    return {"reason": s.reason, "since": s.created_at.isoformat(), "detail": s.detail, "scope": s.scope}

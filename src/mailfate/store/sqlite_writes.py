@@ -25,6 +25,7 @@ from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from mailfate.model import EventType, Fate, message_fate
 from mailfate.store.attempts import plan_attempts
 from mailfate.store.ids import new_message_id
+from mailfate.store.rows import refusal_text, suppressed_event_data
 from mailfate.store.views import AttemptRecord, NewMessage, SubmitResult, Suppression
 
 __all__ = ["record_sqlite", "submit_many_sqlite", "submit_sqlite"]
@@ -62,17 +63,7 @@ def submit_sqlite(
         ).fetchone()
         if found is not None:
             return SubmitResult(found[0], False), {}
-    lowered = [a.lower() for a in addresses]
-    marks = ",".join("?" * len(lowered))
-    refused: dict[str, Suppression] = {}
-    for scope, address, reason, detail, source, created in cursor.execute(
-        "SELECT scope, address, reason, detail, source_message_id, created_at FROM suppressions"
-        f" WHERE address IN ({marks}) AND scope IN (?, '*')",
-        (*lowered, sending),
-    ):
-        refused[address] = Suppression(
-            scope, address, reason, detail, source, _from_text(created).replace(tzinfo=UTC)
-        )
+    refused = _refused(cursor, addresses, sending)
     mid = new_message_id(int(now.timestamp() * 1000))
     fates = [Fate.SUPPRESSED if a.lower() in refused else Fate.QUEUED for a in addresses]
     at = _dt(now)
@@ -95,13 +86,45 @@ def submit_sqlite(
             message_fate(fates).value,
         ),
     )
-    queued_data = {"category": msg.category}
+    queued: dict[str, Any] = {"category": msg.category}
     if msg.deadline:
-        queued_data["deadline"] = msg.deadline.isoformat()
-    queued_json = json.dumps(queued_data)
-    for address, fate in zip(addresses, fates, strict=True):
+        queued["deadline"] = msg.deadline.isoformat()
+    _insert_recipients(cursor, mid, at, list(zip(addresses, fates, strict=True)), refused, json.dumps(queued))
+    suppressed = tuple(
+        (a, refused[a.lower()].reason, refused[a.lower()].created_at)
+        for a in addresses
+        if a.lower() in refused
+    )
+    return SubmitResult(mid, True, suppressed), refused
+
+
+def _refused(cursor: Any, addresses: list[str], sending: str) -> dict[str, Suppression]:
+    """The suppressions (for ``sending`` or for all) of ``addresses``, by lowercased address."""
+    lowered = [a.lower() for a in addresses]
+    marks = ",".join("?" * len(lowered))
+    refused: dict[str, Suppression] = {}
+    for scope, address, reason, detail, source, created in cursor.execute(
+        "SELECT scope, address, reason, detail, source_message_id, created_at FROM suppressions"
+        f" WHERE address IN ({marks}) AND scope IN (?, '*')",
+        (*lowered, sending),
+    ):
+        refused[address] = Suppression(
+            scope, address, reason, detail, source, _from_text(created).replace(tzinfo=UTC)
+        )
+    return refused
+
+
+def _insert_recipients(  # noqa: PLR0917 - one message's recipient rows
+    cursor: Any,
+    mid: str,
+    at: str,
+    planned: list[tuple[str, Fate]],
+    refused: dict[str, Suppression],
+    queued_json: str,
+) -> None:
+    """A row and a first event (``queued``, or ``suppressed`` with its facts) per recipient."""
+    for address, fate in planned:
         s = refused.get(address.lower()) if fate is Fate.SUPPRESSED else None
-        text = f"suppressed since {s.created_at:%Y-%m-%d %H:%M} UTC ({s.reason})" if s else None
         cursor.execute(
             _INSERT_RECIPIENT,
             (
@@ -112,28 +135,15 @@ def submit_sqlite(
                 at if s is None else None,
                 at,
                 "suppressed" if s else None,
-                text,
+                refusal_text(s) if s else None,
             ),
         )
         rid = cursor.lastrowid
         if s is None:
             cursor.execute(_INSERT_EVENT, (mid, rid, at, EventType.QUEUED.value, None, queued_json))
         else:
-            data = {
-                "reason": s.reason,
-                "since": s.created_at.isoformat(),
-                "detail": s.detail,
-                "scope": s.scope,
-            }
-            cursor.execute(
-                _INSERT_EVENT, (mid, rid, at, EventType.SUPPRESSED.value, "suppressed", json.dumps(data))
-            )
-    suppressed = tuple(
-        (a, refused[a.lower()].reason, refused[a.lower()].created_at)
-        for a in addresses
-        if a.lower() in refused
-    )
-    return SubmitResult(mid, True, suppressed), refused
+            data = json.dumps(suppressed_event_data(s))
+            cursor.execute(_INSERT_EVENT, (mid, rid, at, EventType.SUPPRESSED.value, "suppressed", data))
 
 
 _INSERT_EVENT_FULL = (
