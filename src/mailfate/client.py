@@ -23,11 +23,11 @@ import email.policy
 import email.utils
 import secrets
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Unpack
 
 from mailfate.config import Settings, load_settings
 from mailfate.errors import InputError
@@ -35,7 +35,7 @@ from mailfate.model import FINAL_FATES, Fate
 from mailfate.model.duration import parse_duration
 from mailfate.store import MessageView, NewMessage, Store, SubmitResult
 from mailfate.submit.addresses import parse_recipients, validate_address
-from mailfate.submit.compose import compose
+from mailfate.submit.compose import MessageFields, compose, message_fields
 from mailfate.submit.idempotency import MAX_KEY_LENGTH, derived_key, normalize_message_id
 
 __all__ = ["Client", "Sent", "SuppressedError"]
@@ -101,90 +101,38 @@ class Client:
     def send(
         self,
         *,
-        from_: str,
-        to: Sequence[str] | str,
-        subject: str | None = None,
-        text: str | None = None,
-        html: str | None = None,
-        template: str | None = None,
-        variables: Mapping[str, Any] | None = None,
-        lang: str = "en",
-        headers: Mapping[str, str] | None = None,
-        tags: Sequence[str] = (),
         idempotency_key: str | None = None,
         deadline: datetime | timedelta | float | str | None = None,
-        category: str = "transactional",
-        reply_to: str | None = None,
-        list_unsubscribe: str | None = None,
+        **fields: Unpack[MessageFields],
     ) -> Sent:
         """Queue one message; its id at once. Raises InputError for anything unusable (naming the
-        field), :class:`SuppressedError` when every recipient is suppressed.
+        field), :class:`SuppressedError` when every recipient is suppressed. ``fields``: from_, to,
+        subject, text, html, template, variables, lang, headers, tags, category, reply_to,
+        list_unsubscribe (:class:`mailfate.submit.compose.MessageFields`).
 
         ``idempotency_key`` (1 to 200 characters) makes a retry safe: a ``send`` with a key seen
         before stores nothing and returns the first message (``created`` is False), so a caller
         that lost the answer (a timeout, a crash) sends again with the same key and never queues
         a second copy. Derive it from what the message is for (``f"signup-{user_id}"``); keys are
         unique across the store. None, the default, means no key: every call queues a message
-        (a composed message gets a fresh Message-ID each call, so nothing could be derived)."""
-        message = self.prepare(
-            from_=from_,
-            to=to,
-            subject=subject,
-            text=text,
-            html=html,
-            template=template,
-            variables=variables,
-            lang=lang,
-            headers=headers,
-            tags=tags,
-            idempotency_key=idempotency_key,
-            deadline=deadline,
-            category=category,
-            reply_to=reply_to,
-            list_unsubscribe=list_unsubscribe,
-        )
+        (a composed message gets a fresh Message-ID each call, so nothing could be derived).
+        ``deadline``: give up after this (a duration such as "10m", seconds, or an aware datetime)."""
+        message = self.prepare(idempotency_key=idempotency_key, deadline=deadline, **fields)
         return self.finish(message, self.store.submit(message, self.clock()))
 
     def prepare(
         self,
         *,
-        from_: str,
-        to: Sequence[str] | str,
-        subject: str | None = None,
-        text: str | None = None,
-        html: str | None = None,
-        template: str | None = None,
-        variables: Mapping[str, Any] | None = None,
-        lang: str = "en",
-        headers: Mapping[str, str] | None = None,
-        tags: Sequence[str] = (),
         idempotency_key: str | None = None,
         deadline: datetime | timedelta | float | str | None = None,
-        category: str = "transactional",
-        reply_to: str | None = None,
-        list_unsubscribe: str | None = None,
+        **fields: Unpack[MessageFields],
     ) -> NewMessage:
         """The message ``send`` would store: composed, validated, not stored yet."""
+        message_fields(fields, "send")
         now = self.clock()
         if idempotency_key is not None and not (0 < len(idempotency_key) <= 200):
             raise InputError("idempotency_key: 1 to 200 characters")
-        composed = compose(
-            from_=from_,
-            to=to,
-            subject=subject,
-            text=text,
-            html=html,
-            template=template,
-            variables=variables,
-            lang=lang,
-            headers=headers,
-            tags=tags,
-            category=category,
-            reply_to=reply_to,
-            list_unsubscribe=list_unsubscribe,
-            now=now,
-            **({"template_dirs": self.template_dirs} if self.template_dirs else {}),
-        )
+        composed = compose(now=now, template_dirs=self.template_dirs, **fields)
         return NewMessage(
             from_addr=composed.from_addr,
             recipients=composed.recipients,

@@ -29,13 +29,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from mailfate.errors import InputError
 from mailfate.submit.addresses import parse_recipients, validate_address
 from mailfate.submit.templates import render_template
 
-__all__ = ["CATEGORIES", "MAX_TAGS", "Composed", "compose", "require_utf8"]
+__all__ = [
+    "CATEGORIES",
+    "MAX_TAGS",
+    "MESSAGE_FIELDS",
+    "Composed",
+    "MessageFields",
+    "compose",
+    "message_fields",
+    "require_utf8",
+]
 
 CATEGORIES = ("transactional", "marketing")
 MAX_TAGS = 20
@@ -247,45 +256,58 @@ def _extra_headers(headers: Mapping[str, str], taken: set[str]) -> list[tuple[st
     return fields
 
 
+class MessageFields(TypedDict, total=False):
+    """What a message is made of: the keyword arguments of :func:`compose` and of
+    ``Client.send`` / ``Client.prepare`` — written once, here. Defaults: ``lang`` "en", ``tags``
+    none, ``category`` "transactional"; the others None."""
+
+    from_: Required[str]
+    to: Required[Sequence[str] | str]
+    subject: str | None
+    text: str | None
+    html: str | None
+    template: str | None
+    variables: Mapping[str, Any] | None
+    lang: str
+    headers: Mapping[str, str] | None
+    tags: Sequence[str]
+    category: str
+    reply_to: str | None
+    list_unsubscribe: str | None
+
+
+MESSAGE_FIELDS: tuple[str, ...] = tuple(MessageFields.__annotations__)
+
+
+def message_fields(fields: Mapping[str, object], where: str) -> None:
+    """TypeError for a keyword that is no message field, or a missing ``from_`` / ``to`` — as a
+    function with these keywords written out would raise (``**fields`` accepts anything)."""
+    unknown = sorted(fields.keys() - set(MESSAGE_FIELDS))
+    if unknown:
+        raise TypeError(f"{where}() got unexpected keyword argument(s) {', '.join(unknown)}")
+    missing = [name for name in ("from_", "to") if name not in fields]
+    if missing:
+        raise TypeError(f"{where}() missing required keyword argument(s) {', '.join(missing)}")
+
+
 def compose(
-    *,
-    from_: str,
-    to: Sequence[str] | str,
-    subject: str | None = None,
-    text: str | None = None,
-    html: str | None = None,
-    template: str | None = None,
-    variables: Mapping[str, Any] | None = None,
-    lang: str = "en",
-    headers: Mapping[str, str] | None = None,
-    tags: Sequence[str] = (),
-    category: str = "transactional",
-    reply_to: str | None = None,
-    list_unsubscribe: str | None = None,
-    now: datetime | None = None,
-    template_dirs: Sequence[Path] = (),
+    *, now: datetime | None = None, template_dirs: Sequence[Path] = (), **fields: Unpack[MessageFields]
 ) -> Composed:
     """The message, ready for SMTP; InputError says what is wrong with the input.
 
     ``category="marketing"`` without ``list_unsubscribe`` is allowed (``mailfate doctor`` warns):
     an advertisement should carry an unsubscribe link (and, in Korea, "(광고)" in the subject).
     """
-    for what, given in (
-        ("from", from_),
-        ("to", to),
-        ("subject", subject),
-        ("text", text),
-        ("html", html),
-        ("template", template),
-        ("variables", variables),
-        ("lang", lang),
-        ("headers", headers),
-        ("tags", tags),
-        ("category", category),
-        ("reply_to", reply_to),
-        ("list_unsubscribe", list_unsubscribe),
-    ):
-        require_utf8(given, what)
+    message_fields(fields, "compose")
+    for what in MESSAGE_FIELDS:
+        if what in fields:
+            require_utf8(fields[what], "from" if what == "from_" else what)  # type: ignore[literal-required]
+    from_, to = fields["from_"], fields["to"]
+    subject, text, html = fields.get("subject"), fields.get("text"), fields.get("html")
+    template, variables, lang = fields.get("template"), fields.get("variables"), fields.get("lang", "en")
+    headers, tags = fields.get("headers"), fields.get("tags", ())
+    category = fields.get("category", "transactional")
+    reply_to, list_unsubscribe = fields.get("reply_to"), fields.get("list_unsubscribe")
     if category not in CATEGORIES:
         raise InputError(f"category {category!r}: one of {', '.join(CATEGORIES)}")
     name, from_addr = _parse_mailbox(from_, "from")
@@ -295,7 +317,7 @@ def compose(
     extra, reply_to = _split_reply_to(headers, reply_to)
     when = (now or datetime.now(UTC)).astimezone(UTC)
     message_id = f"<{when:%Y%m%d%H%M%S}.{secrets.token_hex(8)}@{_idna(from_addr.rpartition('@')[2])}>"
-    fields: list[tuple[str, str]] = [
+    lines: list[tuple[str, str]] = [
         ("From", _mailbox(name, from_addr)),
         ("To", ", ".join(recipients)),
         ("Subject", _unstructured(subject)),
@@ -303,13 +325,13 @@ def compose(
         ("Message-ID", message_id),
     ]
     if reply_to is not None:
-        fields.append(("Reply-To", _mailbox(*_parse_mailbox(reply_to, "reply_to"))))
+        lines.append(("Reply-To", _mailbox(*_parse_mailbox(reply_to, "reply_to"))))
     if list_unsubscribe:
-        fields.extend(_list_unsubscribe_fields(list_unsubscribe))
+        lines.extend(_list_unsubscribe_fields(list_unsubscribe))
     if tags:
-        fields.append(("X-Mailfate-Tags", " ".join(tags)))
-    fields.extend(_extra_headers(extra, {"reply-to"}))
-    head = b"".join(_field(k, v) for k, v in fields) + b"MIME-Version: 1.0\r\n"
+        lines.append(("X-Mailfate-Tags", " ".join(tags)))
+    lines.extend(_extra_headers(extra, {"reply-to"}))
+    head = b"".join(_field(k, v) for k, v in lines) + b"MIME-Version: 1.0\r\n"
     raw = head + _body(text, html)
     return Composed(raw, from_addr, recipients, subject, message_id, category, tuple(tags))
 
