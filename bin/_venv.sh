@@ -7,6 +7,11 @@ PY="${PYTHON:-python3}"
 EXTRA="${1:-}"
 STAMP="$VENV/.mailfate-installed${EXTRA:+-$EXTRA}"
 if [ ! -x "$VENV/bin/python" ]; then
+    if ! "$PY" -c "import ensurepip, venv" 2>/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        # Debian splits venv's pip bootstrap into python3-venv: `python3 -m venv` fails without it.
+        . "$ROOT/bin/_apt.sh"
+        apt_install python3-venv
+    fi
     "$PY" -m venv "$VENV"
 fi
 NEED=0

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.debian import not_installed
 from tests.support.postfix import postfix_factory
 
 __all__ = ["postfix_factory"]  # a fixture: real Postfix receivers (tests/support/postfix.py)
@@ -36,7 +37,7 @@ def knot_factory():
     from tests.support.knot import KnotServer, knot_available
 
     if not knot_available():
-        pytest.skip("Knot DNS (Debian package knot) is not installed: bin/test installs it as root")
+        pytest.skip(not_installed("Knot DNS", "knot"))
     started: list[KnotServer] = []
 
     def start(zones: dict[str, str]) -> KnotServer:
@@ -55,7 +56,7 @@ def pg_server():
     from tests.support.postgres import PostgresServer, pg_bin
 
     if pg_bin() is None:
-        pytest.skip("PostgreSQL (Debian package postgresql) is not installed: bin/test installs it as root")
+        pytest.skip(not_installed("PostgreSQL", "postgresql"))
     try:
         server = PostgresServer().start()
     except Exception as exc:

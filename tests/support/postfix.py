@@ -42,6 +42,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.debian import not_installed
+
 __all__ = ["POSTFIX", "PostfixServer", "free_port", "postfix_factory", "postfix_unavailable"]
 
 POSTFIX = shutil.which("postfix") or "/usr/sbin/postfix"
@@ -80,7 +82,7 @@ _STATUS = re.compile(r"\bto=<([^>]*)>.*?\bstatus=(\w+)")
 def postfix_unavailable() -> str | None:
     """Why no Postfix can be started here, or None when one can."""
     if not (os.access(POSTFIX, os.X_OK) and os.access(POSTCONF, os.X_OK)):
-        return f"Postfix is not installed ({POSTFIX}; Debian package postfix): bin/test installs it as root"
+        return not_installed(f"Postfix ({POSTFIX})", "postfix")
     if os.geteuid() != 0:
         return "a Postfix instance needs root (its master process starts as root): run the tests as root"
     return None

@@ -10,13 +10,14 @@ import pytest
 
 from mailfate.doctor.domain import check_domain
 from mailfate.doctor.findings import Severity
+from tests.support.debian import not_installed
 from tests.support.knot import KnotServer, knot_available, zone_text
 
 
 @pytest.fixture(scope="module")
 def signed() -> Iterator[KnotServer]:
     if not knot_available():
-        pytest.skip("Knot DNS (Debian package knot) is not installed: bin/test installs it as root")
+        pytest.skip(not_installed("Knot DNS", "knot"))
     zones = {
         "signed.test": zone_text("signed.test", '@ IN TXT "v=spf1 -all"\n'),
         "plain.test": zone_text("plain.test", '@ IN TXT "v=spf1 -all"\n'),

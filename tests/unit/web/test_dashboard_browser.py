@@ -15,10 +15,12 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.debian import not_installed
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(
     not os.access(CHROMIUM, os.X_OK),
-    reason="Debian's chromium is not installed (bin/test installs it as root)",
+    reason=not_installed("Chromium", "chromium"),
 )
 FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
