@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from mailfate.cli.output import emit_json, err_console, out_console
@@ -43,7 +44,7 @@ FATE_STYLE = {
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[red]error:[/] {message}", soft_wrap=True)
+    err_console.print(f"[red]error:[/] {escape(message)}", soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -128,7 +129,7 @@ def send_cmd(  # noqa: PLR0917 - Typer maps parameters to options
                 {"message_id": exc.message_id, "fate": "suppressed", "suppressed": _supp(exc.suppressed)}
             )
         else:
-            err_console.print(f"[magenta]refused:[/] {exc}", soft_wrap=True)
+            err_console.print(f"[magenta]refused:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(1) from exc
     except MailfateError as exc:
         raise fail(str(exc)) from exc
@@ -156,8 +157,8 @@ def print_view(view: MessageView, now: datetime) -> None:
     from mailfate.tracking.timeline import next_step, steps
 
     out_console.print(
-        f"[bold]{view.id}[/]  {styled(view.fate)}  from {view.from_addr}  "
-        f"[dim]{view.subject!r}, queued {view.created_at:%Y-%m-%d %H:%M:%S} UTC[/]"
+        f"[bold]{view.id}[/]  {styled(view.fate)}  from {escape(view.from_addr)}  "
+        f"[dim]{escape(repr(view.subject))}, queued {view.created_at:%Y-%m-%d %H:%M:%S} UTC[/]"
     )
     table = Table(show_header=True, header_style="bold")
     table.add_column("time (UTC)", no_wrap=True)
@@ -166,12 +167,16 @@ def print_view(view: MessageView, now: datetime) -> None:
     table.add_column("what it means", overflow="fold", ratio=2)
     for step in steps(list(view.events)):
         table.add_row(
-            f"{step.at:%H:%M:%S.%f}"[:-3], step.event.recipient, step.summary, f"[dim]{step.meaning}[/]"
+            f"{step.at:%H:%M:%S.%f}"[:-3],
+            escape(step.event.recipient),
+            escape(step.summary),
+            f"[dim]{escape(step.meaning)}[/]",
         )
     out_console.print(table)
     for r in view.recipients:
         out_console.print(
-            f"  {r.address}: {styled(r.fate)} — {next_step(r.fate, r.next_attempt_at, r.last_reason, now)}"
+            f"  {escape(r.address)}: {styled(r.fate)} — "
+            + escape(next_step(r.fate, r.next_attempt_at, r.last_reason, now))
         )
 
 
@@ -211,7 +216,8 @@ def trace_cmd(  # noqa: PLR0917 - Typer maps parameters to options
                 else:
                     step = explain(event)
                     out_console.print(
-                        f"{step.at:%H:%M:%S} {event.recipient} {step.summary} [dim]{step.meaning}[/]"
+                        f"{step.at:%H:%M:%S} {escape(event.recipient)} {escape(step.summary)} "
+                        f"[dim]{escape(step.meaning)}[/]"
                     )
             view = store.message(message_id)
             assert view is not None

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from mailfate.cli.messages import ConfigOpt, DataOpt, JsonOpt, fail, open_store, settings_for
@@ -68,7 +69,7 @@ def list_cmd(config: ConfigOpt = None, data_dir: DataOpt = None, json_out: JsonO
             emit_json(row)
         return
     if not rows:
-        out_console.print("no webhooks: add [[webhooks]] to the configuration (docs/webhooks.md)")
+        out_console.print(escape("no webhooks: add [[webhooks]] to the configuration (docs/webhooks.md)"))
         return
     table = Table(title="Webhooks")
     for col in ("name", "url", "events", "position", "backlog", "retrying", "last error"):
