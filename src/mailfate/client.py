@@ -224,7 +224,7 @@ class Client:
         """The message, its recipients' fates and its timeline (InputError if there is none)."""
         view = self.store.message(message_id)
         if view is None:
-            raise InputError(f"no message {message_id!r} in {self.store.url}")
+            raise InputError(f"no message {message_id!r} in {self.store.shown}")
         return view
 
     def wait(self, message_id: str, timeout: float = 30.0, *, poll: float = 0.05) -> MessageView:

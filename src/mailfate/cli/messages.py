@@ -57,13 +57,24 @@ def settings_for(config: Path | None, data_dir: Path | None) -> Settings:
         raise fail(str(exc)) from exc
 
 
-def open_store(settings: Settings) -> Store:
+def open_store(settings: Settings, *, create: bool = False) -> Store:
+    """The store; a command that only reads (``create`` False) never creates one: a SQLite file
+    that does not exist is an error naming the path and the flags, not an empty store that
+    answers "no message"."""
     from mailfate.store import Store
+    from mailfate.store.engine import normalize_url, redact_url, sqlite_file
 
     try:
-        return Store.open(settings.url)
+        url = normalize_url(settings.url)
+        path = sqlite_file(url)
+        if not create and path is not None and not path.exists():
+            raise fail(
+                f"no store at {path}: nothing was sent with this data directory; pass --data-dir or "
+                "--config (or set MAILFATE_DATA_DIR / MAILFATE_STORE_URL) to name the right one"
+            )
+        return Store.open(url)
     except MailfateError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(str(exc).replace(settings.url, redact_url(settings.url))) from exc
 
 
 def styled(fate: str) -> str:
@@ -107,7 +118,7 @@ def send_cmd(  # noqa: PLR0917 - Typer maps parameters to options
         headers[name.strip()] = value.strip()
     settings = settings_for(config, data_dir)
     try:
-        with Client(open_store(settings), settings=settings) as client:
+        with Client(open_store(settings, create=True), settings=settings) as client:
             sent = client.send(
                 from_=from_,
                 to=to,
@@ -199,7 +210,7 @@ def trace_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     try:
         view = store.message(message_id)
         if view is None:
-            raise fail(f"no message {message_id!r} in {store.url}")
+            raise fail(f"no message {message_id!r} in {store.shown}")
         if not follow:
             if json_out:
                 emit_json(message_json(view))

@@ -93,7 +93,7 @@ def create_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Print a new API key (it is stored hashed: save it now)."""
-    store = open_store(settings_for(config, data_dir))
+    store = open_store(settings_for(config, data_dir), create=True)
     try:
         key = store.create_key(
             {s.strip() for s in scope.split(",") if s.strip()}, at=datetime.now(UTC), name=name
@@ -168,10 +168,12 @@ def config_show_cmd(config: ConfigOpt = None, data_dir: DataOpt = None, json_out
     import dataclasses
     import json as jsonlib
 
+    from mailfate.store.engine import redact_url
+
     settings = settings_for(config, data_dir)
     values = dataclasses.asdict(settings)
     values["data_dir"] = str(settings.data_dir)
-    values["store_url"] = settings.url
+    values["store_url"] = redact_url(settings.url)
     if values.get("verp_secret"):
         values["verp_secret"] = "(set)"
     for hook in values.get("webhooks", ()):

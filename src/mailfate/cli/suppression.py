@@ -68,7 +68,7 @@ def add_cmd(  # noqa: PLR0917 - Typer maps parameters to options
         address = validate_address(address)
     except ValueError as exc:
         raise fail(str(exc)) from exc
-    store = open_store(settings_for(config, data_dir))
+    store = open_store(settings_for(config, data_dir), create=True)
     try:
         added = store.suppress(scope.lower(), address, reason, at=datetime.now(UTC), detail="added by hand")
     finally:

@@ -22,6 +22,7 @@ from mailfate.intake.tls import self_signed, server_context
 from mailfate.runtime.background import start_webhooks
 from mailfate.runtime.worker_service import WorkerService
 from mailfate.store import Store
+from mailfate.store.engine import redact_url
 from mailfate.tracking.metrics import Metrics
 from mailfate.tracking.rollup import fold_forever
 from mailfate.web.dashboard import mount_dashboard
@@ -153,5 +154,5 @@ def _ready_line(settings: Settings, options: ServeOptions, parts: _Parts, port: 
         "http": f"http://{options.http_host}:{port}",
         "inbound": f"{inbound.host}:{inbound.port}" if inbound else None,
         "submission": f"{options.http_host}:{parts.submission.port}" if parts.submission else None,
-        "store": settings.url,
+        "store": redact_url(settings.url),
     }

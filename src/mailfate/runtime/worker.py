@@ -10,6 +10,7 @@ from typing import Any
 from mailfate.config import Settings
 from mailfate.runtime.background import start_webhooks
 from mailfate.runtime.worker_service import WorkerService
+from mailfate.store.engine import redact_url
 from mailfate.tracking.metrics import Metrics
 
 __all__ = ["WorkerOptions", "work"]
@@ -38,7 +39,7 @@ async def work(
         scrape = f"http://{host}:{port}/metrics"
     ready(
         {
-            "store": settings.url,
+            "store": redact_url(settings.url),
             "inbound": f"{service.inbound.host}:{service.inbound.port}",
             "verp_domain": settings.verp_domain,
             "transport": settings.transport,

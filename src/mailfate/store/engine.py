@@ -22,6 +22,7 @@ are on disk.
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 import threading
 import time
@@ -31,8 +32,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from mailfate.errors import ConfigError
 
@@ -65,6 +66,27 @@ def normalize_url(url_or_path: str | Path) -> str:
     if not text:
         raise ConfigError("store: empty URL; give a file path or sqlite:///... or postgresql+psycopg://...")
     return f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password masked (``postgresql+psycopg://u:***@h/db``), for every output
+    and error; a file path as it is."""
+    if "://" not in url or "@" not in url:
+        return url
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite store URL names (None for PostgreSQL or an in-memory SQLite)."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split("?", 1)[0]
+    if path in ("sqlite://", "sqlite:///:memory:"):
+        return None
+    return Path(path.removeprefix("sqlite:///"))
 
 
 def make_engine(url_or_path: str | Path, *, writer: bool = True) -> Engine:

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from mailfate.errors import InputError
 from mailfate.model import EventType, Fate, advance, message_fate
 from mailfate.store.attempts import event_row, plan_attempts
-from mailfate.store.engine import begin_immediate, make_engine, normalize_url, write_lock
+from mailfate.store.engine import begin_immediate, make_engine, normalize_url, redact_url, write_lock
 from mailfate.store.errors import StoreError
 from mailfate.store.group import GroupCommit
 from mailfate.store.ids import new_message_id
@@ -117,6 +117,8 @@ class Store(
 
     def __init__(self, url: str | Path) -> None:
         self.url = normalize_url(url)
+        self.shown = redact_url(self.url)
+        """The URL as outputs and errors show it: the password masked."""
         self.engine = make_engine(self.url)
         self.dialect = self.engine.dialect.name
         self.reader = make_engine(self.url, writer=False) if self.dialect == "sqlite" else self.engine
@@ -130,7 +132,7 @@ class Store(
             store.migrate()
         except OperationalError as exc:
             store.close()
-            raise StoreError(f"cannot open the store {store.url}: {exc.orig}", fix=_fix(exc)) from exc
+            raise StoreError(f"cannot open the store {store.shown}: {exc.orig}", fix=_fix(exc)) from exc
         return store
 
     def migrate(self) -> None:
@@ -206,7 +208,7 @@ class Store(
         except IntegrityError:
             log.info("an idempotency key was taken meanwhile: %d submits written one by one", len(items))
         except OperationalError as exc:
-            raise StoreError(f"cannot write to the store {self.url}: {exc.orig}", fix=_fix(exc)) from exc
+            raise StoreError(f"cannot write to the store {self.shown}: {exc.orig}", fix=_fix(exc)) from exc
         results: list[SubmitResult | Exception] = []
         for msg, _, _, now in items:
             try:
@@ -289,7 +291,7 @@ class Store(
                     return SubmitResult(found, False)
             raise StoreError(f"submit failed: {exc.orig}") from exc
         except OperationalError as exc:
-            raise StoreError(f"cannot write to the store {self.url}: {exc.orig}", fix=_fix(exc)) from exc
+            raise StoreError(f"cannot write to the store {self.shown}: {exc.orig}", fix=_fix(exc)) from exc
 
     def _submit_sqlite(
         self, msg: NewMessage, now: datetime, addresses: list[str], sending: str
@@ -314,7 +316,7 @@ class Store(
                     return SubmitResult(found, False)
             raise StoreError(f"submit failed: {exc}") from exc
         except sqlite3.OperationalError as exc:
-            raise StoreError(f"cannot write to the store {self.url}: {exc}", fix=_fix(exc)) from exc
+            raise StoreError(f"cannot write to the store {self.shown}: {exc}", fix=_fix(exc)) from exc
         finally:
             raw_conn.close()
         return result
@@ -359,7 +361,7 @@ class Store(
                 for found in conn.execute(_SUPPRESSED_ANY, {"addrs": addrs}):
                     blocked[(found.scope, found.address)] = to_suppression(found)
         except OperationalError as exc:
-            raise StoreError(f"cannot claim from the store {self.url}: {exc.orig}", fix=_fix(exc)) from exc
+            raise StoreError(f"cannot claim from the store {self.shown}: {exc.orig}", fix=_fix(exc)) from exc
         out = []
         for row in sorted(rows, key=lambda x: x.id):
             m = info[row.message_id]
@@ -427,7 +429,7 @@ class Store(
                         ).scalars()
                     )
         except OperationalError as exc:
-            raise StoreError(f"cannot renew leases in {self.url}: {exc.orig}", fix=_fix(exc)) from exc
+            raise StoreError(f"cannot renew leases in {self.shown}: {exc.orig}", fix=_fix(exc)) from exc
         return renewed
 
     # -- results --------------------------------------------------------------------------------
@@ -466,7 +468,7 @@ class Store(
                     conn.execute(_UPDATE_RECIPIENT, updates)
                 self._refresh_messages(conn, touched)
         except OperationalError as exc:
-            raise StoreError(f"cannot record results in {self.url}: {exc.orig}", fix=_fix(exc)) from exc
+            raise StoreError(f"cannot record results in {self.shown}: {exc.orig}", fix=_fix(exc)) from exc
         return 0 if owner is None else len(current.keys() - held)
 
     def _sqlite_write(self, write: Callable[..., T], *args: Any, what: str) -> T:
@@ -483,7 +485,7 @@ class Store(
                     cursor.execute("ROLLBACK")
                     raise
         except sqlite3.OperationalError as exc:
-            raise StoreError(f"cannot {what} the store {self.url}: {exc}", fix=_fix(exc)) from exc
+            raise StoreError(f"cannot {what} the store {self.shown}: {exc}", fix=_fix(exc)) from exc
         finally:
             raw_conn.close()
         return result
@@ -525,7 +527,7 @@ class Store(
                     conn, message_id, recipient_id, type, at, data=data, reason=reason, owner=owner
                 )
         except OperationalError as exc:
-            raise StoreError(f"cannot write to the store {self.url}: {exc.orig}", fix=_fix(exc)) from exc
+            raise StoreError(f"cannot write to the store {self.shown}: {exc.orig}", fix=_fix(exc)) from exc
 
     def _append_in(
         self,
@@ -586,7 +588,7 @@ class Store(
             with self.engine.begin() as conn:
                 return self._suppress_noted_in(conn, message_id, recipient_id, suppression, at=at)
         except OperationalError as exc:
-            raise StoreError(f"cannot write to the store {self.url}: {exc.orig}", fix=_fix(exc)) from exc
+            raise StoreError(f"cannot write to the store {self.shown}: {exc.orig}", fix=_fix(exc)) from exc
 
     def _suppress_noted_in(
         self, conn: Connection, message_id: str, recipient_id: int, s: NewSuppression, *, at: datetime
@@ -620,7 +622,7 @@ class Store(
                     if e.suppress is not None:
                         self._suppress_noted_in(conn, e.message_id, e.recipient_id, e.suppress, at=e.at)
         except OperationalError as exc:
-            raise StoreError(f"cannot write to the store {self.url}: {exc.orig}", fix=_fix(exc)) from exc
+            raise StoreError(f"cannot write to the store {self.shown}: {exc.orig}", fix=_fix(exc)) from exc
         return report_id
 
     def hold(
@@ -669,7 +671,7 @@ class Store(
                     )
                 self._refresh_messages(conn, {message_id})
         except OperationalError as exc:
-            raise StoreError(f"cannot write to the store {self.url}: {exc.orig}", fix=_fix(exc)) from exc
+            raise StoreError(f"cannot write to the store {self.shown}: {exc.orig}", fix=_fix(exc)) from exc
         return True
 
 
