@@ -48,11 +48,12 @@ from typing import Any, TypeVar
 
 from mailfate.bounce import Reason
 from mailfate.delivery.dkim import DkimSigner
+from mailfate.delivery.ports import WorkerStore
 from mailfate.delivery.routing import Router
 from mailfate.delivery.schedule import RetryPolicy
-from mailfate.model import AttemptResult, Envelope, EventType
+from mailfate.model import AttemptRecord, AttemptResult, Claimed, Envelope, EventType
 from mailfate.model.verp import VerpCodec
-from mailfate.store import AttemptRecord, Claimed, Store
+from mailfate.tracking.alerts import evaluate
 from mailfate.tracking.reports import InboundReport, record_reports
 from mailfate.tracking.suppression import SuppressionPolicy, suppress
 
@@ -100,7 +101,7 @@ class Engine:
 
     def __init__(
         self,
-        store: Store,
+        store: WorkerStore,
         router: Router,
         codec: VerpCodec,
         *,
@@ -244,8 +245,6 @@ class Engine:
 
     async def refresh_pauses(self) -> None:
         """Look at the alerts: which sending domains' marketing mail is held now."""
-        from mailfate.tracking.alerts import evaluate
-
         self._pauses_next = time.monotonic() + self.settings.pause_check
         try:
             # its own thread, not the store thread: a catch-up fold must not hold up the deliveries

@@ -12,14 +12,19 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from mailfate.store import NewMessage, Store, SubmitResult
+from mailfate.intake.ports import SubmitRepository
+from mailfate.model import NewMessage, SubmitResult
 
 __all__ = ["SubmitBatcher"]
 
 
 class SubmitBatcher:
     def __init__(
-        self, store: Store, *, max_batch: int = 500, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self,
+        store: SubmitRepository,
+        *,
+        max_batch: int = 500,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
         self.max_batch = max_batch

@@ -23,8 +23,8 @@ from typing import Any
 from mailfate.bounce.parsers.ses import parse_ses_json, ses_events
 from mailfate.bounce.record import BounceRecord
 from mailfate.errors import ParseError
+from mailfate.intake.ports import SesRepository
 from mailfate.model import EventType
-from mailfate.store import Store
 from mailfate.tracking.reports import EVENT_TYPES, InboundReport, event_kind, record_reports, report_of
 
 __all__ = ["SesImport", "import_ses", "split_documents"]
@@ -70,7 +70,7 @@ _INFO = {
 _REPORTED = frozenset({"bounce", "complaint", "deliverydelay", "delivery delay"})
 
 
-def import_ses(store: Store, data: bytes, *, now: datetime | None = None) -> SesImport:
+def import_ses(store: SesRepository, data: bytes, *, now: datetime | None = None) -> SesImport:
     result = SesImport()
     at = now or datetime.now(UTC)
     for document in split_documents(data):
@@ -105,7 +105,7 @@ def import_ses(store: Store, data: bytes, *, now: datetime | None = None) -> Ses
 
 
 def _reports(
-    store: Store, records: list[BounceRecord], result: SesImport, at: datetime, size: int
+    store: SesRepository, records: list[BounceRecord], result: SesImport, at: datetime, size: int
 ) -> list[InboundReport]:
     out: list[InboundReport] = []
     for rec in records:
@@ -122,7 +122,7 @@ def _reports(
     return out
 
 
-def _apply_info(store: Store, event: dict[str, Any], kind: EventType, now: datetime) -> bool:
+def _apply_info(store: SesRepository, event: dict[str, Any], kind: EventType, now: datetime) -> bool:
     """One event on each recipient of the SES message it names (a delivery or a subscription
     change names its recipients; an open, a click or a send names the message's destinations)."""
     found_mail = event.get("mail")

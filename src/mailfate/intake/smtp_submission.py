@@ -29,7 +29,8 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from mailfate.client import Client, SuppressedError
 from mailfate.errors import InputError
-from mailfate.store import ApiKey, Store
+from mailfate.intake.ports import SubmissionStore
+from mailfate.model import ApiKey
 
 __all__ = ["SubmissionServer"]
 
@@ -87,7 +88,7 @@ class _Handler:
 class SubmissionServer:
     def __init__(
         self,
-        store: Store,
+        store: SubmissionStore,
         client: Client,
         tls_context: ssl.SSLContext,
         *,

@@ -8,33 +8,16 @@ lookup is by hash, so no key is ever compared in Python.
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine, select, update
 
 from mailfate.errors import InputError
+from mailfate.model.keys import SCOPES, ApiKey, hash_key
 from mailfate.store.tables import api_keys
 
 __all__ = ["SCOPES", "ApiKey", "StoreKeys", "hash_key"]
-
-SCOPES = ("send", "read", "admin")
-
-
-@dataclass(frozen=True, slots=True)
-class ApiKey:
-    id: int
-    name: str
-    prefix: str
-    scopes: frozenset[str]
-    created_at: datetime
-    revoked_at: datetime | None
-
-
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 class StoreKeys:

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from mailfate.store import Store
 from mailfate.tracking.overview import percentile
+from mailfate.tracking.ports import RollupRepository, RollupSums
 from mailfate.tracking.rates import Rates, per_sending_domain
 
 __all__ = ["Alert", "evaluate"]
@@ -48,7 +48,7 @@ GMAIL = "Gmail and Yahoo bulk sender requirements, February 2024 (spam rate belo
 
 
 def evaluate(
-    store: Store,
+    store: RollupRepository,
     now: datetime,
     *,
     min_sent: int = 100,
@@ -114,7 +114,7 @@ def _sending_domain_alerts(domain: str, r: Rates) -> list[Alert]:
     return alerts
 
 
-def _last_hour(store: Store, now: datetime) -> tuple[Counter[str], Counter[str], Counter[int]]:
+def _last_hour(store: RollupSums, now: datetime) -> tuple[Counter[str], Counter[str], Counter[int]]:
     """(attempts, deferred) per recipient domain and transactional latency buckets, over the current
     and the previous rollup hour."""
     recent = store.rollup_sums(

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from mailfate.store import Store
+from mailfate.tracking.ports import RollupSums
 
 __all__ = ["Rates", "per_sending_domain"]
 
@@ -40,7 +40,7 @@ class Rates:
         return self.complained / self.delivered if self.delivered else 0.0
 
 
-def per_sending_domain(store: Store, since: datetime, until: datetime | None = None) -> dict[str, Rates]:
+def per_sending_domain(store: RollupSums, since: datetime, until: datetime | None = None) -> dict[str, Rates]:
     """The rates of each sending domain over the rollup hours from ``since`` to ``until``."""
     per: dict[str, Counter[str]] = {}
     for sending, kind, n in store.rollup_sums(since, until, by=("sending_domain", "kind")):

@@ -24,7 +24,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mailfate.model import EventType
-from mailfate.store import NewReport, NewSuppression, ReportEvent, Store
+from mailfate.store import NewReport, NewSuppression, ReportEvent
+from mailfate.tracking.ports import ReportRepository
 from mailfate.tracking.suppression import SuppressionPolicy, sending_domain
 
 __all__ = ["EVENT_TYPES", "InboundReport", "event_kind", "record_reports", "report_of"]
@@ -102,7 +103,7 @@ def report_of(record: Any, *, message_id: str, recipient_id: int, at: datetime, 
 
 
 def record_reports(
-    store: Store,
+    store: ReportRepository,
     reports: list[InboundReport],
     *,
     raw: bytes | None = None,
@@ -126,7 +127,9 @@ def record_reports(
     return len(made)
 
 
-def _event_of(store: Store, report: InboundReport, policy: SuppressionPolicy) -> ReportEvent | None:
+def _event_of(
+    store: ReportRepository, report: InboundReport, policy: SuppressionPolicy
+) -> ReportEvent | None:
     """The event ``report`` makes on its recipient and the suppression it calls for; None if it
     names no recipient of ours (or is of a kind that makes no event)."""
     kind = EVENT_TYPES.get(report.kind)

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from mailfate.bounce.causes import strong_enough
-from mailfate.model import EventType
-from mailfate.store import NewSuppression, Store
+from mailfate.model import EventType, NewSuppression
+from mailfate.tracking.ports import FateHistory, NotedSuppressions
 
 __all__ = ["SuppressionPolicy", "sending_domain", "suppress"]
 
@@ -41,7 +41,7 @@ class SuppressionPolicy:
             return "complaint"
         return None
 
-    def streak_reason(self, store: Store, address: str, last_reason: str) -> str | None:
+    def streak_reason(self, store: FateHistory, address: str, last_reason: str) -> str | None:
         """After an expiry: the suppression reason if the address's last ``soft_streak`` messages
         all expired, else None."""
         n = self.soft_streak
@@ -59,7 +59,7 @@ def sending_domain(from_addr: str) -> str:
 
 
 def suppress(
-    store: Store,
+    store: NotedSuppressions,
     *,
     message_id: str,
     recipient_id: int,

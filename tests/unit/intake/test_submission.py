@@ -77,9 +77,9 @@ def test_auth_needs_tls_and_a_send_key_and_the_250_names_the_message(tmp_path: P
             errors, text = await client.sendmail("bounces@app.example", ["kim@naver.test"], MSG)
             assert not errors and "Ok: queued as m" in text
         mid = text.rsplit(" ", 1)[1]
-        view = server.store.message(mid)
+        view = server.client.store.message(mid)
         assert view is not None and view.fate == "queued" and view.from_addr == "no-reply@app.example"
-        raw = server.store.raw(mid)
+        raw = server.client.store.raw(mid)
         assert raw.endswith(MSG) and b"Message-ID: <" in raw and b"Date: " in raw
 
     run(tmp_path, body)

@@ -51,8 +51,8 @@ def test_the_same_message_twice_is_stored_once_and_both_get_its_id(tmp_path: Pat
         first = await submit(server, ctx, keys["send"], raw)
         again = await submit(server, ctx, keys["send"], raw)
         assert again == first
-        assert stored(server.store) == [first]
-        assert server.store.raw(first).endswith(raw)
+        assert stored(server.client.store) == [first]
+        assert server.client.store.raw(first).endswith(raw)
 
     run(tmp_path, body)
 
@@ -61,7 +61,7 @@ def test_different_message_ids_are_two_messages(tmp_path: Path) -> None:
     async def body(server: SubmissionServer, keys: dict[str, str], ctx: Any) -> None:
         a = await submit(server, ctx, keys["send"], message("<a@app.example>"))
         b = await submit(server, ctx, keys["send"], message("<b@app.example>"))
-        assert a != b and sorted(stored(server.store)) == sorted([a, b])
+        assert a != b and sorted(stored(server.client.store)) == sorted([a, b])
 
     run(tmp_path, body)
 
@@ -91,7 +91,7 @@ def test_a_commit_whose_answer_was_lost_is_not_queued_again_by_the_retry(tmp_pat
             assert info.value.code == 451
         retried = await submit(server, ctx, keys["send"], raw)
         assert retried == committed[0].message_id
-        assert stored(server.store) == [retried]
+        assert stored(server.client.store) == [retried]
 
     run(tmp_path, body)
 
@@ -102,7 +102,7 @@ def test_only_a_true_repeat_is_deduplicated(tmp_path: Path) -> None:
     raw = message("<fixed@app.example>")
 
     async def body(server: SubmissionServer, keys: dict[str, str], ctx: Any) -> None:
-        other_key = server.store.create_key({"send"}, at=datetime.now(UTC))
+        other_key = server.client.store.create_key({"send"}, at=datetime.now(UTC))
         ids = [
             await submit(server, ctx, keys["send"], raw),
             await submit(server, ctx, other_key, raw),
@@ -111,7 +111,7 @@ def test_only_a_true_repeat_is_deduplicated(tmp_path: Path) -> None:
             await submit(server, ctx, keys["send"], message(None)),
             await submit(server, ctx, keys["send"], message(None)),
         ]
-        assert len(set(ids)) == 6 and len(stored(server.store)) == 6
+        assert len(set(ids)) == 6 and len(stored(server.client.store)) == 6
 
     run(tmp_path, body)
 

@@ -24,9 +24,9 @@ from mailfate.intake.api.guards import BodyLimit, NoNul
 from mailfate.intake.api.keys import KeyCache
 from mailfate.intake.api.state import ApiState
 from mailfate.intake.batcher import SubmitBatcher
+from mailfate.intake.ports import ApiStore
 from mailfate.intake.ratelimit import RateLimiter
 from mailfate.intake.sns import SnsVerifier
-from mailfate.store import Store
 from mailfate.tracking.metrics import Metrics
 
 __all__ = ["ROUTERS", "create_app"]
@@ -44,7 +44,7 @@ ROUTERS = (
 
 
 def create_app(
-    store: Store,
+    store: ApiStore,
     client: Client,
     *,
     max_body: int = 10 * 1024 * 1024,

@@ -10,7 +10,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from mailfate.intake.api.state import state_of
-from mailfate.store import ApiKey
+from mailfate.model import ApiKey
 
 __all__ = ["AdminKey", "ReadKey", "SendKey", "require"]
 

@@ -3,8 +3,8 @@
 import asyncio
 import time
 
-from mailfate.store import ApiKey, Store
-from mailfate.store.keys import hash_key
+from mailfate.intake.ports import KeyRepository
+from mailfate.model.keys import ApiKey, hash_key
 
 __all__ = ["KEY_CACHE_SECONDS", "KeyCache"]
 
@@ -16,7 +16,7 @@ class KeyCache:
     """The key for a secret, from the store at most every ``ttl`` seconds (a revocation takes that
     long), kept by the secret's hash; the whole cache is dropped past ``limit`` entries."""
 
-    def __init__(self, store: Store, *, ttl: float = KEY_CACHE_SECONDS, limit: int = 10_000) -> None:
+    def __init__(self, store: KeyRepository, *, ttl: float = KEY_CACHE_SECONDS, limit: int = 10_000) -> None:
         self.store = store
         self.ttl = ttl
         self.limit = limit

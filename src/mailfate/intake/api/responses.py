@@ -18,9 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 if TYPE_CHECKING:
     from mailfate.client import Sent, SuppressedError
+    from mailfate.model import MessageSummary, MessageView, Suppression, WebhookLogEntry
     from mailfate.model.records import Event
-    from mailfate.store import MessageSummary, MessageView, Suppression
-    from mailfate.store.webhooks import WebhookLogEntry
     from mailfate.tracking.alerts import Alert
 
 __all__ = [

@@ -9,9 +9,9 @@ from fastapi import Depends, Request
 from mailfate.client import Client
 from mailfate.intake.api.keys import KeyCache
 from mailfate.intake.batcher import SubmitBatcher
+from mailfate.intake.ports import ApiStore
 from mailfate.intake.ratelimit import RateLimiter
 from mailfate.intake.sns import SnsVerifier
-from mailfate.store import Store
 from mailfate.tracking.metrics import Metrics
 
 __all__ = ["Api", "ApiState", "api_state", "state_of"]
@@ -19,7 +19,7 @@ __all__ = ["Api", "ApiState", "api_state", "state_of"]
 
 @dataclass(frozen=True, slots=True)
 class ApiState:
-    store: Store
+    store: ApiStore
     client: Client
     batcher: SubmitBatcher
     """Group commit for ``POST /v1/messages``."""
