@@ -71,6 +71,9 @@ from mailfate.errors import ConfigError
 __all__ = ["RouteSettings", "Settings", "TransportSettings", "WebhookSettings", "load_settings"]
 
 TRANSPORT_TYPES = ("simulator", "direct", "relay", "ses")
+"""The transport types, checked when the settings are read. Each registers itself with its options
+in ``delivery/transports`` (which checks those when it builds one); this floor may not import
+delivery, so the names are repeated here, and the transport contract suite holds the two equal."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,7 +287,7 @@ def _transports(raw: Mapping[str, Any], source: str) -> dict[str, TransportSetti
             raise ConfigError(
                 f"{source}: transports.{name}.type = {kind!r}; one of {', '.join(TRANSPORT_TYPES)}"
             )
-        transports[name] = TransportSettings(name, kind, table)
+        transports[name] = TransportSettings(name, kind, table)  # options: the transport's own to check
     return transports
 
 

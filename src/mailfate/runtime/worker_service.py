@@ -8,21 +8,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mailfate.config import Settings, TransportSettings
+from mailfate.config import Settings
 from mailfate.delivery.dkim import DkimSigner
 from mailfate.delivery.engine import Engine, EngineSettings
 from mailfate.delivery.routing import Router
 from mailfate.delivery.schedule import RetryPolicy
 from mailfate.delivery.transports.base import Transport
-from mailfate.errors import ConfigError
+from mailfate.delivery.transports.registry import TransportContext, build_transport
 from mailfate.intake.smtp_inbound import InboundServer
 from mailfate.model.verp import VerpCodec
+from mailfate.simulator.config import load_config
+from mailfate.simulator.runtime import Simulator
 from mailfate.store import Store
 
 __all__ = ["WorkerService"]
@@ -50,7 +51,7 @@ class WorkerService:
         self.simulator_overrides = simulator_overrides or {}
         self.simulator_dir = simulator_dir
         self.clock = clock
-        self.simulator: Any = None
+        self.simulator: Any = None  # a Simulator once one was started
         self.inbound: InboundServer | None = None
         self.engine: Engine | None = None
         self.store: Store | None = None
@@ -80,9 +81,10 @@ class WorkerService:
             prune=prune,
         )
         await self.inbound.start()
+        context = TransportContext(source=s.source, start_simulator=self._start_simulator)
         built: dict[str, Transport] = {}
         for name in {s.transport, *(r.transport for r in s.routes)}:
-            built[name] = await self._transport(s.transport_settings(name))
+            built[name] = await build_transport(s.transport_settings(name), context)
         router = Router([(r.domain, built[r.transport]) for r in s.routes], built[s.transport])
         settings = EngineSettings(
             concurrency=s.concurrency,
@@ -104,64 +106,11 @@ class WorkerService:
         )
         engine_box.append(self.engine)
 
-    async def _transport(self, ts: TransportSettings) -> Transport:
-        o = dict(ts.options)
-        if ts.type == "simulator":
-            from mailfate.delivery.transports.simulator import SimulatorTransport
-
-            host, port = str(o.get("host", "")), int(o.get("port", 0))
-            if not host:
-                host, port = await self._start_simulator(o)
-            return SimulatorTransport(host, port)
-        if ts.type == "relay":
-            from mailfate.delivery.transports.relay import RelayTransport
-
-            if "host" not in o:
-                raise ConfigError(f"transports.{ts.name}: a relay needs host (and port)")
-            password = (
-                os.environ.get(str(o["password_env"]), "")
-                if o.get("password_env")
-                else str(o.get("password", ""))
-            )
-            return RelayTransport(
-                str(o["host"]),
-                int(o.get("port", 587)),
-                username=str(o.get("username", "")) or None,
-                password=password or None,
-                tls=str(o.get("tls", "starttls")),
-            )
-        if ts.type == "direct":
-            from mailfate.delivery.limits import SiteLimits
-            from mailfate.delivery.mx import make_async_resolver
-            from mailfate.delivery.transports.direct import DirectTransport
-
-            resolver = make_async_resolver(str(o["nameserver"])) if o.get("nameserver") else None
-            sites = {
-                str(name): (int(v.get("connections", 10)), float(v["rate"]) if v.get("rate") else None)
-                for name, v in dict(o.get("sites", {})).items()
-            }
-            limits = SiteLimits(
-                int(o.get("connections", 10)), rate=float(o["rate"]) if o.get("rate") else None, sites=sites
-            )
-            return DirectTransport(
-                resolver,
-                port=int(o.get("port", 25)),
-                helo=str(o.get("helo", "")) or None,
-                tls=str(o.get("tls", "opportunistic")),
-                limits=limits,
-            )
-        if ts.type == "ses":
-            from mailfate.delivery.transports.ses import SesTransport
-
-            return SesTransport(
-                str(o.get("region", "us-east-1")), configuration_set=o.get("configuration_set") or None
-            )
-        raise ConfigError(f"transports.{ts.name}: unknown type {ts.type!r}")
-
-    async def _start_simulator(self, options: dict[str, Any]) -> tuple[str, int]:
-        from mailfate.simulator.config import load_config
-        from mailfate.simulator.runtime import Simulator
-
+    async def _start_simulator(self, config: str | None) -> tuple[str, int]:
+        """The embedded simulator (started once, for every ``simulator`` transport with no host);
+        its late reports go to this worker's inbound server."""
+        if self.simulator is not None:
+            return self.simulator.host, int(self.simulator.port)
         assert self.inbound is not None
         overrides: dict[str, Any] = {"reports": {"smtp": f"{self.inbound.host}:{self.inbound.port}"}}
         for key, value in self.simulator_overrides.items():
@@ -169,12 +118,16 @@ class WorkerService:
             overrides[key] = (
                 {**current, **value} if isinstance(current, dict) and isinstance(value, dict) else value
             )
-        config = load_config(options.get("config") or None, overrides)
         folder = self.simulator_dir or self.settings.data_dir / "simulator"
-        self.simulator = Simulator(config, maildir=folder / "maildir", journal=folder / "transactions.jsonl")
-        await self.simulator.start()
-        log.info("simulator started on %s:%s", self.simulator.host, self.simulator.port)
-        return self.simulator.host, int(self.simulator.port)
+        simulator = Simulator(
+            load_config(Path(config) if config else None, overrides),
+            maildir=folder / "maildir",
+            journal=folder / "transactions.jsonl",
+        )
+        await simulator.start()
+        self.simulator = simulator
+        log.info("simulator started on %s:%s", simulator.host, simulator.port)
+        return simulator.host, int(simulator.port)
 
     async def run(self, stop: asyncio.Event) -> None:
         if self.engine is None:

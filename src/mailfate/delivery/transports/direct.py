@@ -6,16 +6,24 @@ that does not exist (NXDOMAIN) or publishes a null MX (RFC 7505) is a bounce at 
 trouble is a deferral. One connection pool per MX address keeps sessions for the next message;
 sessions per receiving site are capped and halved when the site pushes back (``limits.py``).
 ``port`` exists so tests can point every MX at 127.0.0.1 on an unprivileged port.
+
+Options: ``port`` (25), ``helo``, ``tls`` (``opportunistic``, ``required``, ``implicit`` or
+``off``), ``connections`` and ``rate`` per receiving site, ``sites`` (a table of site → its own
+``connections`` and ``rate``), ``nameserver`` ("host:port"; none: the process's resolver).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import dns.asyncresolver
 
 from mailfate.delivery.limits import PUSHBACK_REASONS, SiteLimits, site_of
 from mailfate.delivery.mx import MxHost, MxResolver, make_async_resolver
 from mailfate.delivery.transports.base import no_reply
+from mailfate.delivery.transports.registry import Options, TransportContext, register
 from mailfate.delivery.transports.smtp import SmtpPool
+from mailfate.errors import ConfigError
 from mailfate.model import AttemptResult, Envelope
 
 __all__ = ["DirectTransport"]
@@ -139,3 +147,33 @@ class DirectTransport:
     async def aclose(self) -> None:
         for pool in self._pools.values():
             await pool.aclose()
+
+
+@register("direct", options=("port", "helo", "tls", "connections", "rate", "sites", "nameserver"))
+async def build(options: Options, context: TransportContext) -> DirectTransport:
+    nameserver = options.text("nameserver")
+    resolver = make_async_resolver(nameserver) if nameserver else context.resolver
+    return DirectTransport(
+        resolver,
+        port=options.integer("port", 25, low=1, high=65535),
+        helo=options.text("helo") or None,
+        tls=options.choice("tls", "opportunistic", ("opportunistic", "required", "implicit", "off")),
+        limits=SiteLimits(
+            options.integer("connections", 10, low=1), rate=options.rate("rate"), sites=_sites(options)
+        ),
+    )
+
+
+def _sites(options: Options) -> dict[str, tuple[int, float | None]]:
+    """``sites = { "naver.com" = { connections = 5, rate = 20 } }``: each site's own budget."""
+    sites: dict[str, tuple[int, float | None]] = {}
+    for site, given in options.table("sites").items():
+        if not isinstance(given, Mapping) or set(given) - {"connections", "rate"}:
+            raise options.error("sites", f"{site!r}: give a table of connections and rate")
+        connections = given.get("connections", 10)
+        if isinstance(connections, bool) or not isinstance(connections, int) or connections < 1:
+            raise ConfigError(
+                f"{options.where}.sites.{site}.connections = {connections!r}: give a number >= 1"
+            )
+        sites[str(site)] = (connections, options.rate("rate", site=site))
+    return sites

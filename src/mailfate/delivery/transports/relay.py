@@ -2,12 +2,16 @@
 
 AUTH is only sent over TLS (``starttls`` or ``implicit``); ``tls = "off"`` with credentials is
 allowed for a loopback host only.
+
+Options: ``host`` (required), ``port`` (587), ``username``, ``password`` or ``password_env`` (the
+environment variable holding it), ``tls`` (``starttls``, ``implicit`` or ``off``).
 """
 
 from __future__ import annotations
 
 import ssl
 
+from mailfate.delivery.transports.registry import Options, TransportContext, register
 from mailfate.delivery.transports.smtp import SmtpPool
 from mailfate.errors import ConfigError
 from mailfate.model import AttemptResult, Envelope
@@ -52,3 +56,19 @@ class RelayTransport:
 
     async def aclose(self) -> None:
         await self.pool.aclose()
+
+
+@register("relay", options=("host", "port", "username", "password", "password_env", "tls"))
+async def build(options: Options, context: TransportContext) -> RelayTransport:
+    if not options.text("host"):
+        raise ConfigError(f"{options.where}: a relay needs host (and port)")
+    variable = options.text("password_env")
+    password = context.environ.get(variable, "") if variable else options.text("password")
+    return RelayTransport(
+        options.text("host"),
+        options.integer("port", 587, low=1, high=65535),
+        username=options.text("username") or None,
+        password=password or None,
+        tls=options.choice("tls", "starttls", ("starttls", "implicit", "off")),
+        tls_context=context.tls_context,
+    )

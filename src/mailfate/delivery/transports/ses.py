@@ -9,6 +9,9 @@ help and what the sender must fix:
 - ``AccountSendingPausedException`` / ``SendingPausedException`` → deferred (``suspend``);
 - ``TooManyRequestsException``, ``Throttling``, ``LimitExceededException`` → deferred (``speeding``);
 - anything else from SES (5xx, network) → deferred.
+
+Options: ``region`` (us-east-1), ``configuration_set``, ``endpoint_url`` (an SES-compatible endpoint
+instead of AWS's, e.g. a local one in tests). Credentials come from boto3's usual chain.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import asyncio
 import time
 from typing import Any
 
+from mailfate.delivery.transports.registry import Options, TransportContext, register
 from mailfate.model import AttemptResult, Envelope, Outcome
 
 __all__ = ["SesTransport"]
@@ -38,12 +42,19 @@ class SesTransport:
     name = "ses"
 
     def __init__(
-        self, region: str = "us-east-1", *, configuration_set: str | None = None, client: Any = None
+        self,
+        region: str = "us-east-1",
+        *,
+        configuration_set: str | None = None,
+        client: Any = None,
+        endpoint_url: str | None = None,
     ) -> None:
         if client is None:
+            # boto3 is imported only when an SES transport is built: it takes longer to import than
+            # everything else a worker loads, and most workers never talk to SES.
             import boto3
 
-            client = boto3.client("sesv2", region_name=region)
+            client = boto3.client("sesv2", region_name=region, endpoint_url=endpoint_url)
         self.client = client
         self.configuration_set = configuration_set
 
@@ -117,3 +128,12 @@ class SesTransport:
 
     async def aclose(self) -> None:
         """boto3 clients hold no connection worth closing."""
+
+
+@register("ses", options=("region", "configuration_set", "endpoint_url"))
+async def build(options: Options, context: TransportContext) -> SesTransport:
+    return SesTransport(
+        options.text("region", "us-east-1"),
+        configuration_set=options.text("configuration_set") or None,
+        endpoint_url=options.text("endpoint_url") or None,
+    )
