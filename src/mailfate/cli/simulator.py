@@ -1,7 +1,7 @@
 """``mailfate simulator``: run the local receiving ISP, look at its counters, reset greylisting.
 
 ``run`` serves every configured domain on one SMTP port until SIGINT or SIGTERM; with
-``--control-port`` (default: the SMTP port + 1; 0 = off) it also serves the control page
+``--control-port`` (default: the SMTP port + 100, 2625; 0 = off) it also serves the control page
 (``mailfate.simulator.control``), on 127.0.0.1 unless ``--control-host`` says otherwise.
 ``status`` and ``reset-greylist`` talk to that page; ``domains`` prints what a configuration
 serves without starting anything. Every error a user can cause (a bad configuration file, a port
@@ -11,6 +11,7 @@ in use, an unreachable control page) is one line on standard error and exit code
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import signal
 import urllib.error
@@ -34,7 +35,10 @@ app = typer.Typer(
 )
 
 DEFAULT_DIR = Path("mailfate-simulator")
-DEFAULT_CONTROL_URL = "http://127.0.0.1:2526"
+CONTROL_OFFSET = 100
+"""The control page listens on the SMTP port + this by default: 2625 beside 2525, clear of the
+inbound report server's 2526 and the API's 8025."""
+DEFAULT_CONTROL_URL = "http://127.0.0.1:2625"
 JsonOpt = Annotated[bool, typer.Option("--json", help="JSON output for scripts.")]
 ConfigOpt = Annotated[
     Path | None,
@@ -112,7 +116,7 @@ async def _serve(
     control: ControlServer | None = None
     try:
         if control_port != 0:
-            wanted = control_port if control_port is not None else (sim.port + 1 if port else 0)
+            wanted = control_port if control_port is not None else (sim.port + CONTROL_OFFSET if port else 0)
             control = ControlServer(sim, host=control_host, port=wanted)
             try:
                 await control.start()
@@ -166,7 +170,7 @@ def run_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     ),
     control_port: Annotated[
         int | None,
-        typer.Option(help="Port of the HTTP control page; default: SMTP port + 1; 0 = off.", min=0),
+        typer.Option(help="Port of the HTTP control page; default: SMTP port + 100; 0 = off.", min=0),
     ] = None,
     control_host: Annotated[
         str, typer.Option(help="Address of the control page (no authentication: keep it on loopback).")
@@ -211,6 +215,12 @@ def _call(url: str, path: str, method: str = "GET") -> dict[str, Any]:
             data = json.loads(response.read().decode("utf-8"))
     except urllib.error.HTTPError as exc:
         raise _fail(f"control page {target} answered HTTP {exc.code}") from exc
+    except http.client.HTTPException as exc:  # not HTTP at all: another server on that port
+        raise _fail(
+            f"{url} does not answer HTTP ({type(exc).__name__}): another server listens there — "
+            "mailfate's inbound report server (port 2526) or the simulator's SMTP port? "
+            "The control page is on the SMTP port + 100 (2625) unless --control-port says otherwise"
+        ) from exc
     except (urllib.error.URLError, OSError) as exc:
         why = getattr(exc, "reason", exc)
         raise _fail(f"control page {target} unreachable ({why}); is `mailfate simulator run` up?") from exc

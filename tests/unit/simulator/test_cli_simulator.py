@@ -113,6 +113,28 @@ def test_unreachable_control_page_is_exit_2(verb: str, closed_port: int) -> None
     assert "unreachable" in line
 
 
+def test_status_against_an_smtp_server_says_what_listens_there() -> None:
+    """The inbound report server (2526) answers SMTP: no traceback, one line naming the mix-up."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        port = server.getsockname()[1]
+
+        def greet() -> None:
+            conn, _ = server.accept()
+            with conn:
+                conn.sendall(b"220 mailfate.localhost mailfate inbound\r\n")
+                conn.recv(4096)
+
+        thread = threading.Thread(target=greet, daemon=True)
+        thread.start()
+        line = _one_error_line(
+            runner.invoke(app, ["simulator", "status", "--url", f"http://127.0.0.1:{port}"])
+        )
+        thread.join(5)
+    assert "does not answer HTTP" in line and "2625" in line
+
+
 def test_run_on_a_port_in_use_is_exit_2(tmp_path: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
