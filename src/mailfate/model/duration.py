@@ -30,10 +30,11 @@ _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]*)")
 
 
 def parse_duration(text: str | float, *, maximum: float = MAX_DURATION) -> float:
-    """``"10m"``, ``"90s"``, ``"1h30m"``, ``"2d"``, ``"600"`` (or a number) → seconds.
+    """``"10m"``, ``"90s"``, ``"1h30m"``, ``"2d"`` (or a number of seconds) → seconds.
 
-    InputError unless the result is finite, > 0 and at most ``maximum`` seconds (by default
-    :data:`MAX_DURATION`, so that ``now ± timedelta(seconds=...)`` can never overflow).
+    Text needs a unit: ``"10"`` is refused (is it seconds or minutes?) while the number ``10``
+    is 10 seconds. InputError unless the result is finite, > 0 and at most ``maximum`` seconds (by
+    default :data:`MAX_DURATION`, so that ``now ± timedelta(seconds=...)`` can never overflow).
     """
     if isinstance(text, int | float) and not isinstance(text, bool):
         try:
@@ -48,7 +49,12 @@ def parse_duration(text: str | float, *, maximum: float = MAX_DURATION) -> float
     for match in _DURATION.finditer(compact):
         if match.start() != pos and compact[pos : match.start()].strip():
             break
-        unit = match.group(2) or "s"
+        unit = match.group(2)
+        if not unit:
+            raise InputError(
+                f"duration {text!r}: give a unit — {match.group(1)}s, {match.group(1)}m, {match.group(1)}h "
+                f"or {match.group(1)}d (a bare number of seconds only as a number, not as text)"
+            )
         scale = _UNITS.get(unit) or _UNITS.get(unit.rstrip("s"))
         if scale is None:
             raise InputError(f"duration {text!r}: unknown unit {unit!r}; use s, m, h or d")

@@ -70,7 +70,7 @@ def render_template(
             if len(_MISSING) < 10_000:
                 _MISSING.add((key, file))
             if required:
-                raise InputError(f"template {name!r} has no {part} in language {lang!r}") from None
+                raise InputError(_not_found(env, name, lang, part)) from None
             return None
         except jinja2.UndefinedError as exc:
             raise InputError(f"template {name!r}: {exc.message}; pass it in variables") from exc
@@ -83,3 +83,27 @@ def render_template(
     if subject.splitlines() not in ([], [subject]) or "\x00" in subject:
         raise InputError(f"template {name!r}: the subject must be one line (a variable holds a line break)")
     return Rendered(subject, render("text.txt", True) or "", render("html", False))
+
+
+def available(env: jinja2.Environment) -> dict[str, set[str]]:
+    """Each template name the environment can load, with its languages (``NAME.LANG.text.txt``)."""
+    found: dict[str, set[str]] = {}
+    for file in env.list_templates(filter_func=lambda f: f.endswith(".text.txt")):
+        parts = file.rsplit("/", 1)[-1].split(".")
+        if len(parts) == 4:
+            found.setdefault(parts[0], set()).add(parts[1])
+    return found
+
+
+def _not_found(env: jinja2.Environment, name: str, lang: str, part: str) -> str:
+    """Which template or language is missing, with what there is instead."""
+    known = available(env)
+    if name not in known:
+        names = ", ".join(sorted(known)) or "none"
+        return (
+            f"no template {name!r} (templates: {names}); "
+            "a template is NAME.LANG.subject.txt and NAME.LANG.text.txt in a template directory"
+        )
+    if lang not in known[name]:
+        return f"template {name!r} has no language {lang!r} (it has: {', '.join(sorted(known[name]))})"
+    return f"template {name!r} has no {part} in language {lang!r}"

@@ -98,17 +98,21 @@ def test_hints_and_durations_never_raise_anything_but_input_error(text: str) -> 
 
 
 def test_durations() -> None:
-    assert [parse_duration(x) for x in ("10m", "90s", "1h30m", "2d", "600", "1 h")] == [
+    assert [parse_duration(x) for x in ("10m", "90s", "1h30m", "2d", 600, "1 h", 1.5)] == [
         600,
         90,
         5400,
         172800,
         600,
         3600,
+        1.5,
     ]
     for bad in ("", "abc", "10x", "-5m", "m10"):
         with pytest.raises(InputError):
             parse_duration(bad)
+    for unitless in ("600", "10", "1h30"):  # text needs a unit: seconds or minutes?
+        with pytest.raises(InputError, match="give a unit"):
+            parse_duration(unitless)
 
 
 def test_dkim_signature_verifies_against_a_real_dns_server(knot_factory) -> None:  # type: ignore[no-untyped-def]
