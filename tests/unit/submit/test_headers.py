@@ -251,7 +251,7 @@ def test_user_templates_overlay_the_packaged_ones_and_are_sandboxed(tmp_path: Pa
         compose(**base, template="notice")
     with pytest.raises(InputError, match="evil"):
         compose(**base, template="evil")
-    with pytest.raises(InputError, match="no language .fr. \\(it has: en, ko\\)"):
+    with pytest.raises(InputError, match=r"no language 'fr' \(it has: en, ko\)"):
         compose(**base, template="verification-code", lang="fr", variables={"code": "1"})
     with pytest.raises(InputError):
         compose(**base, template="../etc/passwd")
