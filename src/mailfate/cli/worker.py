@@ -39,7 +39,9 @@ def worker_cmd(  # noqa: PLR0917 - typer reads the options from the signature
     from mailfate.cli.serve import stop_on_signals
     from mailfate.runtime import WorkerOptions, work
 
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
+    if verbose:  # mailfate's own lines (one per attempt), not the libraries' chatter
+        logging.getLogger("mailfate").setLevel(logging.INFO)
     settings = settings_for(config, data_dir)
     if inbound_port is not None:
         settings = replace(settings, inbound_port=inbound_port)

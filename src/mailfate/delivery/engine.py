@@ -374,6 +374,18 @@ class Engine:
         transport = self.router.route(item.domain)
         [result] = await transport.deliver(envelope)
         self.attempts += 1
+        if log.isEnabledFor(logging.INFO):  # `mailfate worker --verbose`: one line per attempt
+            log.info(
+                "%s (message %s) via %s: %s %s %s -> %s (%s)",
+                item.address,
+                item.message_id,
+                result.remote_host or transport.name,
+                result.code,
+                result.status,
+                result.text[:200],
+                result.outcome,
+                result.reason,
+            )
         self._record(item, result)
         return True
 

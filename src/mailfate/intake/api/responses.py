@@ -52,6 +52,7 @@ __all__ = [
     "answer",
     "events_json",
     "message_json",
+    "reply_line",
     "search_json",
     "suppressed_json",
     "suppressions_json",
@@ -177,12 +178,20 @@ def message_json(view: MessageView) -> dict[str, Any]:
                 "attempts": r.attempts,
                 "reason": r.last_reason,
                 "next_attempt_at": r.next_attempt_at.isoformat() if r.next_attempt_at else None,
-                "last_reply": " ".join(str(x) for x in (r.last_code, r.last_status, r.last_text) if x),
+                "last_reply": reply_line(r.last_code, r.last_status, r.last_text),
             }
             for r in view.recipients
         ],
         "events": [e.to_json() for e in view.events],
     }
+
+
+def reply_line(code: int | None, status: str | None, text: str | None) -> str:
+    """``554 5.7.1 Relay access denied``: the code, the enhanced status unless the text already
+    begins with it (most servers write it there), the text."""
+    text = (text or "").strip()
+    shown = status if status and not text.startswith(status) else None
+    return " ".join(str(x) for x in (code, shown, text) if x)
 
 
 # -- lists --------------------------------------------------------------------------------------
