@@ -45,6 +45,9 @@ from pathlib import Path
 import dkim as dkimpy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support
+
+from tests.support.postfix import MASTER_CF  # the same throwaway master.cf as the tests'
 
 from delivery_vs_postfix import (
     DOMAINS,
@@ -264,31 +267,6 @@ class OpenDkim:
         stop(self.proc)
 
 
-MASTER_CF = """\
-{lo}:{port} inet n - n - - smtpd
-pickup     unix  n - n 60    1 pickup
-cleanup    unix  n - n -     0 cleanup
-qmgr       unix  n - n 300   1 qmgr
-rewrite    unix  - - n -     - trivial-rewrite
-bounce     unix  - - n -     0 bounce
-defer      unix  - - n -     0 bounce
-trace      unix  - - n -     0 bounce
-verify     unix  - - n -     1 verify
-flush      unix  n - n 1000? 0 flush
-proxymap   unix  - - n -     - proxymap
-proxywrite unix  - - n -     1 proxymap
-smtp       unix  - - n -     - smtp
-relay      unix  - - n -     - smtp
-showq      unix  n - n -     - showq
-error      unix  - - n -     - error
-retry      unix  - - n -     - error
-discard    unix  - - n -     - discard
-anvil      unix  - - n -     1 anvil
-scache     unix  - - n -     1 scache
-postlog    unix-dgram n - n - 1 postlogd
-"""
-
-
 class Postfix:
     """A Postfix instance of its own (config, queue, log under ``base``), relaying to loopback sinks.
 
@@ -347,7 +325,7 @@ notify_classes =
 """,
             "utf-8",
         )
-        (self.conf / "master.cf").write_text(MASTER_CF.format(lo=LO, port=self.port), "utf-8")
+        (self.conf / "master.cf").write_text(MASTER_CF.format(listen=f"{LO}:{self.port}"), "utf-8")
         self._postfix("check")
         self.started = True
         self._postfix("start")

@@ -44,15 +44,15 @@ import pytest
 
 from tests.support.debian import not_installed
 
-__all__ = ["POSTFIX", "PostfixServer", "free_port", "postfix_factory", "postfix_unavailable"]
+__all__ = ["MASTER_CF", "POSTFIX", "PostfixServer", "free_port", "postfix_factory", "postfix_unavailable"]
 
 POSTFIX = shutil.which("postfix") or "/usr/sbin/postfix"
 POSTCONF = shutil.which("postconf") or "/usr/sbin/postconf"
 HOST = "127.0.0.1"
 
 # chroot n everywhere: no copies of /etc files into the queue directory. Only smtpd listens, on
-# loopback (the first line is filled in with the port).
-_MASTER_CF = """\
+# loopback (``{listen}``: host:port). Also the DKIM benchmark's throwaway Postfix.
+MASTER_CF = """\
 {listen} inet n - n - - smtpd
 pickup     unix  n - n 60    1 pickup
 cleanup    unix  n - n -     0 cleanup
@@ -189,7 +189,7 @@ delay_warning_time = 0
 notify_classes =
 """
         )
-        (self.config_dir / "master.cf").write_text(_MASTER_CF.format(listen=f"{HOST}:{self.port}"))
+        (self.config_dir / "master.cf").write_text(MASTER_CF.format(listen=f"{HOST}:{self.port}"))
 
     def _postfix(self, *args: str) -> subprocess.CompletedProcess[str]:
         # Postfix prints its fatal errors to stderr only when that is a terminal (else to the
