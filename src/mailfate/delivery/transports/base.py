@@ -9,16 +9,12 @@ whose text says retrying will not succeed is bounced (soft) rather than retried 
 
 from __future__ import annotations
 
-import re
 from typing import Protocol
 
 from mailfate.bounce import classify_reply
 from mailfate.model import AttemptResult, Envelope, Outcome
 
 __all__ = ["Transport", "no_reply", "result_from_reply"]
-
-_STATUS = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})\b")
-
 
 class Transport(Protocol):
     name: str
@@ -43,16 +39,14 @@ def result_from_reply(
 ) -> AttemptResult:
     """An attempt result from one SMTP reply (``text`` without the code)."""
     text = " ".join(text.split())[:2000]
-    match = _STATUS.match(text)
-    status = ".".join(match.groups()) if match else ""
-    verdict = classify_reply(code, status or None, text)
+    verdict = classify_reply(code, None, text)  # the enhanced status is read from the text there
     outcome: Outcome = "delivered" if 200 <= code < 300 else "bounced" if 500 <= code < 600 else "deferred"
     if outcome == "deferred" and not verdict.retry and 400 <= code < 500:
         outcome = "bounced"  # "retrying will NOT succeed": the receiver said so
     return AttemptResult(
         outcome=outcome,
         code=code,
-        status=status or verdict.status,
+        status=verdict.status,
         text=text,
         reason=str(verdict.reason),
         hardbounce=outcome == "bounced" and verdict.hardbounce,
