@@ -16,6 +16,7 @@ from mailfate.model import AttemptResult, Envelope, Outcome
 
 __all__ = ["Transport", "no_reply", "result_from_reply"]
 
+
 class Transport(Protocol):
     name: str
 
