@@ -5,6 +5,7 @@ report server, all in one event loop."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,8 @@ from mailfate.tracking.rollup import fold_forever
 from mailfate.web.dashboard import mount_dashboard
 
 __all__ = ["ServeOptions", "build_app", "serve"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +97,9 @@ async def serve(
     finally:
         server.should_exit = True
         stop.set()
-        await asyncio.gather(api, folding, exiting, *hooks, return_exceptions=True)
+        for ended in await asyncio.gather(api, folding, exiting, *hooks, return_exceptions=True):
+            if isinstance(ended, Exception):  # every part is waited for; none ends silently
+                log.error("serve: a part ended with an error", exc_info=ended)
         if parts.submission is not None:
             await parts.submission.stop()
         if parts.service is None:
