@@ -62,7 +62,7 @@ def open_store(settings: Settings, *, create: bool = False) -> Store:
     that does not exist is an error naming the path and the flags, not an empty store that
     answers "no message"."""
     from mailfate.store import Store
-    from mailfate.store.engine import normalize_url, redact_url, sqlite_file
+    from mailfate.store.engine import normalize_url, sqlite_file
 
     try:
         url = normalize_url(settings.url)
@@ -74,7 +74,7 @@ def open_store(settings: Settings, *, create: bool = False) -> Store:
             )
         return Store.open(url)
     except MailfateError as exc:
-        raise fail(str(exc).replace(settings.url, redact_url(settings.url))) from exc
+        raise fail(str(exc)) from exc  # the store's errors show its URL with the password masked
 
 
 def styled(fate: str) -> str:

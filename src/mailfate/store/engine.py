@@ -98,7 +98,7 @@ def make_engine(url_or_path: str | Path, *, writer: bool = True) -> Engine:
         query = parse_qs(parts.query)
         sync = _SYNC.get((query.get("synchronous") or [DEFAULT_SYNCHRONOUS])[0].lower())
         if sync is None:
-            raise ConfigError(f"store URL {url}: synchronous must be normal, full or off")
+            raise ConfigError(f"store URL {redact_url(url)}: synchronous must be normal, full or off")
         path = url.split("?", 1)[0]
         if path not in ("sqlite://", "sqlite:///:memory:"):
             Path(path.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -109,7 +109,7 @@ def make_engine(url_or_path: str | Path, *, writer: bool = True) -> Engine:
         engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
         _postgresql_events(engine)
         return engine
-    raise ConfigError(f"store URL {url}: only sqlite and postgresql are supported")
+    raise ConfigError(f"store URL {redact_url(url)}: only sqlite and postgresql are supported")
 
 
 def _postgresql_events(engine: Engine) -> None:

@@ -74,3 +74,10 @@ def test_config_show_masks_a_postgresql_password(monkeypatch: pytest.MonkeyPatch
     result = runner.invoke(app, ["config", "show", "--json", "--data-dir", str(tmp_path)])
     assert result.exit_code == 0, result.stderr
     assert "s3cret" not in result.stdout and "mailer:***@db.internal" in result.stdout
+
+
+def test_a_store_error_masks_the_password(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("MAILFATE_STORE_URL", "mysql://mailer:s3cret@db.internal/mailfate")
+    result = runner.invoke(app, ["queue", "--data-dir", str(tmp_path)])
+    assert result.exit_code != 0
+    assert "s3cret" not in result.stderr and "mailer:***@db.internal" in result.stderr
