@@ -23,6 +23,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+LEVELS = ("unit", "integration", "e2e", "qa", "corpus")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test is marked with its level, the folder it lives in: ``bin/test -m unit`` runs the fast
+    ones, ``-m "integration or e2e"`` the ones that start real servers or mailfate's processes."""
+    for item in items:
+        parts = item.path.relative_to(Path(__file__).parent).parts
+        if parts and parts[0] in LEVELS:
+            item.add_marker(parts[0])
+
+
 @pytest.fixture(scope="session")
 def shared_dir(request: pytest.FixtureRequest) -> Path:
     path = Path(str(request.config.getoption("--shared")))

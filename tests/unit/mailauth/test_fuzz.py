@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from mailfate.mailauth.dkim import verify_dkim
 from mailfate.mailauth.dmarc import from_domain, organizational_domain, parse_dmarc_record
-from tests.unit.mailauth import zones
+from tests.support import zones
 
 
 def _offline_resolver() -> dns.resolver.Resolver:

@@ -19,8 +19,8 @@ from mailfate.doctor.domain.report import quote_txt, txt_fix
 from mailfate.doctor.domain.spf_syntax import parse_spf, record_with
 from mailfate.doctor.findings import Severity
 from mailfate.errors import InputError
+from tests.support import domain_zones as z
 from tests.support.knot import KnotServer
-from tests.unit.doctor import domain_zones as z
 
 
 @pytest.fixture

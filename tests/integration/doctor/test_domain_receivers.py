@@ -17,8 +17,8 @@ from mailfate.doctor.domain.receivers import (
 )
 from mailfate.doctor.domain.report import DomainReport
 from mailfate.errors import InputError
+from tests.support import domain_zones as z
 from tests.support.knot import KnotServer
-from tests.unit.doctor import domain_zones as z
 
 GOOD: dict[str, Any] = {
     "spf.valid": True,

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.unit.web.conftest import wait_for
+from tests.e2e.web.conftest import wait_for
 
 
 def page(dashboard: dict[str, Any], path: str, **headers: str) -> httpx.Response:

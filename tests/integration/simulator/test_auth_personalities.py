@@ -15,8 +15,8 @@ from mailfate.mailauth.dns import make_resolver
 from mailfate.simulator.model import DataContext, OutgoingReport, Reply, Services, SessionInfo, SystemClock
 from mailfate.simulator.personalities import personality_class
 from mailfate.simulator.personalities.auth import LenientAuth, StrictAuth
+from tests.support import zones
 from tests.support.knot import KnotServer
-from tests.unit.mailauth import zones
 
 REPLIES = {
     "auth_strict": Reply(550, "5.7.26", "Message rejected: sender authentication failed ({detail})"),

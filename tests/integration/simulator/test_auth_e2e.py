@@ -11,8 +11,8 @@ import aiosmtplib
 import pytest
 
 from mailfate.mailauth.dkim import sign_dkim
+from tests.support import zones
 from tests.support.knot import KnotServer
-from tests.unit.mailauth import zones
 
 runtime = pytest.importorskip("mailfate.simulator.runtime")
 config_module = pytest.importorskip("mailfate.simulator.config")

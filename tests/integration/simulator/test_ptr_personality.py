@@ -14,8 +14,8 @@ from mailfate.mailauth.dns import make_resolver
 from mailfate.simulator.model import OutgoingReport, RcptContext, Reply, Services, SessionInfo, SystemClock
 from mailfate.simulator.personalities import personality_class
 from mailfate.simulator.personalities.ptr import RequiresPtr
+from tests.support import zones
 from tests.support.knot import KnotServer
-from tests.unit.mailauth import zones
 
 NO_PTR = Reply(550, "5.7.25", "Client host rejected: cannot find your reverse hostname, [{client_ip}]")
 

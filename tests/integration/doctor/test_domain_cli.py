@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from mailfate.cli.doctor import doctor_app
+from tests.support import domain_zones as z
 from tests.support.knot import KnotServer
-from tests.unit.doctor import domain_zones as z
 
 runner = CliRunner()
 WIDE = {"COLUMNS": "200"}

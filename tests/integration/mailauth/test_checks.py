@@ -16,8 +16,8 @@ from mailfate.mailauth.dns import DnsStatus, lookup_txt, make_resolver
 from mailfate.mailauth.results import authentication_results
 from mailfate.mailauth.spf import SpfResult, check_spf, check_spf_async
 from mailfate.simulator.personalities.ptr import check_ptr
+from tests.support import zones
 from tests.support.knot import KnotServer
-from tests.unit.mailauth import zones
 
 
 @pytest.fixture(scope="module")

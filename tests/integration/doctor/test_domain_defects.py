@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pytest
 
 from mailfate.doctor.findings import Severity
+from tests.support import domain_zones as z
 from tests.support.knot import KnotServer
-from tests.unit.doctor import domain_zones as z
 
 NO_DKIM = ["none"]  # a selector that exists nowhere: DKIM findings stay out of the way
 

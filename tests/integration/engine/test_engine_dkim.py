@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from mailfate.client import Client
+from tests.support import zones
 from tests.support.knot import KnotServer
 from tests.unit.engine.test_engine_paths import start_worker, stop_worker
-from tests.unit.mailauth import zones
 
 
 @pytest.fixture(scope="module")

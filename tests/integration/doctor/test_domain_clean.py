@@ -10,8 +10,8 @@ import pytest
 from mailfate.doctor.domain import CHECKS, FACTS
 from mailfate.doctor.findings import Severity
 from mailfate.errors import ConfigError, InputError
+from tests.support import domain_zones as z
 from tests.support.knot import KnotServer
-from tests.unit.doctor import domain_zones as z
 
 
 @pytest.fixture(scope="module")
