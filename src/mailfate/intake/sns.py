@@ -78,26 +78,11 @@ SIGNATURE_SIZES = frozenset({256, 384, 512})
 """Bytes of an RSA 2048, 3072 or 4096 signature (SNS signs with 2048-bit keys)."""
 _MAX_CERT = 64 * 1024
 _MAX_FIELD = {"MessageId": 128, "TopicArn": 256, "Signature": 1024, "SigningCertURL": 2048}
+_SUBSCRIPTION_FIELDS = ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type")
 _FIELDS = {
     "Notification": ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"),
-    "SubscriptionConfirmation": (
-        "Message",
-        "MessageId",
-        "SubscribeURL",
-        "Timestamp",
-        "Token",
-        "TopicArn",
-        "Type",
-    ),
-    "UnsubscribeConfirmation": (
-        "Message",
-        "MessageId",
-        "SubscribeURL",
-        "Timestamp",
-        "Token",
-        "TopicArn",
-        "Type",
-    ),
+    "SubscriptionConfirmation": _SUBSCRIPTION_FIELDS,
+    "UnsubscribeConfirmation": _SUBSCRIPTION_FIELDS,
 }
 _OPTIONAL = frozenset({"Subject"})
 _ENVELOPE = ("Signature", "SignatureVersion", "SigningCertURL", "UnsubscribeURL")
