@@ -1,5 +1,5 @@
 # Sourced by bin/mailfate and bin/test: make .venv with the pinned packages, once.
-# usage: . bin/_venv.sh [EXTRA]   (EXTRA: "dev" for the test tools)
+# usage: . bin/_venv.sh [EXTRAS]   (EXTRAS: "dev" for the test tools, "postgres,ses" for the drivers)
 set -eu
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"

@@ -6,7 +6,7 @@ promise what an MTA's acknowledgement promises.
 
 SQLite: WAL (readers never wait for the writer) with ``synchronous=FULL`` — each commit fsyncs the
 WAL, so it survives a power loss or a kernel crash; the HTTP API's group commit
-(``intake/batcher.py``, ``Store.submit_many``) pays that fsync once per batch, not once per
+(``submit/batcher.py``, ``Store.submit_many``) pays that fsync once per batch, not once per
 message. ``?synchronous=normal`` in the URL is the explicit opt-out: a committed transaction
 still survives the process being killed (kill -9), but a power loss or a kernel crash can lose
 the last acknowledged messages, recorded results and DSNs. ``busy_timeout`` 10 s, foreign keys
@@ -106,7 +106,13 @@ def make_engine(url_or_path: str | Path, *, writer: bool = True) -> Engine:
         _sqlite_events(engine, sync, writer=writer)
         return engine
     if url.startswith("postgresql"):
-        engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+        try:
+            engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+        except ModuleNotFoundError as exc:  # the driver is an extra: pip install 'mailfate[postgres]'
+            raise ConfigError(
+                f"store URL {redact_url(url)}: the PostgreSQL driver is not installed ({exc.name}); "
+                "install it with: pip install 'mailfate[postgres]'"
+            ) from exc
         _postgresql_events(engine)
         return engine
     raise ConfigError(f"store URL {redact_url(url)}: only sqlite and postgresql are supported")

@@ -21,6 +21,7 @@ import time
 from typing import Any
 
 from mailfate.delivery.transports.registry import Options, TransportContext, register
+from mailfate.errors import ConfigError
 from mailfate.model import AttemptResult, Envelope, Outcome
 
 __all__ = ["SesTransport"]
@@ -52,7 +53,12 @@ class SesTransport:
         if client is None:
             # boto3 is imported only when an SES transport is built: it takes longer to import than
             # everything else a worker loads, and most workers never talk to SES.
-            import boto3
+            try:
+                import boto3
+            except ModuleNotFoundError as exc:
+                raise ConfigError(
+                    "the ses transport needs boto3, which is not installed: pip install 'mailfate[ses]'"
+                ) from exc
 
             client = boto3.client("sesv2", region_name=region, endpoint_url=endpoint_url)
         self.client = client
