@@ -105,6 +105,9 @@ class WebhookSettings:
     max_attempts: int = 12
     start: str = "latest"
     """Where a new subscriber starts: "latest" (after the newest event) or "beginning"."""
+    signature: str = "mailfate"
+    """``mailfate`` (the ``Mailfate-Signature`` header) or ``standard`` (Standard Webhooks'
+    ``webhook-id``/``webhook-timestamp``/``webhook-signature`` as well; the secret is ``whsec_…``)."""
 
     def wants(self, kind: str) -> bool:
         """Whether to POST an event of type ``kind`` (or "alert") to this subscriber."""
@@ -200,7 +203,17 @@ def _number(table: Mapping[str, Any], key: str, default: float, low: float, sour
     return float(value)
 
 
-_WEBHOOK_KEYS = ("name", "url", "secret", "secret_env", "events", "timeout", "max_attempts", "start")
+_WEBHOOK_KEYS = (
+    "name",
+    "url",
+    "secret",
+    "secret_env",
+    "events",
+    "timeout",
+    "max_attempts",
+    "start",
+    "signature",
+)
 
 
 def _webhook(table: Mapping[str, Any], where: str) -> WebhookSettings:
@@ -232,6 +245,9 @@ def _webhook(table: Mapping[str, Any], where: str) -> WebhookSettings:
     start = table.get("start", "latest")
     if start not in ("latest", "beginning"):
         raise ConfigError(f'{where}: start = {start!r}: "latest" or "beginning"')
+    signature = table.get("signature", "mailfate")
+    if signature not in ("mailfate", "standard"):
+        raise ConfigError(f'{where}: signature = {signature!r}: "mailfate" or "standard"')
     return WebhookSettings(
         name,
         str(url),
@@ -241,6 +257,7 @@ def _webhook(table: Mapping[str, Any], where: str) -> WebhookSettings:
         _number(table, "timeout", 10, 0.1, where),
         int(_number(table, "max_attempts", 12, 1, where)),
         start,
+        signature,
     )
 
 

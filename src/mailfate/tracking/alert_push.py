@@ -130,6 +130,7 @@ class AlertWatcher:
                     timestamp=int(self.clock().timestamp()),
                     event_id=event_id,
                     timeout=hook.timeout,
+                    standard=hook.signature == "standard",
                 )
                 if result.ok:
                     return True

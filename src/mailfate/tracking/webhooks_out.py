@@ -20,11 +20,19 @@ The signature (``Mailfate-Signature: t=<unix time>,v1=<hex>``) follows Stripe's 
 the HMAC-SHA256, keyed with the subscriber's secret, of ``"<t>.<body>"``. A receiver recomputes
 it over the raw body, compares in constant time and refuses a ``t`` more than five minutes away
 from its clock (a replay): :func:`verify_signature` does all three.
+
+A subscriber with ``signature = "standard"`` also gets the Standard Webhooks headers
+(``webhook-id``, ``webhook-timestamp``, ``webhook-signature: v1,<base64>``: the HMAC-SHA256 of
+``"<id>.<timestamp>.<body>"`` keyed with the secret's bytes, the secret written ``whsec_<base64>``),
+so a receiver verifies with a Standard Webhooks library (``standardwebhooks``, Svix's) and no code of
+ours. ``webhook-id`` is ``Mailfate-Event-Id``: the same on every retry of one event.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import hashlib
 import hmac
@@ -59,7 +67,9 @@ __all__ = [
     "event_payload",
     "post_signed",
     "sign",
+    "sign_standard",
     "signature_problem",
+    "standard_key",
     "verify_signature",
 ]
 
@@ -95,6 +105,32 @@ def _bytes(value: str | bytes) -> bytes:
 def sign(secret: str | bytes, body: bytes, timestamp: int) -> str:
     """The ``Mailfate-Signature`` header value for ``body`` sent at ``timestamp`` (Unix seconds)."""
     return f"t={timestamp},v1={_digest(_bytes(secret), str(timestamp), body)}"
+
+
+STANDARD_PREFIX = "whsec_"
+
+
+def standard_key(secret: str | bytes) -> bytes:
+    """The key bytes of a Standard Webhooks secret (``whsec_`` and base64); ``ConfigError`` if the
+    secret is not written that way."""
+    text = _bytes(secret).decode("utf-8", "replace").strip()
+    encoded = text.removeprefix(STANDARD_PREFIX)
+    try:
+        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)  # padding optional
+    except (binascii.Error, ValueError):
+        key = b""
+    if not text.startswith(STANDARD_PREFIX) or len(key) < 16:
+        raise ConfigError(
+            'a Standard Webhooks secret is "whsec_" and at least 16 bytes in base64, e.g. whsec_'
+            + base64.b64encode(os.urandom(24)).decode()
+        )
+    return key
+
+
+def sign_standard(key: bytes, message_id: str, timestamp: int, body: bytes) -> str:
+    """The ``webhook-signature`` header value (Standard Webhooks, ``v1``) for ``body``."""
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode("ascii")
 
 
 def signature_problem(
@@ -191,14 +227,20 @@ async def post_signed(
     timestamp: int,
     event_id: str,
     timeout: float,
+    standard: bool = False,
 ) -> PostResult:
-    """POST ``body`` signed; never raises for what the network or the receiver does."""
+    """POST ``body`` signed (``standard``: with the Standard Webhooks headers too); never raises for
+    what the network or the receiver does."""
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         SIGNATURE_HEADER: sign(secret, body, timestamp),
         EVENT_ID_HEADER: event_id,
     }
+    if standard:
+        headers["webhook-id"] = event_id
+        headers["webhook-timestamp"] = str(timestamp)
+        headers["webhook-signature"] = sign_standard(standard_key(secret), event_id, timestamp, body)
     started = time.monotonic()
 
     def elapsed() -> int:
@@ -228,7 +270,13 @@ def check_subscriber(hook: WebhookSettings) -> bytes:
     parts = urlsplit(hook.url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"webhook {hook.name!r}: url {hook.url!r}: give an http:// or https:// URL")
-    return hook.signing_key()
+    secret = hook.signing_key()
+    if hook.signature == "standard":
+        try:
+            standard_key(secret)
+        except ConfigError as exc:
+            raise ConfigError(f'webhook {hook.name!r}: signature = "standard": {exc}') from exc
+    return secret
 
 
 def make_client() -> httpx.AsyncClient:
@@ -359,6 +407,7 @@ class WebhookService:
             timestamp=int(self.clock().timestamp()),
             event_id=str(event.id),
             timeout=hook.timeout,
+            standard=hook.signature == "standard",
         )
         now = self.clock()
         next_at: datetime | None = None
