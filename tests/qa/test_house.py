@@ -38,6 +38,7 @@ RANK: dict[str, float] = {
     "doctor": 5,
     "delivery": 6,
     "intake": 6,
+    "django": 6,  # the Django adapter: EMAIL_BACKEND over the client, webhooks as signals
     "web": 7,
     "runtime": 8,
     "cli": 9,
@@ -45,6 +46,7 @@ RANK: dict[str, float] = {
     "__main__": 10,
 }
 APART = {"simulator", "doctor"}
+ADAPTERS = {"django"}  # frameworks' glue: on top of the client, nothing of ours imports it
 SENDING_PATH = {"store", "submit", "tracking", "client", "delivery", "intake"}
 ONLY_VOCABULARY = {"model", "bounce"}
 NO_STORE = {"delivery", "intake"}
@@ -84,6 +86,8 @@ def _why(importer: str, imported: str) -> str | None:
         return f"{importer} does not import delivery (the runtime wires the worker)"
     if importer in NO_STORE and imported == "store":
         return f"{importer} gets the store's repositories handed in, it does not import store"
+    if imported in ADAPTERS:
+        return f"{imported} is an adapter for a framework: nothing of ours imports it"
     if importer in SENDING_PATH and imported in APART:
         return f"{imported} stands apart from the sending path"
     if RANK[imported] > RANK[importer]:
@@ -129,3 +133,4 @@ def test_the_rules_catch_what_they_should() -> None:
     assert _why("delivery", "store") and _why("delivery", "simulator")
     assert _why("cli", "delivery") and _why("web", "doctor") is None and _why("runtime", "delivery") is None
     assert _why("bounce", "model") is None and _why("tracking", "store") is None
+    assert _why("cli", "django") and _why("django", "client") is None and _why("django", "delivery")
