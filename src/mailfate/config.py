@@ -108,6 +108,9 @@ class WebhookSettings:
     signature: str = "mailfate"
     """``mailfate`` (the ``Mailfate-Signature`` header) or ``standard`` (Standard Webhooks'
     ``webhook-id``/``webhook-timestamp``/``webhook-signature`` as well; the secret is ``whsec_…``)."""
+    format: str = "mailfate"
+    """``mailfate`` (mailfate's event JSON) or ``ses`` (Amazon SES's event-publishing JSON in an
+    SNS notification, for consumers written for SES: :mod:`mailfate.tracking.ses_events`)."""
 
     def wants(self, kind: str) -> bool:
         """Whether to POST an event of type ``kind`` (or "alert") to this subscriber."""
@@ -213,6 +216,7 @@ _WEBHOOK_KEYS = (
     "max_attempts",
     "start",
     "signature",
+    "format",
 )
 
 
@@ -248,6 +252,9 @@ def _webhook(table: Mapping[str, Any], where: str) -> WebhookSettings:
     signature = table.get("signature", "mailfate")
     if signature not in ("mailfate", "standard"):
         raise ConfigError(f'{where}: signature = {signature!r}: "mailfate" or "standard"')
+    shape = table.get("format", "mailfate")
+    if shape not in ("mailfate", "ses"):
+        raise ConfigError(f'{where}: format = {shape!r}: "mailfate" or "ses"')
     return WebhookSettings(
         name,
         str(url),
@@ -258,6 +265,7 @@ def _webhook(table: Mapping[str, Any], where: str) -> WebhookSettings:
         int(_number(table, "max_attempts", 12, 1, where)),
         start,
         signature,
+        shape,
     )
 
 

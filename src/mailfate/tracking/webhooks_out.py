@@ -52,9 +52,10 @@ import httpx
 
 from mailfate.config import WebhookSettings
 from mailfate.errors import ConfigError
-from mailfate.model import Event
+from mailfate.model import Event, MessageView
 from mailfate.store import Store
 from mailfate.store.webhooks import DeliveryOutcome
+from mailfate.tracking.ses_events import SNS_HEADERS, ses_event, sns_notification, topic_arn
 
 __all__ = [
     "EVENT_ID_HEADER",
@@ -228,15 +229,22 @@ async def post_signed(
     event_id: str,
     timeout: float,
     standard: bool = False,
+    sns_topic: str | None = None,
 ) -> PostResult:
-    """POST ``body`` signed (``standard``: with the Standard Webhooks headers too); never raises for
-    what the network or the receiver does."""
+    """POST ``body`` signed (``standard``: with the Standard Webhooks headers too; ``sns_topic``:
+    ``body`` is an SNS notification, with SNS's headers); never raises for what the network or the
+    receiver does."""
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         SIGNATURE_HEADER: sign(secret, body, timestamp),
         EVENT_ID_HEADER: event_id,
     }
+    if sns_topic is not None:
+        notification = json.loads(body)
+        headers.update(
+            dict(zip(SNS_HEADERS, (notification["Type"], notification["MessageId"], sns_topic), strict=True))
+        )
     if standard:
         headers["webhook-id"] = event_id
         headers["webhook-timestamp"] = str(timestamp)
@@ -335,6 +343,8 @@ class WebhookService:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         longest = max((hook.timeout for hook in self.subscribers), default=0.0)
         self.lease = timedelta(seconds=max(60.0, 3 * longest))
+        self._messages: dict[str, MessageView] = {}
+        """Messages read for ``format = "ses"`` (its ``mail`` object), by id; a few, then cleared."""
 
     async def run(self, stop: asyncio.Event) -> None:
         http = self.http or make_client()
@@ -379,10 +389,11 @@ class WebhookService:
                 break
             if self.settle is not None and event.at > self.clock() - self.settle:
                 break  # not settled yet: an event with a lower id may still commit
-            if not hook.wants(event.type):
+            body = await self._body(hook, event) if hook.wants(event.type) else None
+            if body is None:  # not wanted, or no such event in the subscriber's format
                 position, skipped = event.id, True
                 continue
-            outcome, next_at = await self._deliver(hook, http, event, attempts + 1)
+            outcome, next_at = await self._deliver(hook, http, event, body, attempts + 1)
             if outcome is None:  # the lease went to another process
                 return self.poll_interval
             if next_at is not None:
@@ -394,11 +405,26 @@ class WebhookService:
             )
         return 0.0 if position > state.position else self.poll_interval
 
+    async def _body(self, hook: WebhookSettings, event: Event) -> bytes | None:
+        """What is POSTed for ``event``: mailfate's JSON, or (``format = "ses"``) the SES event
+        in an SNS notification — None when SES has no such event."""
+        if hook.format != "ses":
+            return encode(event_payload(event))
+        message = self._messages.get(event.message_id)
+        if message is None:
+            message = await asyncio.to_thread(self.store.message, event.message_id)
+            if message is None:
+                return None
+            if len(self._messages) > 1000:
+                self._messages.clear()
+            self._messages[event.message_id] = message
+        ses = ses_event(event, message)
+        return None if ses is None else encode(sns_notification(ses, event=event, topic=topic_arn(hook.name)))
+
     async def _deliver(
-        self, hook: WebhookSettings, http: httpx.AsyncClient, event: Event, attempt: int
+        self, hook: WebhookSettings, http: httpx.AsyncClient, event: Event, body: bytes, attempt: int
     ) -> tuple[str | None, datetime | None]:
         """One attempt at one event, logged: (outcome or None when the lease is lost, next_at)."""
-        body = encode(event_payload(event))
         result = await post_signed(
             http,
             hook.url,
@@ -408,6 +434,7 @@ class WebhookService:
             event_id=str(event.id),
             timeout=hook.timeout,
             standard=hook.signature == "standard",
+            sns_topic=topic_arn(hook.name) if hook.format == "ses" else None,
         )
         now = self.clock()
         next_at: datetime | None = None

@@ -1,5 +1,8 @@
-from django.urls import path
+from django.urls import include, path
 
 from mailfate.django.tracking import TrackingView
 
-urlpatterns = [path("mailfate/tracking/", TrackingView.as_view())]
+urlpatterns = [
+    path("mailfate/tracking/", TrackingView.as_view()),
+    path("anymail/", include("anymail.urls")),
+]
