@@ -5,8 +5,8 @@ from __future__ import annotations
 from mailfate.bounce.api import parse_bounce, parse_mail
 from mailfate.bounce.classify import Classification, Classifier, classify_reply, default_classifier
 from mailfate.bounce.mail import Mail
-from mailfate.bounce.reasons import Kind, Reason, is_hard
 from mailfate.bounce.record import BounceRecord, Draft
+from mailfate.model.reasons import Kind, Reason, is_hard
 
 __all__ = [
     "BounceRecord",

@@ -8,10 +8,10 @@ import re
 
 from mailfate.bounce.classify import Classifier, default_classifier
 from mailfate.bounce.mail import Mail, decode_header
-from mailfate.bounce.reasons import Reason
 from mailfate.bounce.record import BounceRecord, Draft
 from mailfate.bounce.registry import parsers
 from mailfate.errors import ParseError
+from mailfate.model.reasons import Reason
 
 __all__ = ["parse_bounce", "parse_mail"]
 

@@ -14,7 +14,7 @@ Order of decision for a draft (one recipient of a parsed bounce):
    delayed action expired, an EHLO/HELO failure blocked, any diagnostic at all onhold, else
    undefined.
 
-Then the finer :class:`~mailfate.bounce.causes.Cause`: the deciding rule's own cause, unless it is
+Then the finer :class:`~mailfate.model.causes.Cause`: the deciding rule's own cause, unless it is
 a generic one and a cause rule (``phase = "cause"``: greylisting, a named blocklist, SPF, DKIM,
 DMARC, a sender quota...) says more; else the cause rule's; else the reason's. A cause that never
 makes a hard bounce (policy, authentication, reputation, quota...) turns a hard reason given by a
@@ -34,15 +34,18 @@ from typing import NamedTuple
 
 import ahocorasick_rs
 
-from mailfate.bounce.causes import (
+from mailfate.bounce.causes import blocklist_name
+from mailfate.bounce.record import BounceRecord, Draft
+from mailfate.bounce.retry import retry_hint
+from mailfate.bounce.rules import Rule, load_rules, normalize_text, regex_anchors
+from mailfate.model.causes import (
     ADDRESS_DEAD_CAUSES,
     NEVER_HARD_CAUSES,
     Cause,
     Evidence,
-    blocklist_name,
     cause_of_reason,
 )
-from mailfate.bounce.reasons import (
+from mailfate.model.reasons import (
     ALWAYS_HARD,
     NOT_BOUNCES,
     RETRYABLE_REASONS,
@@ -51,10 +54,7 @@ from mailfate.bounce.reasons import (
     is_hard,
     kind_of,
 )
-from mailfate.bounce.record import BounceRecord, Draft
-from mailfate.bounce.reply import find_replycode, normalize_status, parse_reply
-from mailfate.bounce.retry import retry_hint
-from mailfate.bounce.rules import Rule, load_rules, normalize_text, regex_anchors
+from mailfate.model.reply import SmtpReply, find_replycode, normalize_status, parse_reply
 
 __all__ = ["Classification", "Classifier", "Verdict", "classify_reply", "default_classifier"]
 
@@ -593,7 +593,7 @@ class Classifier:
 
     def classify_reply(
         self,
-        code: str | int | None,
+        code: SmtpReply | str | int | None,
         enhanced_status: str | None = None,
         text: str = "",
         *,
@@ -601,12 +601,16 @@ class Classifier:
         command: str = "",
         reporting_mta: str = "",
     ) -> Classification:
-        """Classify one SMTP reply. ``code`` may be the whole reply line when the rest is empty."""
+        """Classify one SMTP reply: an :class:`SmtpReply`, or its parts. ``code`` may be the whole
+        reply line when the rest is empty."""
+        if isinstance(code, SmtpReply):
+            reply = code
+            code, enhanced_status, text = reply.code, enhanced_status or reply.status, text or reply.text
         code_s = str(code).strip() if code else ""
         status = normalize_status(enhanced_status) if enhanced_status else ""
         if len(code_s) > 3 or (code_s and not code_s.isdigit()):
             parsed = parse_reply(code_s + (" " + text if text else ""))
-            code_s, status, text = parsed.code, status or parsed.status, parsed.text
+            code_s, status, text = str(parsed.code or ""), status or parsed.status, parsed.text
         if not status:
             status = normalize_status(text)
         if not code_s:
@@ -698,11 +702,13 @@ def default_classifier() -> Classifier:
 
 
 def classify_reply(
-    code: str | int | None, enhanced_status: str | None = None, text: str = ""
+    code: SmtpReply | str | int | None, enhanced_status: str | None = None, text: str = ""
 ) -> Classification:
-    """Classify one SMTP reply with the packaged rules.
+    """Classify one SMTP reply (an :class:`SmtpReply` or its parts) with the packaged rules.
 
     >>> classify_reply(550, "5.1.1", "<x@y>: Recipient address rejected: User unknown").reason
     <Reason.USERUNKNOWN: 'userunknown'>
+    >>> classify_reply(SmtpReply(452, "4.2.2", "The recipient's inbox is out of storage space")).kind
+    <Kind.SOFT: 'soft'>
     """
     return default_classifier().classify_reply(code, enhanced_status, text)

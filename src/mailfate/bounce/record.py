@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mailfate.bounce.causes import Cause, Evidence
-from mailfate.bounce.reasons import Kind, Reason
+from mailfate.model.causes import Cause, Evidence
+from mailfate.model.reasons import Kind, Reason
 
 __all__ = ["BounceRecord", "Draft"]
 
@@ -72,7 +72,7 @@ class BounceRecord:
     """The id of the classification rule (or parser step) that decided the reason."""
     command: str = ""
     cause: Cause = Cause.UNKNOWN
-    """The finer cause a sender acts on (see :mod:`mailfate.bounce.causes`)."""
+    """The finer cause a sender acts on (see :mod:`mailfate.model.causes`)."""
     cause_detail: str = ""
     evidence: Evidence = Evidence.NONE
     """What decided the reason; a hard bounce suppresses only on strong evidence."""

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mailfate.bounce.classify import Classifier
-from mailfate.bounce.reasons import Reason
 from mailfate.bounce.record import Draft
-from mailfate.bounce.reply import parse_reply
 from mailfate.bounce.rules import Rule
+from mailfate.model.reasons import Reason
+from mailfate.model.reply import parse_reply
 
 __all__ = ["BUILTIN_REASONS", "CheckReport", "check_rules"]
 
@@ -71,7 +71,7 @@ def check_rules(classifier: Classifier) -> CheckReport:
                 draft = Draft(
                     recipient="example@example.org",
                     status=reply.status,
-                    replycode=reply.code,
+                    replycode=str(reply.code or ""),
                     diagnostic=example,
                     command=_example_command(rule),
                     remote_mta=host if rule.remote is not None else "",

@@ -6,9 +6,9 @@ Rules live in TOML files (``mailfate/data/bounce_rules/*.toml``, loaded in file-
 ``id``
     unique, stable, shown in every classification ("the id of the rule that decided").
 ``reason``
-    a :class:`~mailfate.bounce.reasons.Reason` value (optional for ``phase = "cause"`` rules).
+    a :class:`~mailfate.model.reasons.Reason` value (optional for ``phase = "cause"`` rules).
 ``cause``
-    a :class:`~mailfate.bounce.causes.Cause` value: the finer cause this rule means (optional:
+    a :class:`~mailfate.model.causes.Cause` value: the finer cause this rule means (optional:
     without it the cause comes from the cause rules, else from the reason).
 ``any`` / ``all``
     case-insensitive phrases: at least one of ``any`` and every one of ``all`` must occur in the
@@ -67,9 +67,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from mailfate.bounce.causes import Cause, Evidence
-from mailfate.bounce.reasons import Reason
 from mailfate.errors import ConfigError
+from mailfate.model.causes import Cause, Evidence
+from mailfate.model.reasons import Reason
+from mailfate.model.reply import STATUS_PATTERN
 
 __all__ = [
     "Rule",
@@ -114,7 +115,7 @@ PROVIDER_FILES = frozenset({"20-korea.toml", "30-providers.toml"})
 MAX_MATCH_CHARS = 16 * 1024
 """Rules read the first 16 KiB of a diagnostic: replies are short, a longer text is a quoted body."""
 
-_CONTINUATION = re.compile(r"(?<=\s)[245]\d\d-(?:[245]\.\d{1,3}\.\d{1,3}\s)?")
+_CONTINUATION = re.compile(r"(?<=\s)[245]\d\d-(?:" + STATUS_PATTERN + r"\s)?")
 
 
 def normalize_text(text: str) -> str:

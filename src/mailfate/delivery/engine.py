@@ -46,12 +46,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from mailfate.bounce import Reason
 from mailfate.delivery.dkim import DkimSigner
 from mailfate.delivery.ports import WorkerStore
 from mailfate.delivery.routing import Router
 from mailfate.delivery.schedule import RetryPolicy
 from mailfate.model import AttemptRecord, AttemptResult, Claimed, Envelope, EventType
+from mailfate.model.reasons import Reason
 from mailfate.model.verp import VerpCodec
 from mailfate.tracking.alerts import evaluate
 from mailfate.tracking.reports import InboundReport, record_reports

@@ -1,8 +1,12 @@
-"""The vocabulary: fates, event types, attempt results, derived fates, and the values the store
-hands out and takes in (messages, the queue's claims and records, suppressions, keys, webhooks)."""
+"""The vocabulary: bounce reasons and causes, the SMTP reply, fates, event types, attempt results,
+derived fates, and the values the store hands out and takes in (messages, the queue's claims and
+records, suppressions, keys, webhooks).
+
+``model`` imports nothing of the project but ``errors``: every other package may import it."""
 
 from __future__ import annotations
 
+from mailfate.model.causes import Cause, Evidence
 from mailfate.model.fate import (
     FINAL_FATES,
     OPEN_FATES,
@@ -23,7 +27,9 @@ from mailfate.model.messages import (
     SubmitResult,
 )
 from mailfate.model.queue import AttemptRecord, Claimed
+from mailfate.model.reasons import Kind, Reason
 from mailfate.model.records import AttemptResult, Envelope, Event, Outcome
+from mailfate.model.reply import SmtpReply, parse_reply
 from mailfate.model.suppressions import NewSuppression, Suppression
 from mailfate.model.webhooks import DeliveryOutcome, WebhookLogEntry, WebhookState
 
@@ -34,19 +40,24 @@ __all__ = [
     "ApiKey",
     "AttemptRecord",
     "AttemptResult",
+    "Cause",
     "Claimed",
     "DeliveryOutcome",
     "DestinationSummary",
     "Envelope",
     "Event",
     "EventType",
+    "Evidence",
     "Fate",
+    "Kind",
     "MessageSummary",
     "MessageView",
     "NewMessage",
     "NewSuppression",
     "Outcome",
+    "Reason",
     "RecipientView",
+    "SmtpReply",
     "SubmitResult",
     "Suppression",
     "WebhookLogEntry",
@@ -56,4 +67,5 @@ __all__ = [
     "fold_step",
     "hash_key",
     "message_fate",
+    "parse_reply",
 ]

@@ -20,8 +20,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from mailfate.bounce.reasons import Reason
 from mailfate.errors import ConfigError
+from mailfate.model.reasons import Reason
+from mailfate.model.reply import is_status
 from mailfate.simulator.model import Reply
 from mailfate.simulator.personalities import PERSONALITIES
 
@@ -47,7 +48,6 @@ REPORTING = frozenset({"late-bounce", "complaint", "mailbox-simulator"})
 DOMAIN_RE = re.compile(
     r"^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*$"
 )
-_STATUS = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}$")
 _REPLY_FIELDS = {"code", "status", "text", "reason", "source", "drop"}
 _DOMAIN_KEYS = {"personalities", "preset", "aliases"}
 PACKAGED = "packaged defaults"
@@ -275,7 +275,7 @@ class _Validator:
         if isinstance(code, bool) or not isinstance(code, int) or not 200 <= code <= 599:
             raise self.fail((*keys, "code"), f"= {code!r} is not an SMTP reply code", "write a 2xx-5xx code")
         status = tab.get("status", base.status if base else "")
-        if not isinstance(status, str) or (status and not _STATUS.match(status)):
+        if not isinstance(status, str) or (status and not is_status(status)):
             raise self.fail(
                 (*keys, "status"), f"= {status!r} is not an enhanced status", 'write e.g. "5.1.1"'
             )

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from mailfate.errors import InputError
+from mailfate.model.reply import is_status
 
 __all__ = ["MAX_ORIGINAL", "build_arf", "build_autoreply", "build_dsn", "header_lines", "header_value"]
 
@@ -33,7 +34,6 @@ _FIELD_NAME = re.compile(rb"^[\x21-\x39\x3b-\x7e]{1,76}:")
 _LINE_END = re.compile(rb"\r\n|\r|\n")
 _MSGID = re.compile(r"<[^<>\s]{1,900}>")
 _FEEDBACK_TYPE = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
-_STATUS = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}$")
 _ACTIONS = frozenset({"failed", "delayed", "delivered", "relayed", "expanded"})
 
 
@@ -202,7 +202,7 @@ def build_dsn(
     """
     if action not in _ACTIONS:
         raise InputError(f"DSN action {action!r} is not one of {', '.join(sorted(_ACTIONS))}")
-    if not _STATUS.match(status):
+    if not is_status(status):
         raise InputError(f"DSN status {status!r} is not an enhanced status code such as 5.1.1")
     rcpt = _clean(rcpt, 320)
     host = _clean(reporting_mta, 255) or "localhost"

@@ -2,7 +2,8 @@
 
 A simulated domain has an ordered list of personalities. At every step of an SMTP transaction
 (RCPT, DATA, after the message was accepted) the server asks each personality of the
-recipient's domain in order; the first one that answers with a :class:`Reply` decides, ``None``
+recipient's domain in order; the first one that answers with a :class:`Reply` (the project's
+one :class:`~mailfate.model.reply.SmtpReply`, scripted) decides, ``None``
 means "no objection". Personalities hold their own state (greylist triplets, rate windows) and
 read the time from the injected :class:`Clock`, so tests never sleep.
 
@@ -22,7 +23,8 @@ from typing import Any, ClassVar, Protocol
 
 import dns.resolver
 
-from mailfate.bounce.reasons import Reason
+from mailfate.model.reasons import Reason
+from mailfate.model.reply import SmtpReply
 
 __all__ = [
     "AcceptedMessage",
@@ -41,16 +43,15 @@ __all__ = [
 
 
 @dataclass(frozen=True, slots=True)
-class Reply:
-    """One SMTP reply: a real code, an enhanced status code and a realistic text.
+class Reply(SmtpReply):
+    """A scripted reply: an :class:`~mailfate.model.reply.SmtpReply` (a real code, an enhanced
+    status code and a realistic text) with what the script says about it.
 
     ``reason`` is what mailfate's own classifier must say of this reply (checked by a QA test),
     ``source`` where the text comes from (a provider's published page) when it is not generic.
+    The text may hold ``{rcpt}``-style fields, filled when the reply is sent.
     """
 
-    code: int
-    status: str
-    text: str
     reason: Reason | None = None
     source: str = ""
     drop: bool = False
@@ -60,30 +61,9 @@ class Reply:
         """A copy with ``{name}`` fields of the text filled in; unknown fields are kept."""
         return replace(self, text=self.text.format_map(_Missing(values)))
 
-    @property
-    def is_success(self) -> bool:
-        return 200 <= self.code < 400
-
-    @property
-    def is_transient(self) -> bool:
-        return 400 <= self.code < 500
-
-    @property
-    def is_permanent(self) -> bool:
-        return self.code >= 500
-
     def render(self, **values: str) -> str:
-        """The reply as sent on the wire (without the final CRLF); ``{rcpt}``-style fields filled.
-
-        A text with several lines becomes a multi-line reply, every line carrying the code and
-        the enhanced status as Gmail and Postfix do (``550-5.7.26 …`` then ``550 5.7.26 …``).
-        """
-        text = self.text.format_map(_Missing(values)) if values else self.text
-        lines = [line for line in text.splitlines() if line.strip()] or [""]
-        prefix = f"{self.status} " if self.status else ""
-        out = [f"{self.code}-{prefix}{line}".rstrip() for line in lines[:-1]]
-        out.append(f"{self.code} {prefix}{lines[-1]}".rstrip())
-        return "\r\n".join(out)
+        """The reply as sent on the wire (without the final CRLF), ``{rcpt}``-style fields filled."""
+        return SmtpReply.render(self.fill(**values) if values else self)
 
     def one_line(self, **values: str) -> str:
         """The reply on one line (for logs and tables)."""

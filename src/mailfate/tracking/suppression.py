@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from mailfate.bounce.causes import strong_enough
 from mailfate.model import EventType, NewSuppression
+from mailfate.model.causes import strong_enough
 from mailfate.tracking.ports import FateHistory, NotedSuppressions
 
 __all__ = ["SuppressionPolicy", "sending_domain", "suppress"]

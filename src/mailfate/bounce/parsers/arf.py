@@ -14,8 +14,8 @@ import re
 from email.message import Message
 
 from mailfate.bounce.mail import Mail, decode_header, parse_date
-from mailfate.bounce.reasons import Reason
 from mailfate.bounce.record import Draft
+from mailfate.model.reasons import Reason
 
 __all__ = ["NAME", "PRIORITY", "parse"]
 

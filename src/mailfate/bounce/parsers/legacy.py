@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from mailfate.bounce.mail import Mail
 from mailfate.bounce.parsers._notice import command_of, is_warning, sent_command
 from mailfate.bounce.record import Draft
-from mailfate.bounce.reply import find_replycode
+from mailfate.model.reply import STATUS_PATTERN, find_replycode
 
 __all__ = ["NAME", "PRIORITY", "parse"]
 
@@ -147,7 +147,7 @@ _INTRO = re.compile(
 )
 _LED = re.compile(
     r"^\s*(?:[>*\u2022\u00b7-]+\s*|\d{1,3}[.)]\s+)?"
-    r"(?P<code>[245]\d\d[\s-]+(?:[245]\.\d{1,3}\.\d{1,3}\s+)?)?"
+    r"(?P<code>[245]\d\d[\s-]+(?:" + STATUS_PATTERN + r"\s+)?)?"
     r"(?:(?P<label>[A-Za-z][A-Za-z() -]{0,40}?)\s*[:=]\s*)?"
     r"[\"'(<\[]*(?:smtp:|rfc822;\s*)?(?P<addr>" + _ADDR + r")[\"')>\]]*(?P<rest>.*)$",
     re.IGNORECASE,

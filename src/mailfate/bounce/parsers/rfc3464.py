@@ -15,8 +15,8 @@ import re
 from datetime import datetime
 
 from mailfate.bounce.mail import Mail, Part, decode_bytes, parse_date
-from mailfate.bounce.reasons import Reason
 from mailfate.bounce.record import Draft
+from mailfate.model.reasons import Reason
 
 __all__ = ["NAME", "PRIORITY", "parse"]
 

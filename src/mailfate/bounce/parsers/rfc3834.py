@@ -14,8 +14,8 @@ import email.utils
 import re
 
 from mailfate.bounce.mail import Mail
-from mailfate.bounce.reasons import Reason
 from mailfate.bounce.record import Draft
+from mailfate.model.reasons import Reason
 
 __all__ = ["NAME", "PRIORITY", "parse"]
 

@@ -42,10 +42,10 @@ from email.utils import parseaddr
 from typing import Any
 
 from mailfate.bounce.classify import Classifier, default_classifier
-from mailfate.bounce.reasons import Reason
 from mailfate.bounce.record import BounceRecord, Draft
-from mailfate.bounce.reply import normalize_status
 from mailfate.errors import ParseError
+from mailfate.model.reasons import Reason
+from mailfate.model.reply import normalize_status
 
 __all__ = [
     "BOUNCE_SUBTYPE_REASONS",

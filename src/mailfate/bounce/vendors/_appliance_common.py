@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from mailfate.bounce.mail import Mail
 from mailfate.bounce.record import Draft
-from mailfate.bounce.reply import find_replycode, normalize_status
+from mailfate.model.reply import STATUS_PATTERN, find_replycode, normalize_status
 
 __all__ = [
     "ADDRESS",
@@ -32,7 +32,7 @@ __all__ = [
 ADDRESS = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]{1,128}@[A-Za-z0-9](?:[A-Za-z0-9\-.]{0,250}[A-Za-z0-9])?"
 )
-_STATUS_CODE = re.compile(r"\b[245]\.\d{1,3}\.\d{1,3}\b")
+_STATUS_CODE = re.compile(r"\b" + STATUS_PATTERN + r"\b")
 _COMMAND = re.compile(r"\b(RCPT TO|MAIL FROM|DATA|EHLO|HELO|RCPT|MAIL|CONNECT)\b", re.IGNORECASE)
 _SKIP_LEAVES = ("message/rfc822", "message/global", "text/rfc822-headers", "message/global-headers")
 

@@ -19,10 +19,10 @@ from datetime import datetime
 from typing import Any
 
 from mailfate.bounce.mail import Mail, parse_date
-from mailfate.bounce.reasons import Reason
 from mailfate.bounce.record import Draft
-from mailfate.bounce.reply import normalize_status
 from mailfate.bounce.vendors._provider_common import dsn_drafts, dsn_text, split_diagnostic
+from mailfate.model.reasons import Reason
+from mailfate.model.reply import STATUS_PATTERN, normalize_status
 
 __all__ = ["NAME", "PRIORITY", "parse", "unwrap_reply"]
 
@@ -33,7 +33,7 @@ _SES_HOST = re.compile(r"@(?:[a-z0-9\-]+\.)*amazonses\.com\b")
 # "5.1.0 - Unknown address error 550-'5.2.2 <x@example.org>... Mailbox Full' (delivery attempts: 0)"
 _QUOTED_REPLY = re.compile(r"\b([245]\d\d)[ -]'(.{1,1000}?)'(?:\s|$|\()")
 # "554 4.4.7 Message expired: unable to deliver in 840 minutes.<421 4.4.2 Connection timed out>"
-_BRACKETED_REPLY = re.compile(r"<([245]\d\d)[ -]((?:[245]\.\d{1,3}\.\d{1,3} )?[^<>]{1,500})>\s*$")
+_BRACKETED_REPLY = re.compile(r"<([245]\d\d)[ -]((?:" + STATUS_PATTERN + r" )?[^<>]{1,500})>\s*$")
 _SNS_LINE_BREAK = re.compile(r"!\n ")
 # bounceSubType values that name the reason (AWS SES notification contents); "General",
 # "NoEmail" and "Undetermined" say nothing more than the diagnostic does.

@@ -16,9 +16,9 @@ from __future__ import annotations
 import re
 
 from mailfate.bounce.mail import Mail
-from mailfate.bounce.reasons import Reason
 from mailfate.bounce.record import Draft
 from mailfate.bounce.vendors._provider_common import dsn_drafts, dsn_text
+from mailfate.model.reasons import Reason
 
 __all__ = ["NAME", "PRIORITY", "parse"]
 

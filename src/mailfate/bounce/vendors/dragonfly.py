@@ -13,6 +13,7 @@ from mailfate.bounce.vendors._appliance_common import (
     readable,
     reply_draft,
 )
+from mailfate.model.reply import STATUS_PATTERN
 
 __all__ = ["NAME", "PRIORITY", "parse"]
 
@@ -60,7 +61,8 @@ def parse(mail: Mail) -> list[Draft] | None:
 def _finish(draft: Draft, lines: list[str]) -> Draft:
     # Multi-line replies repeat "550-5.7.26": keep the code once.
     text = " ".join(
-        re.sub(r"^\d{3}[ -](?:\d\.\d{1,3}\.\d{1,3}\s+)?", "", ln) if i else ln for i, ln in enumerate(lines)
+        re.sub(r"^\d{3}[ -](?:" + STATUS_PATTERN + r"\s+)?", "", ln) if i else ln
+        for i, ln in enumerate(lines)
     )
     built = reply_draft(draft.recipient, text, command=draft.command, remote_mta=draft.remote_mta)
     return built

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 from mailfate.bounce.mail import Mail
-from mailfate.bounce.reasons import Reason
 from mailfate.bounce.record import Draft
 from mailfate.bounce.vendors._appliance_common import ADDRESS, dsn_drafts, dsn_report, readable, reply_draft
+from mailfate.model.reasons import Reason
+from mailfate.model.reply import STATUS_PATTERN
 
 __all__ = ["NAME", "PRIORITY", "parse"]
 
@@ -53,7 +54,7 @@ _ENDS = (
 # "#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##" (2010+) or
 # "#< #5.1.1 smtp;550 5.1.1 ...> #SMTP#" (2007).
 _HASH_REPLY = re.compile(
-    r"^#<?\s{0,4}(?:#[245]\.\d{1,3}\.\d{1,3}\s{1,4}smtp;\s{0,4})?"
+    r"^#<?\s{0,4}(?:#" + STATUS_PATTERN + r"\s{1,4}smtp;\s{0,4})?"
     r"(\d{3}[ -].{0,2000}?)>?\s{0,20}(?:(?:##|#SMTP#).*)?$"
 )
 # Exchange's diagnostic tokens ("550 5.2.3 RESOLVER.RST.RecipSizeLimit; ...") name the error class.

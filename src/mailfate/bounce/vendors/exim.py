@@ -19,7 +19,6 @@ import re
 from mailfate.bounce.mail import Mail
 from mailfate.bounce.parsers._notice import command_of
 from mailfate.bounce.record import Draft
-from mailfate.bounce.reply import find_replycode, normalize_status
 from mailfate.bounce.vendors.postfix import (
     draft_from_block,
     merge_diagnostics,
@@ -27,6 +26,7 @@ from mailfate.bounce.vendors.postfix import (
     settle,
     smtp_command,
 )
+from mailfate.model.reply import find_replycode, normalize_status
 
 __all__ = ["NAME", "PRIORITY", "parse"]
 

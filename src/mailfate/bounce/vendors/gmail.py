@@ -18,10 +18,10 @@ from __future__ import annotations
 import re
 
 from mailfate.bounce.mail import Mail
-from mailfate.bounce.reasons import Reason
 from mailfate.bounce.record import Draft
-from mailfate.bounce.reply import normalize_status
 from mailfate.bounce.vendors._provider_common import ADDRESS, dsn_text, first_address, text_before
+from mailfate.model.reasons import Reason
+from mailfate.model.reply import normalize_status
 
 __all__ = ["NAME", "PRIORITY", "parse"]
 

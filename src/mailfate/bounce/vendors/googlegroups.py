@@ -9,9 +9,9 @@ reply; the sender (not the recipient) is what the group refused, so the reason i
 from __future__ import annotations
 
 from mailfate.bounce.mail import Mail
-from mailfate.bounce.reasons import Reason
 from mailfate.bounce.record import Draft
 from mailfate.bounce.vendors._provider_common import ADDRESS, text_before
+from mailfate.model.reasons import Reason
 
 __all__ = ["NAME", "PRIORITY", "parse"]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from mailfate.bounce.mail import Mail
-from mailfate.bounce.reasons import Reason
 from mailfate.bounce.record import Draft
 from mailfate.bounce.vendors._appliance_common import (
     body_before,
@@ -14,6 +13,7 @@ from mailfate.bounce.vendors._appliance_common import (
     readable,
     reply_draft,
 )
+from mailfate.model.reasons import Reason
 
 __all__ = ["NAME", "PRIORITY", "parse"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from mailfate.bounce.mail import Mail
-from mailfate.bounce.reasons import Reason
 from mailfate.bounce.record import Draft
 from mailfate.bounce.vendors._appliance_common import readable, reply_draft
+from mailfate.model.reasons import Reason
 
 __all__ = ["NAME", "PRIORITY", "parse"]
 

@@ -19,8 +19,8 @@ import re
 
 from mailfate.bounce.mail import Mail
 from mailfate.bounce.record import Draft
-from mailfate.bounce.reply import normalize_status
 from mailfate.bounce.vendors._provider_common import ADDRESS, dsn_drafts, dsn_text, host_of, text_before
+from mailfate.model.reply import STATUS_PATTERN, normalize_status
 
 __all__ = ["NAME", "PRIORITY", "parse"]
 
@@ -71,7 +71,7 @@ _HEADERS_END = (
 _GENERATING = re.compile(_GENERATING_LABEL + r"\s*:\s*([A-Za-z0-9.\-]+)", re.IGNORECASE)
 _REMOTE_RETURNED = re.compile(r"Remote Server returned '(.{1,2000}?)'", re.IGNORECASE | re.DOTALL)
 _HASHED = re.compile(
-    r"^#<?\s{0,4}(?:#[245]\.\d{1,3}\.\d{1,3}\s{1,4}smtp;\s{0,4})?"
+    r"^#<?\s{0,4}(?:#" + STATUS_PATTERN + r"\s{1,4}smtp;\s{0,4})?"
     r"([245]\d\d[ -].{1,1000}?)>?\s{0,20}(?:(?:##|#SMTP#).*)?$"
 )
 _MAILTO = re.compile(r"<mailto:[^>]*>")

@@ -16,7 +16,7 @@ import re
 
 from mailfate.bounce.mail import Mail, parse_date
 from mailfate.bounce.record import Draft
-from mailfate.bounce.reply import find_replycode, normalize_status
+from mailfate.model.reply import STATUS_PATTERN, find_replycode, normalize_status
 
 __all__ = [
     "NAME",
@@ -233,7 +233,7 @@ def _from_paragraph(rcpt: str, text: str) -> Draft:
     return draft
 
 
-_LEAD = re.compile(r"^([245]\d\d)([ -])(?:([245]\.\d{1,3}\.\d{1,3})\s)?")
+_LEAD = re.compile(r"^([245]\d\d)([ -])(?:(" + STATUS_PATTERN + r")\s)?")
 
 
 def clean_reply(text: str) -> str:

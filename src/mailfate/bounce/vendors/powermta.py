@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from mailfate.bounce.mail import Mail
-from mailfate.bounce.reasons import Reason
 from mailfate.bounce.record import Draft
 from mailfate.bounce.vendors._appliance_common import dsn_drafts, dsn_report
+from mailfate.model.reasons import Reason
 
 __all__ = ["NAME", "PRIORITY", "parse"]
 

@@ -19,7 +19,7 @@ import re
 from mailfate.bounce.mail import Mail
 from mailfate.bounce.parsers._notice import command_of
 from mailfate.bounce.record import Draft
-from mailfate.bounce.reply import find_replycode, normalize_status
+from mailfate.model.reply import STATUS_PATTERN, find_replycode, normalize_status
 
 __all__ = ["NAME", "PRIORITY", "parse"]
 
@@ -44,7 +44,7 @@ _END = (
     "original message follows.",
     "content-type: message/rfc822",
 )
-_QMAIL_CODE = re.compile(r"\(#([245]\.\d{1,3}\.\d{1,3})\)")
+_QMAIL_CODE = re.compile(r"\(#(" + STATUS_PATTERN + r")\)")
 _REMOTE = re.compile(r"remote host said:\s*", re.IGNORECASE)
 _GIVING_UP = re.compile(r"giving up on\s+([^\s]+?)\.?(?:\s|$)", re.IGNORECASE)
 _CONNECTED = re.compile(
@@ -68,7 +68,7 @@ _NOISE = re.compile(
     re.IGNORECASE,
 )
 _TOO_LONG = re.compile(r"this\s+message\s+has\s+been\s+in\s+the\s+queue\s+too\s+long", re.IGNORECASE)
-_REPLY_PREFIX = re.compile(r"(?m)^([245]\d\d)[ -]([245]\.\d{1,3}\.\d{1,3})?\s*")
+_REPLY_PREFIX = re.compile(r"(?m)^([245]\d\d)[ -](" + STATUS_PATTERN + r")?\s*")
 
 
 def _is_qmail(mail: Mail) -> bool:

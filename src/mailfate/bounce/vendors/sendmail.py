@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 
 from mailfate.bounce.mail import Mail
 from mailfate.bounce.record import Draft
-from mailfate.bounce.reply import find_replycode, normalize_status
 from mailfate.bounce.vendors.postfix import (
     draft_from_block,
     merge_diagnostics,
@@ -27,6 +26,7 @@ from mailfate.bounce.vendors.postfix import (
     settle,
     smtp_command,
 )
+from mailfate.model.reply import STATUS_PATTERN, find_replycode, normalize_status
 
 __all__ = ["NAME", "PRIORITY", "parse"]
 
@@ -49,10 +49,10 @@ _TALKING = re.compile(r"^(?:\.\.\.\s+)?while talking to\s+(\S+?)\.?:?\s*$", re.I
 _SENT = re.compile(r"^>>>\s+(.*)$")
 _RECEIVED = re.compile(r"^<<<\s*(.*)$")
 _LOCAL = re.compile(
-    r"^(?:([245]\d\d)\s+(?:[245]\.\d{1,3}\.\d{1,3}\s+)?)?"
+    r"^(?:([245]\d\d)\s+(?:" + STATUS_PATTERN + r"\s+)?)?"
     r"(?:<([^<>\s]+@[^<>\s]+)>[.,]*|([^<>\s]+@[^<>\s]+?)\.\.\.)\s*(.*)$"
 )
-_BARE = re.compile(r"^([245]\d\d)\s+(?:[245]\.\d{1,3}\.\d{1,3}\s+)?(.*)$")
+_BARE = re.compile(r"^([245]\d\d)\s+(?:" + STATUS_PATTERN + r"\s+)?(.*)$")
 _HOSTLINE = re.compile(r"^([245]\d\d)\s+(\S+)\s+\((?:smtp|esmtp|tcp)\)\.\.\.\s*(.*)$", re.IGNORECASE)
 _ADDR = re.compile(r"<([^<>\s]+@[^<>\s]+)>")
 _INNER_CODE = re.compile(r"^([245]\d\d)\b")

@@ -17,9 +17,9 @@ from __future__ import annotations
 import re
 
 from mailfate.bounce.mail import Mail
-from mailfate.bounce.reasons import Reason
 from mailfate.bounce.record import Draft
-from mailfate.bounce.reply import normalize_status
+from mailfate.model.reasons import Reason
+from mailfate.model.reply import normalize_status
 
 __all__ = ["NAME", "PRIORITY", "parse"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from mailfate.bounce import classify_reply
-from mailfate.model import AttemptResult, Envelope, Outcome
+from mailfate.model import AttemptResult, Envelope, Outcome, SmtpReply
 
 __all__ = ["Transport", "no_reply", "result_from_reply"]
 
@@ -39,16 +39,14 @@ def result_from_reply(
     remote_id: str = "",
 ) -> AttemptResult:
     """An attempt result from one SMTP reply (``text`` without the code)."""
-    text = " ".join(text.split())[:2000]
-    verdict = classify_reply(code, None, text)  # the enhanced status is read from the text there
-    outcome: Outcome = "delivered" if 200 <= code < 300 else "bounced" if 500 <= code < 600 else "deferred"
-    if outcome == "deferred" and not verdict.retry and 400 <= code < 500:
+    heard = SmtpReply(code, "", " ".join(text.split())[:2000])
+    verdict = classify_reply(heard)  # the enhanced status is read from the text there
+    outcome: Outcome = "delivered" if 200 <= code < 300 else "bounced" if heard.is_permanent else "deferred"
+    if outcome == "deferred" and not verdict.retry and heard.is_transient:
         outcome = "bounced"  # "retrying will NOT succeed": the receiver said so
     return AttemptResult(
-        outcome=outcome,
-        code=code,
-        status=verdict.status,
-        text=text,
+        outcome,
+        reply=SmtpReply(code, verdict.status, heard.text),
         reason=str(verdict.reason),
         hardbounce=outcome == "bounced" and verdict.hardbounce,
         rule_id=verdict.rule_id,

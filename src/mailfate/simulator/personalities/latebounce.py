@@ -15,11 +15,11 @@ A message with the null sender (a bounce itself) is never bounced.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from mailfate.errors import ConfigError
+from mailfate.model.reply import is_status
 from mailfate.simulator.dsnbuild import build_dsn
 from mailfate.simulator.model import (
     AcceptedMessage,
@@ -36,7 +36,6 @@ from mailfate.simulator.reports import delay_option
 
 __all__ = ["LateBounce"]
 
-_STATUS = re.compile(r"^[45]\.\d{1,3}\.\d{1,3}$")
 _FALLBACK = Reply(550, "5.1.1", "<{rcpt}>: Recipient address rejected: User unknown in virtual mailbox table")
 
 
@@ -50,7 +49,7 @@ class LateBounce(Personality):
         self.delay = delay_option(self.options, self.name)
         self.reply_key = str(self.options.get("reply", "unknown_user"))
         status = self.options.get("status")
-        if status is not None and (not isinstance(status, str) or not _STATUS.match(status)):
+        if status is not None and (not isinstance(status, str) or not is_status(status) or status[0] == "2"):
             raise ConfigError(
                 f"{self.name}: status = {status!r} is not a 4.x.x or 5.x.x enhanced status code; "
                 'write e.g. status = "5.1.1"'
