@@ -9,71 +9,47 @@
                        template="verification-code", variables={"code": "428913"}, lang="ko",
                        deadline="10m")
     state = client.wait(sent.message_id, timeout=20)   # returns as soon as the fate is known
-    if state.fate != "delivered":
+    if state.no_worker:                                # nothing delivers: no worker runs on the store
+        print(state.no_worker)
+    elif state.fate != "delivered":
         offer_sms_instead(state)                       # the code is stuck: say why, offer another way
 
 ``send`` writes the message to the store in one transaction and returns; a ``mailfate worker``
-(or :class:`mailfate.runtime.WorkerService` in the same process) delivers it.
+(or :class:`mailfate.runtime.WorkerService` in the same process) delivers it. The client is a thin
+facade over :class:`mailfate.submit.service.SubmitService`, which the HTTP API and SMTP submission
+use too.
 """
 
 from __future__ import annotations
 
-import email
-import email.policy
-import email.utils
-import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Unpack
 
 from mailfate.config import Settings, load_settings
 from mailfate.errors import InputError
 from mailfate.model import FINAL_FATES, Fate
-from mailfate.model.duration import parse_duration
 from mailfate.store import MessageView, NewMessage, Store, SubmitResult
-from mailfate.submit.addresses import parse_recipients, validate_address
-from mailfate.submit.compose import MessageFields, compose, message_fields
-from mailfate.submit.idempotency import MAX_KEY_LENGTH, derived_key, normalize_message_id
+from mailfate.store.workers import STALE_AFTER, WorkerStatus
+from mailfate.submit.compose import MessageFields
+from mailfate.submit.service import Deadline, Sent, SubmitService, SuppressedError
 
-__all__ = ["Client", "Sent", "SuppressedError"]
+__all__ = ["Client", "Sent", "SuppressedError", "Waited", "WorkerStatus"]
+
+_ASK_WORKERS_EVERY = 1.0  # seconds between two looks at the heartbeats while waiting
 
 
 @dataclass(frozen=True, slots=True)
-class Sent:
-    message_id: str
-    created: bool
-    """False when the idempotency key named a message sent before (nothing new was queued)."""
-    suppressed: tuple[tuple[str, str, datetime], ...] = ()
-    """Recipients refused because they are suppressed: (address, reason, since)."""
+class Waited(MessageView):
+    """What :meth:`Client.wait` returns: the message, and why the wait ended early if it did."""
 
-
-class SuppressedError(InputError):
-    """Every recipient is on the suppression list: nothing will be sent (the refusal is recorded)."""
-
-    def __init__(self, message_id: str, suppressed: tuple[tuple[str, str, datetime], ...]) -> None:
-        self.message_id = message_id
-        self.suppressed = suppressed
-        detail = "; ".join(f"{a}: {r} since {s:%Y-%m-%d %H:%M} UTC" for a, r, s in suppressed)
-        super().__init__(f"not sent, every recipient is suppressed ({detail}); message {message_id}")
-
-
-def _deadline(value: datetime | timedelta | float | str | None, now: datetime) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise InputError("deadline: give an aware datetime (with a time zone)")
-        return value.astimezone(UTC)
-    if isinstance(value, timedelta):
-        return now + value
-    try:
-        seconds = parse_duration(value)  # strings and numbers: finite, > 0, bounded
-    except InputError as exc:
-        raise InputError(f"deadline: {exc}") from exc
-    return now + timedelta(seconds=seconds)
+    no_worker: str | None = None
+    """Set when the fate is not known yet and no worker is running on the store (none beat for
+    ``worker_threshold`` seconds): "no worker has run for N s …" / "no worker has ever run on this
+    store …". ``wait`` then returns at once instead of at its timeout. None otherwise."""
 
 
 class Client:
@@ -87,22 +63,30 @@ class Client:
         template_dirs: Sequence[Path] = (),
         on_submit: Callable[[], None] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        worker_threshold: float = STALE_AFTER,
     ) -> None:
         self.settings = settings or load_settings()
         if isinstance(store, Store):
             self.store, self._owned = store, False
         else:
             self.store, self._owned = Store.open(store or self.settings.url), True
-        self.template_dirs = tuple(template_dirs)
-        self.on_submit = on_submit
         self.clock = clock
-        self.max_age = float(self.settings.retry.get("max_age", 5 * 86400))
+        self.worker_threshold = worker_threshold
+        """Seconds without a heartbeat after which no worker counts as running (``wait``)."""
+        self.service = SubmitService(
+            self.store,
+            template_dirs=template_dirs,
+            max_age=float(self.settings.retry.get("max_age", 5 * 86400)),
+            on_submit=on_submit,
+            clock=clock,
+        )
+        """The submission service: the HTTP API and SMTP submission share this client's."""
 
     def send(
         self,
         *,
         idempotency_key: str | None = None,
-        deadline: datetime | timedelta | float | str | None = None,
+        deadline: Deadline = None,
         **fields: Unpack[MessageFields],
     ) -> Sent:
         """Queue one message; its id at once. Raises InputError for anything unusable (naming the
@@ -117,42 +101,21 @@ class Client:
         unique across the store. None, the default, means no key: every call queues a message
         (a composed message gets a fresh Message-ID each call, so nothing could be derived).
         ``deadline``: give up after this (a duration such as "10m", seconds, or an aware datetime)."""
-        message = self.prepare(idempotency_key=idempotency_key, deadline=deadline, **fields)
-        return self.finish(message, self.store.submit(message, self.clock()))
+        return self.service.send(self.prepare(idempotency_key=idempotency_key, deadline=deadline, **fields))
 
     def prepare(
         self,
         *,
         idempotency_key: str | None = None,
-        deadline: datetime | timedelta | float | str | None = None,
+        deadline: Deadline = None,
         **fields: Unpack[MessageFields],
     ) -> NewMessage:
         """The message ``send`` would store: composed, validated, not stored yet."""
-        message_fields(fields, "send")
-        now = self.clock()
-        if idempotency_key is not None and not (0 < len(idempotency_key) <= 200):
-            raise InputError("idempotency_key: 1 to 200 characters")
-        composed = compose(now=now, template_dirs=self.template_dirs, **fields)
-        return NewMessage(
-            from_addr=composed.from_addr,
-            recipients=composed.recipients,
-            raw=composed.raw,
-            subject=composed.subject,
-            category=composed.category,
-            tags=composed.tags,
-            idempotency_key=idempotency_key,
-            deadline=_deadline(deadline, now),
-            header_message_id=composed.header_message_id,
-            max_age=self.max_age,
-        )
+        return self.service.prepare(idempotency_key=idempotency_key, deadline=deadline, **fields)
 
     def finish(self, message: NewMessage, result: SubmitResult) -> Sent:
         """What ``send`` returns for a stored message (wakes the worker; all suppressed → error)."""
-        if result.created and self.on_submit is not None:
-            self.on_submit()
-        if result.created and result.suppressed and len(result.suppressed) == len(message.recipients):
-            raise SuppressedError(result.message_id, result.suppressed)
-        return Sent(result.message_id, result.created, result.suppressed)
+        return self.service.finish(message, result)
 
     def send_raw(
         self,
@@ -174,51 +137,16 @@ class Client:
         same message handed over again returns the first one (``created`` False). A message
         without a Message-ID gets no key (the one added here is new each time). A key given
         explicitly (1 to 200 characters) is used as it is."""
-        now = self.clock()
-        if idempotency_key is not None and not (0 < len(idempotency_key) <= MAX_KEY_LENGTH):
-            raise InputError(f"idempotency_key: 1 to {MAX_KEY_LENGTH} characters")
-        recipients = parse_recipients(list(rcpt_to))
-        sender = validate_address(mail_from) if mail_from else ""
-        head, sep, _ = raw.partition(b"\r\n\r\n")
-        if not sep:
-            head, sep, _ = raw.partition(b"\n\n")
-        if b"\x00" in head:
-            raise InputError("the message's header holds a NUL character (RFC 5322 2.2 allows none)")
-        parsed = email.message_from_bytes(head + b"\r\n\r\n", policy=email.policy.compat32)
-        from_header = email.utils.parseaddr(str(parsed.get("From", "")))[1]
-        from_addr = from_header if "@" in from_header else sender
-        if not from_addr:
-            raise InputError("the message has no From address and the envelope sender is empty")
-        extra = b""
-        if parsed.get("Date") is None:
-            extra += f"Date: {email.utils.format_datetime(now)}\r\n".encode()
-        message_id = normalize_message_id(str(parsed.get("Message-ID", "")))
-        if idempotency_key is None:
-            idempotency_key = derived_key(
-                message_id, principal=idempotency_scope, mail_from=sender, recipients=recipients, raw=raw
-            )
-        if not message_id:
-            message_id = f"<{now:%Y%m%d%H%M%S}.{secrets.token_hex(8)}@{from_addr.rpartition('@')[2]}>"
-            extra += f"Message-ID: {message_id}\r\n".encode()
-        result = self.store.submit(
-            NewMessage(
-                from_addr=from_addr,
-                recipients=recipients,
-                raw=extra + raw,
-                subject=str(parsed.get("Subject", ""))[:998],
-                category=category,
-                tags=tuple(tags),
-                idempotency_key=idempotency_key,
-                header_message_id=message_id,
-                max_age=self.max_age,
-            ),
-            now,
+        message = self.service.prepare_raw(
+            raw,
+            mail_from=mail_from,
+            rcpt_to=rcpt_to,
+            tags=tags,
+            category=category,
+            idempotency_key=idempotency_key,
+            idempotency_scope=idempotency_scope,
         )
-        if result.created and self.on_submit is not None:
-            self.on_submit()
-        if result.created and result.suppressed and len(result.suppressed) == len(recipients):
-            raise SuppressedError(result.message_id, result.suppressed)
-        return Sent(result.message_id, result.created, result.suppressed)
+        return self.service.send(message)
 
     def message(self, message_id: str) -> MessageView:
         """The message, its recipients' fates and its timeline (InputError if there is none)."""
@@ -227,15 +155,29 @@ class Client:
             raise InputError(f"no message {message_id!r} in {self.store.shown}")
         return view
 
-    def wait(self, message_id: str, timeout: float = 30.0, *, poll: float = 0.05) -> MessageView:
+    def worker_status(self) -> WorkerStatus:
+        """Whether a worker runs on this store (its heartbeat; ``.hint`` says what to do if none).
+        Wall-clock time, as the workers beat, whatever ``clock`` the client was given."""
+        return self.store.worker_status(datetime.now(UTC), threshold=self.worker_threshold)
+
+    def wait(self, message_id: str, timeout: float = 30.0, *, poll: float = 0.05) -> Waited:
         """The message as soon as every recipient's fate is known, or when ``timeout`` seconds
         have passed — whichever comes first; look at ``.fate`` (still ``deferred``? the last
-        event says why and when the next attempt is)."""
+        event says why and when the next attempt is). When no worker runs on the store, it
+        returns at once with ``.no_worker`` saying so (nothing would change while it waits)."""
         end = time.monotonic() + timeout
+        ask_workers = 0.0  # at once, then every second
         while True:
             view = self.message(message_id)
-            if all(Fate(r.fate) in FINAL_FATES for r in view.recipients) or time.monotonic() >= end:
-                return view
+            if all(Fate(r.fate) in FINAL_FATES for r in view.recipients):
+                return _waited(view)
+            if time.monotonic() >= ask_workers:
+                status = self.worker_status()
+                if not status.alive:
+                    return _waited(view, status.hint)
+                ask_workers = time.monotonic() + _ASK_WORKERS_EVERY
+            if time.monotonic() >= end:
+                return _waited(view)
             time.sleep(min(poll, max(0.0, end - time.monotonic())))
 
     def close(self) -> None:
@@ -247,3 +189,8 @@ class Client:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _waited(view: MessageView, no_worker: str | None = None) -> Waited:
+    fields = {name: getattr(view, name) for name in MessageView.__dataclass_fields__}
+    return Waited(**fields, no_worker=no_worker)

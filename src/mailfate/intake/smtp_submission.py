@@ -4,8 +4,10 @@
   password is an API key with the ``send`` scope.
 - Nothing is accepted without AUTH: MAIL, RCPT and DATA answer 530 — never an open relay.
 - The 250 after DATA carries the message id (``250 2.0.0 Ok: queued as m01...``); the message is
-  tracked like one sent through the API. Suppressed recipients are refused at RCPT with the
-  suppression's reason.
+  tracked like one sent through the API, and goes through the same submission service
+  (:mod:`mailfate.submit.service`: prepared as a raw message, committed with the API's
+  concurrent requests in one transaction, finished the same way). Suppressed recipients are
+  refused at RCPT with the suppression's reason.
 - Retries are safe: each message gets an idempotency key derived from the API key, its
   Message-ID, the envelope and its bytes (``mailfate.submit.idempotency``), so a client that
   sends it again after a lost 250 gets the first message's id and nothing is queued twice.
@@ -27,14 +29,20 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from mailfate.client import Client, SuppressedError
+from mailfate.client import Client
 from mailfate.errors import InputError
 from mailfate.intake.ports import SubmissionStore
 from mailfate.model import ApiKey
+from mailfate.submit.service import SuppressedError
 
 __all__ = ["SubmissionServer"]
 
 log = logging.getLogger(__name__)
+
+
+def _reverse_path(mail_from: str | None) -> str:
+    """The envelope sender as an address ("" for the null reverse-path, which aiosmtpd keeps as ``<>``)."""
+    return "" if mail_from in {None, "", "<>"} else str(mail_from)
 
 
 class _Handler:
@@ -64,15 +72,17 @@ class _Handler:
             return "451 4.7.0 Rate limit for this key reached, try again in a second"
         content = envelope.original_content or envelope.content or b""
         raw = content.encode("utf-8", "surrogateescape") if isinstance(content, str) else bytes(content)
+        service = self.server.client.service
         try:
-            sent = await asyncio.to_thread(
-                self.server.client.send_raw,
+            message = await asyncio.to_thread(  # hashes the whole message: off the event loop
+                service.prepare_raw,
                 raw,
-                mail_from=envelope.mail_from or "",
+                mail_from=_reverse_path(envelope.mail_from),
                 rcpt_to=envelope.rcpt_tos,
                 # who submits, for the derived idempotency key: a retry after a lost 250 is no copy
                 idempotency_scope=f"key:{key.id}" if key is not None else "smtp",
             )
+            sent = await service.send_async(message)  # group commit with concurrent sessions
             if not sent.created:
                 log.info("submission: %s was submitted before; not queued again", sent.message_id)
         except SuppressedError as exc:

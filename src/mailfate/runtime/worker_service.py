@@ -1,13 +1,20 @@
 """A worker process's parts, wired from :class:`~mailfate.config.Settings`: the store, the
 transports and router, the inbound server for asynchronous reports, the engine — and, when the
 simulator transport has no address, a simulator started in the same event loop (the embedded
-default: the whole path runs on a machine with no network)."""
+default: the whole path runs on a machine with no network).
+
+From ``start`` to ``stop`` the service writes its heartbeat to the store every
+:data:`~mailfate.store.workers.BEAT_EVERY` seconds (:mod:`mailfate.store.workers`), so
+``Client.wait`` and ``mailfate send`` can tell a sender when no worker is running."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +32,7 @@ from mailfate.model.verp import VerpCodec
 from mailfate.simulator.config import load_config
 from mailfate.simulator.runtime import Simulator
 from mailfate.store import Store
+from mailfate.store.workers import BEAT_EVERY
 
 __all__ = ["WorkerService"]
 
@@ -55,11 +63,17 @@ class WorkerService:
         self.inbound: InboundServer | None = None
         self.engine: Engine | None = None
         self.store: Store | None = None
+        self.worker_id = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+        """This worker's row in the store's heartbeats."""
+        self._started_at = datetime.now(UTC)
+        self._beating: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         s = self.settings
         store = self._store if self._store is not None else await asyncio.to_thread(Store.open, s.url)
         self.store = store
+        await asyncio.to_thread(self._beat)  # alive from the start: a sender's wait sees it at once
+        self._beating = asyncio.create_task(self._beat_forever())
         codec = VerpCodec(s.verp_key(), s.verp_domain)
         signer = DkimSigner.from_directory(Path(s.dkim_keys)) if s.dkim_keys else DkimSigner()
         retry = RetryPolicy.from_config(s.retry) if s.retry else RetryPolicy()
@@ -106,6 +120,33 @@ class WorkerService:
         )
         engine_box.append(self.engine)
 
+    def _beat(self) -> None:
+        """One heartbeat (wall-clock time, whatever ``clock`` the engine is given)."""
+        assert self.store is not None
+        now = datetime.now(UTC)
+        self.store.worker_beat(
+            self.worker_id, host=socket.gethostname(), pid=os.getpid(), started_at=self._started_at, now=now
+        )
+
+    async def _beat_forever(self) -> None:
+        while True:
+            await asyncio.sleep(BEAT_EVERY)
+            try:
+                await asyncio.to_thread(self._beat)
+            except Exception as exc:  # a busy or unreachable store: the next beat tries again
+                log.warning("worker heartbeat: %s", exc)
+
+    async def _stop_beating(self) -> None:
+        if self._beating is None:
+            return
+        self._beating.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._beating
+        self._beating = None
+        assert self.store is not None
+        with contextlib.suppress(Exception):  # a clean stop is known at once (else: silent for 30 s)
+            await asyncio.to_thread(self.store.worker_stopped, self.worker_id, now=datetime.now(UTC))
+
     async def _start_simulator(self, config: str | None) -> tuple[str, int]:
         """The embedded simulator (started once, for every ``simulator`` transport with no host);
         its late reports go to this worker's inbound server."""
@@ -139,6 +180,7 @@ class WorkerService:
             await self.stop()
 
     async def stop(self) -> None:
+        await self._stop_beating()
         if self.engine is not None:
             await self.engine.aclose()
         if self.inbound is not None:

@@ -5,7 +5,7 @@ moment from several threads — an application's request handlers, SMTP submissi
 each pay for their own: the first caller leads, writes everything queued by then in one transaction
 and wakes the others with their results. A lone caller leads at once and waits for nobody, so a
 sequential sender pays exactly what it did before. (The asyncio front doors do the same with
-``intake.batcher.SubmitBatcher``; this is its counterpart for threads.)
+``submit.batcher.SubmitBatcher``; this is its counterpart for threads.)
 
 Leader and followers, as database logs do it: while a leader writes, new callers queue; when its
 own message is written, the leader hands the lead to the oldest caller still waiting, so nobody

@@ -44,6 +44,7 @@ from mailfate.store.views import (
     Suppression,
 )
 from mailfate.store.webhooks import StoreWebhooks
+from mailfate.store.workers import StoreWorkers
 
 __all__ = ["Store"]
 
@@ -112,6 +113,7 @@ class Store(
     StoreInquiries,
     StoreSnsSeen,
     StoreReports,
+    StoreWorkers,
 ):
     """Messages, recipients (the queue), events and suppressions in one database."""
 

@@ -17,6 +17,8 @@
 - ``reports``: the raw asynchronous reports (a DSN, an ARF complaint, an auto-reply, an SES
   document) as received; the events they produced name them (``report_id`` in their data).
   Kept ``[inbound] keep_reports_days``, then pruned.
+- ``workers``: each worker process's heartbeat (``beat_at``, written every few seconds while it
+  runs; ``stopped_at`` once it stopped cleanly), so a sender can tell that no worker is running.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ __all__ = [
     "suppressions",
     "webhook_log",
     "webhook_state",
+    "workers",
 ]
 
 
@@ -254,4 +257,16 @@ reports = Table(
     Column("raw", LargeBinary, nullable=False),
     Column("size", Integer, nullable=False),
     Index("ix_reports_received_at", "received_at"),
+)
+
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("beat_at", UtcDateTime(), nullable=False),
+    Column("stopped_at", UtcDateTime(), nullable=True),
+    Index("ix_workers_beat_at", "beat_at"),
 )

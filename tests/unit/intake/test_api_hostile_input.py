@@ -328,8 +328,8 @@ def test_schemathesis_finds_no_5xx(api: tuple[httpx.Client, str]) -> None:
 def test_python_client_refuses_a_deadline_that_is_no_finite_future(value: float) -> None:
     from datetime import UTC, datetime
 
-    from mailfate.client import _deadline
     from mailfate.errors import InputError
+    from mailfate.submit.service import deadline_at as _deadline
 
     with pytest.raises(InputError, match="deadline"):
         _deadline(value, datetime.now(UTC))

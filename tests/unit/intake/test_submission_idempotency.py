@@ -72,18 +72,18 @@ def test_a_commit_whose_answer_was_lost_is_not_queued_again_by_the_retry(tmp_pat
     raw = message("<lost-250@app.example>")
 
     async def body(server: SubmissionServer, keys: dict[str, str], ctx: Any) -> None:
-        client = server.client
-        real = client.send_raw
+        service = server.client.service  # the submission service SMTP submission commits through
+        real = service.send_async
         committed: list[Sent] = []
 
-        def commit_then_die(*args: Any, **kw: Any) -> Sent:
-            sent = real(*args, **kw)
+        async def commit_then_die(*args: Any, **kw: Any) -> Sent:
+            sent = await real(*args, **kw)
             if not committed:
                 committed.append(sent)
                 raise RuntimeError("the process died before answering")
             return sent
 
-        client.send_raw = commit_then_die  # type: ignore[method-assign]
+        service.send_async = commit_then_die  # type: ignore[method-assign]
         async with smtp(server, ctx) as smtp_client:
             await smtp_client.login("app", keys["send"])
             with pytest.raises(aiosmtplib.SMTPResponseException) as info:

@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
-from mailfate.client import SuppressedError
 from mailfate.errors import InputError
 from mailfate.intake.api.auth import ReadKey, SendKey
 from mailfate.intake.api.errors import documented
@@ -24,6 +23,7 @@ from mailfate.intake.api.responses import (
 )
 from mailfate.intake.api.schemas import MessageIn, Moment
 from mailfate.intake.api.state import Api, state_of
+from mailfate.submit.service import SuppressedError
 
 __all__ = ["router"]
 
@@ -59,8 +59,8 @@ async def post_message(body: MessageIn, key: SendKey, request: Request) -> Respo
             headers={"Retry-After": str(max(1, math.ceil(wait)))},
         )
     try:
-        message = api.client.prepare(**body.model_dump(by_alias=False))
-        sent = api.client.finish(message, await api.batcher.submit(message))
+        message = api.submit.prepare(**body.model_dump(by_alias=False))
+        sent = await api.submit.send_async(message)  # group commit with concurrent requests
     except SuppressedError as exc:
         raise HTTPException(409, suppressed_json(exc)) from exc
     except InputError as exc:

@@ -8,10 +8,10 @@ from fastapi import Depends, Request
 
 from mailfate.client import Client
 from mailfate.intake.api.keys import KeyCache
-from mailfate.intake.batcher import SubmitBatcher
 from mailfate.intake.ports import ApiStore
 from mailfate.intake.ratelimit import RateLimiter
 from mailfate.intake.sns import SnsVerifier
+from mailfate.submit.service import SubmitService
 from mailfate.tracking.metrics import Metrics
 
 __all__ = ["Api", "ApiState", "api_state", "state_of"]
@@ -21,8 +21,6 @@ __all__ = ["Api", "ApiState", "api_state", "state_of"]
 class ApiState:
     store: ApiStore
     client: Client
-    batcher: SubmitBatcher
-    """Group commit for ``POST /v1/messages``."""
     limiter: RateLimiter
     """Each key's submit rate (429 beyond it)."""
     rate_per_key: float
@@ -32,6 +30,12 @@ class ApiState:
     """``GET /metrics`` answers 404 without it."""
     sns: SnsVerifier | None = None
     """``POST /v1/ses/sns`` answers 404 without it."""
+
+    @property
+    def submit(self) -> SubmitService:
+        """The submission service (``client``'s: the same for the API, SMTP and ``Client``);
+        ``POST /v1/messages`` commits through its batcher (group commit on the event loop)."""
+        return self.client.service
 
 
 def state_of(request: Request) -> ApiState:

@@ -1,27 +1,33 @@
-"""Group commit for submits arriving concurrently (the HTTP API, SMTP submission).
+"""Group commit for submits arriving concurrently on an event loop (the HTTP API, SMTP submission).
 
 Requests put their prepared message in a queue and wait; one writer takes everything queued and
 stores it in one transaction, then answers each. Under load the batches grow by themselves, so the
 store's write lock and commit are paid once per burst instead of once per message; alone, a
-request waits for nobody.
+request waits for nobody. (Threads get the same from ``Store.submit``, :mod:`mailfate.store.group`.)
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Protocol
 
-from mailfate.intake.ports import SubmitRepository
 from mailfate.model import NewMessage, SubmitResult
 
-__all__ = ["SubmitBatcher"]
+__all__ = ["BatchStore", "SubmitBatcher"]
+
+
+class BatchStore(Protocol):
+    """Messages into the queue, many in one transaction."""
+
+    def submit_many(self, batch: Sequence[NewMessage], now: datetime) -> list[SubmitResult | Exception]: ...
 
 
 class SubmitBatcher:
     def __init__(
         self,
-        store: SubmitRepository,
+        store: BatchStore,
         *,
         max_batch: int = 500,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -32,6 +38,7 @@ class SubmitBatcher:
         self._queue: list[tuple[NewMessage, asyncio.Future[SubmitResult]]] = []
         self._writer: asyncio.Task[None] | None = None
         self.batches = 0
+        """Transactions written (fewer than submits under load)."""
 
     async def submit(self, message: NewMessage) -> SubmitResult:
         loop = asyncio.get_running_loop()
