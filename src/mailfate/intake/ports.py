@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from mailfate.model import ApiKey, Event, MessageSummary, MessageView, NewMessage, SubmitResult, Suppression
+from mailfate.model.bounces import BounceCounts
 from mailfate.model.webhooks import WebhookLogEntry
 from mailfate.tracking.ports import EventLog, ReportRepository, RollupRepository
 
@@ -96,6 +97,8 @@ class StatsRepository(RollupRepository, Protocol):
     def counts(self) -> dict[str, int]: ...
 
     def domain_stats(self, top: int = 20) -> list[dict[str, Any]]: ...
+
+    def bounce_counts(self) -> dict[str, BounceCounts]: ...
 
 
 class WebhookLogRepository(Protocol):

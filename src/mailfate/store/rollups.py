@@ -26,6 +26,7 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from mailfate.model.bounces import BounceClass, bounce_class, bounce_kind, is_bounce
 from mailfate.store.tables import cursors, events, messages, recipients, rollups, rollups_daily
 
 __all__ = ["GROUPABLE", "LATENCY_BOUNDS", "RollupKey", "StoreRollups", "day_of", "hour_of", "latency_bucket"]
@@ -60,7 +61,8 @@ class RollupKey:
     category: str
     kind: str
     """queued, delivered, deferred, bounced_hard, bounced_soft, expired, suppressed, rejected,
-    complained, autoreplied, delayed, or latency (delivered attempts, by ``bucket``)."""
+    complained, autoreplied, delayed, or latency (delivered attempts, by ``bucket``). Hard and soft
+    as :mod:`mailfate.model.bounces` defines them (``expired`` counts as a soft bounce there)."""
     reason: str = ""
     bucket: int = -1
 
@@ -70,12 +72,10 @@ def _kind(kind: str, outcome: str | None, data: dict[str, Any]) -> str | None:
     its lease is not counted: the worker that holds the recipient counts its fate."""
     if data.get("lease_lost"):
         return None
+    if is_bounce(kind, outcome):  # hard or soft as mailfate.model.bounces defines them
+        return bounce_kind(bounce_class(kind, outcome, data) is BounceClass.HARD)
     if kind == "attempt":
-        if outcome == "bounced":
-            return "bounced_hard" if data.get("hardbounce") else "bounced_soft"
         return outcome if outcome in ("delivered", "deferred") else None
-    if kind == "bounced":
-        return "bounced_hard" if data.get("hardbounce", True) else "bounced_soft"
     if kind in ("queued", "expired", "suppressed", "rejected", "complained", "autoreplied", "delayed"):
         return kind
     return None

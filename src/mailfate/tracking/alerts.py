@@ -2,7 +2,8 @@
 
 Per sending domain over the last 24 hours (at least ``min_sent`` messages handed to receivers):
 
-- bounce rate (hard bounces / sent): 5 % → warning (Amazon SES puts an account under review),
+- bounce rate (hard bounces / sent, as :mod:`mailfate.tracking.rates` and
+  :mod:`mailfate.model.bounces` define them): 5 % → warning (Amazon SES puts an account under review),
   10 % → critical (SES pauses sending);
 - complaint rate (complaints / delivered): 0.1 % → warning (SES review), 0.5 % → critical (SES
   pause); 0.3 % → critical as well: Gmail and Yahoo's bulk-sender spam-rate limit (2024).
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from mailfate.model.bounces import ANSWERED_KINDS
 from mailfate.tracking.overview import percentile
 from mailfate.tracking.ports import RollupRepository, RollupSums
 from mailfate.tracking.rates import Rates, per_sending_domain
@@ -42,6 +44,9 @@ class Alert:
     def to_json(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
+
+_ATTEMPT_KINDS = frozenset({*ANSWERED_KINDS, "deferred"})
+"""Rollup kinds of attempts answered: delivered, deferred, or bounced (hard or soft)."""
 
 SES = "Amazon SES sending review and pause thresholds (SES developer guide, reputation metrics)"
 GMAIL = "Gmail and Yahoo bulk sender requirements, February 2024 (spam rate below 0.3 %)"
@@ -124,7 +129,7 @@ def _last_hour(store: RollupSums, now: datetime) -> tuple[Counter[str], Counter[
     deferred: Counter[str] = Counter()
     waits: Counter[int] = Counter()
     for rcpt_domain, category, kind, bucket, n in recent:
-        if kind in ("delivered", "deferred", "bounced_hard", "bounced_soft"):
+        if kind in _ATTEMPT_KINDS:
             attempts[rcpt_domain] += n
             deferred[rcpt_domain] += n if kind == "deferred" else 0
         elif kind == "latency" and category == "transactional":

@@ -1,8 +1,10 @@
 """Prometheus metrics: what the store holds (read at scrape time) and what the worker sees.
 
 From the store, at each scrape: recipients per fate, per recipient domain and fate (the 20
-busiest domains), the queue depth, deferred recipients per reason, and the rolling 24-hour bounce
-and complaint rates per sending domain (from the rollups). From the worker, as it
+busiest domains), bounced recipients hard and soft, the queue depth, deferred recipients per
+reason, and per sending domain the rolling 24-hour hard and soft bounces and the bounce and
+complaint rates (from the rollups). Hard and soft as :mod:`mailfate.model.bounces` defines them:
+the dashboard's tiles, its receivers page and ``/v1/stats`` count the same. From the worker, as it
 happens: attempts per outcome and reason, and the time from submit to the 250 per recipient
 domain (a histogram: p50/p95 per domain for the dashboard and for the verification-code
 objective). Each process has its own registry (no global state).
@@ -18,6 +20,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from mailfate.model import AttemptResult
+from mailfate.model.bounces import BounceClass, BounceCounts
 from mailfate.store import Claimed, Store
 from mailfate.tracking.rates import per_sending_domain
 
@@ -47,6 +50,7 @@ class _StoreCollector(Collector):
             for fate, n in sorted(row["fates"].items()):
                 by_domain.add_metric([row["domain"], fate], n)
         yield by_domain
+        yield self._bounced_recipients()
         deferred = GaugeMetricFamily(
             "mailfate_deferred_by_reason",
             "Deferred recipients by the reason of their last reply",
@@ -58,6 +62,18 @@ class _StoreCollector(Collector):
         yield deferred
         yield from self._rates()
 
+    def _bounced_recipients(self) -> Metric:
+        """Recipients that failed for good, hard or soft (``/v1/stats``'s ``bounces``)."""
+        total = sum(self.store.bounce_counts().values(), BounceCounts())
+        family = GaugeMetricFamily(
+            "mailfate_bounced_recipients",
+            "Recipients that bounced: hard, or soft (a soft reason, or expired after deferrals)",
+            labels=["class"],
+        )
+        family.add_metric([BounceClass.HARD.value], total.hard)
+        family.add_metric([BounceClass.SOFT.value], total.soft)
+        return family
+
     def _rates(self) -> Iterator[Metric]:
         """Rolling 24-hour bounce and complaint rates per sending domain (from the hourly rollups,
         as the alerts read them): hard bounces / sent, complaints / delivered."""
@@ -68,13 +84,21 @@ class _StoreCollector(Collector):
         complaint = GaugeMetricFamily(
             "mailfate_complaint_rate_24h", "Complaints / delivered over 24 hours", labels=["sending_domain"]
         )
+        bounces = GaugeMetricFamily(
+            "mailfate_bounces_24h",
+            "Hard and soft bounces (soft: expiries included) over 24 hours",
+            labels=["sending_domain", "class"],
+        )
         for sending, r in rates.items():
+            bounces.add_metric([sending, BounceClass.HARD.value], r.hard)
+            bounces.add_metric([sending, BounceClass.SOFT.value], r.soft)
             if r.sent:
                 bounce.add_metric([sending], r.bounce_rate)
             if r.delivered:
                 complaint.add_metric([sending], r.complaint_rate)
         yield bounce
         yield complaint
+        yield bounces
 
 
 class Metrics:

@@ -1,10 +1,13 @@
 """What the dashboard shows, computed from the hourly rollups (never by scanning the events).
 
-- :func:`overview`: sent, delivered, deferred, bounced hard and soft, complained, expired,
+- :func:`overview`: sent, delivered, deferred, hard and soft bounces, complained, expired,
   suppressed in a window, the bounce and complaint rates against the SES and Gmail/Yahoo lines, and
   an hourly series for the chart.
-- :func:`domain_health`: per recipient domain: volume, deferral rate, the top deferral reasons,
-  p50 / p95 submit → accepted.
+- :func:`domain_health`: per recipient domain: volume, deferral rate, hard and soft bounces, the
+  top deferral reasons, p50 / p95 submit → accepted.
+
+Hard and soft are :mod:`mailfate.model.bounces`'s: a soft bounce is a bounce not marked hard or an
+expiry, so the tiles, the chart's series and the receivers table count the same thing.
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from mailfate.model.bounces import KIND_CLASS, BounceCounts
 from mailfate.store.rollups import LATENCY_BOUNDS, day_of, hour_of
 from mailfate.tracking.rates import Rates
 
 __all__ = [
     "DOMAIN_GROUPS",
+    "SERIES",
     "SERIES_GROUPS",
     "DomainHealth",
     "Overview",
@@ -36,6 +41,9 @@ KINDS = (
     "queued", "delivered", "deferred", "bounced_hard", "bounced_soft", "complained", "expired",
     "suppressed", "rejected", "autoreplied",
 )  # fmt: skip
+
+SERIES = ("delivered", "deferred", "hard", "soft", "complained")
+"""The chart's series: ``hard`` and ``soft`` are the bounces by :data:`~mailfate.model.bounces.KIND_CLASS`."""
 
 BOUNCE_LINES = ((0.05, "SES review"), (0.10, "SES pause"))
 COMPLAINT_LINES = ((0.001, "SES review"), (0.003, "Gmail/Yahoo"), (0.005, "SES pause"))
@@ -69,8 +77,13 @@ class Overview:
 
     @property
     def sent(self) -> int:
-        """Handed to receivers and answered: delivered plus refused (hard and soft)."""
+        """Answered by receivers for good: delivered plus hard and soft bounces (not expiries)."""
         return Rates.of(self.totals).sent
+
+    @property
+    def bounces(self) -> BounceCounts:
+        """Hard and soft bounces (expiries among the soft ones)."""
+        return BounceCounts.of_kinds(self.totals)
 
     @property
     def bounce_rate(self) -> float:
@@ -86,6 +99,7 @@ class Overview:
             "until": self.until.isoformat(),
             "sent": self.sent,
             **self.totals,
+            "bounces": self.bounces.to_json(),
             "bounce_rate": self.bounce_rate,
             "complaint_rate": self.complaint_rate,
             "p50_seconds": self.p50,
@@ -105,7 +119,7 @@ def overview(
     per_hour: dict[datetime, dict[str, int]] = {}
     hour = start
     while hour < until:
-        per_hour[hour] = dict.fromkeys(("delivered", "deferred", "bounced", "complained"), 0)
+        per_hour[hour] = dict.fromkeys(SERIES, 0)
         hour += step
     latency: Counter[int] = Counter()
     for at, kind, bucket, n in series:
@@ -116,7 +130,7 @@ def overview(
             totals[kind] += n
         slot = per_hour.get(at)
         if slot is not None:
-            key = "bounced" if kind.startswith("bounced") else kind
+            key = _series_of(kind)
             if key in slot:
                 slot[key] += n
     return Overview(
@@ -130,21 +144,32 @@ def overview(
     )
 
 
+def _series_of(kind: str) -> str:
+    """The chart series (and receivers column) a rollup kind counts in: ``hard``, ``soft`` or itself."""
+    found = KIND_CLASS.get(kind)
+    return found.value if found is not None else kind
+
+
 @dataclass(frozen=True, slots=True)
 class DomainHealth:
     domain: str
     delivered: int = 0
     deferred: int = 0
-    bounced: int = 0
+    hard: int = 0
+    """Hard bounces."""
+    soft: int = 0
+    """Soft bounces, expiries included."""
     complained: int = 0
     expired: int = 0
+    """Of the soft bounces, the expiries."""
     reasons: list[tuple[str, int]] = field(default_factory=list)
     p50: float | None = None
     p95: float | None = None
 
     @property
     def attempts(self) -> int:
-        return self.delivered + self.deferred + self.bounced
+        """Attempts answered: delivered, deferred, or bounced (an expiry is no answer)."""
+        return self.delivered + self.deferred + self.hard + self.soft - self.expired
 
     @property
     def deferral_rate(self) -> float:
@@ -156,9 +181,8 @@ class DomainHealth:
             "attempts": self.attempts,
             "delivered": self.delivered,
             "deferred": self.deferred,
-            "bounced": self.bounced,
+            "bounces": {"hard": self.hard, "soft": self.soft, "expired": self.expired},
             "complained": self.complained,
-            "expired": self.expired,
             "deferral_rate": self.deferral_rate,
             "top_deferral_reasons": [{"reason": r, "count": n} for r, n in self.reasons],
             "p50_seconds": self.p50,
@@ -178,16 +202,18 @@ def domain_health(rows: list[tuple[Any, ...]], *, top: int = 50, reasons: int = 
         if kind == "latency":
             latency[domain][bucket] += n
             continue
-        family = "bounced" if kind.startswith("bounced") else kind
-        counts[domain][family] += n
-        if family == "deferred":
+        counts[domain][_series_of(kind)] += n
+        if kind == "expired":
+            counts[domain]["expired"] += n
+        if kind == "deferred":
             why[domain][reason or "undefined"] += n
     out = [
         DomainHealth(
             domain,
             c["delivered"],
             c["deferred"],
-            c["bounced"],
+            c["hard"],
+            c["soft"],
             c["complained"],
             c["expired"],
             why[domain].most_common(reasons),

@@ -1,6 +1,7 @@
 """Bounce and complaint rates from the rollups' counts, the way SES and the mailbox providers count
-them: hard bounces / sent (delivered plus refused), complaints / delivered. One definition for the
-alerts, ``/metrics`` and the dashboard."""
+them: hard bounces / sent (what receivers answered for good: delivered plus hard and soft
+bounces), complaints / delivered. Hard and soft as :mod:`mailfate.model.bounces` defines them. One
+definition for the alerts, ``/metrics`` and the dashboard."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from mailfate.model.bounces import ANSWERED_KINDS, BounceCounts
 from mailfate.tracking.ports import RollupSums
 
 __all__ = ["Rates", "per_sending_domain"]
@@ -17,19 +19,21 @@ __all__ = ["Rates", "per_sending_domain"]
 @dataclass(frozen=True, slots=True)
 class Rates:
     sent: int
-    """Handed to receivers and answered: delivered plus refused (hard and soft)."""
+    """Answered by receivers for good: delivered plus hard and soft bounces (not expiries)."""
     delivered: int
     hard: int
+    """Hard bounces."""
     complained: int
+    soft: int = 0
+    """Soft bounces, expiries included."""
 
     @classmethod
     def of(cls, counts: Mapping[str, int]) -> Rates:
-        """From counts per rollup kind (``delivered``, ``bounced_hard``, ``bounced_soft``, ``complained``)."""
-        delivered = counts.get("delivered", 0)
-        hard = counts.get("bounced_hard", 0)
-        return cls(
-            delivered + hard + counts.get("bounced_soft", 0), delivered, hard, counts.get("complained", 0)
-        )
+        """From counts per rollup kind (``delivered``, ``bounced_hard``, ``bounced_soft``,
+        ``expired``, ``complained``)."""
+        bounces = BounceCounts.of_kinds(counts)
+        sent = sum(counts.get(kind, 0) for kind in ANSWERED_KINDS)
+        return cls(sent, counts.get("delivered", 0), bounces.hard, counts.get("complained", 0), bounces.soft)
 
     @property
     def bounce_rate(self) -> float:

@@ -12,9 +12,12 @@ __all__ = ["SERIES_COLOURS", "rate_bar", "stacked_bars"]
 SERIES_COLOURS = {
     "delivered": "#2e7d32",
     "deferred": "#f9a825",
-    "bounced": "#c62828",
+    "hard": "#c62828",
+    "soft": "#ef6c00",
     "complained": "#6a1b9a",
 }
+"""The overview chart's series (``mailfate.tracking.overview.SERIES``: hard and soft bounces as
+``mailfate.model.bounces`` defines them) and their colours."""
 
 
 def stacked_bars(

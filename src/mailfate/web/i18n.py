@@ -31,6 +31,17 @@ _TEXT: dict[str, tuple[str, str]] = {
     "deferred": ("Deferred", "지연"),
     "bounced_hard": ("Hard bounced", "하드 바운스"),
     "bounced_soft": ("Soft bounced", "소프트 바운스"),
+    "hard_means": (
+        "Refused for good: the address or its domain does not exist or has moved "
+        "(userunknown, hostunknown, hasmoved, notaccept)",
+        "영구 거부: 주소나 도메인이 없거나 옮겨졌습니다 (userunknown, hostunknown, hasmoved, notaccept)",
+    ),
+    "soft_means": (
+        "Failed for good for another reason (relay denied, mailbox full, blocked, spam …) "
+        "or expired after deferrals",
+        "다른 이유로 최종 실패 (릴레이 거부, 메일함 가득 참, 차단, 스팸 등) 또는 재시도 끝에 기한 만료",
+    ),
+    "of_which_expired": ("expired", "기한 만료"),
     "complained": ("Complaints", "스팸 신고"),
     "expired": ("Expired", "기한 만료"),
     "suppressed": ("Suppressed", "차단됨"),

@@ -1,8 +1,11 @@
-"""A real ``mailfate serve`` process with a few messages already at their fates, for the dashboard."""
+"""A real ``mailfate serve`` process with a few messages already at their fates, for the dashboard;
+a headless Chromium (Debian's ``chromium``, driven by Playwright) for the tests that look at it."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -10,7 +13,18 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.debian import not_installed
 from tests.support.serve import mailfate, running
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+needs_chromium = pytest.mark.skipif(
+    not os.access(CHROMIUM, os.X_OK),
+    reason=not_installed("Chromium", "chromium"),
+)
+FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]  # fmt: skip
 
 SCENARIOS = {
     "ok1@accept.mailfate.test": "delivered",
@@ -18,6 +32,21 @@ SCENARIOS = {
     "ok3@accept.mailfate.test": "delivered",
     "bounce@simulator.mailfate.test": "bounced",
 }
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+def read_key(data: Any) -> str:
+    """A new key that may read, in the store of the data directory ``data``."""
+    created = mailfate("keys", "create", "--scope", "read", "--json", "--data-dir", str(data))
+    return str(json.loads(created.stdout)["key"])
 
 
 def wait_for(condition: Any, timeout: float = 20.0, what: str = "condition") -> Any:

@@ -278,12 +278,14 @@ class DomainStatsOut(BaseModel):
     domain: str
     total: int
     fates: dict[str, int]
+    bounces: dict[str, int] = Field(description="hard, soft (expiries included), expired")
 
 
 class StatsOut(BaseModel):
     """Recipients per fate; per recipient domain, the busiest first."""
 
     recipients: dict[str, int]
+    bounces: dict[str, int] = Field(description="recipients that bounced: hard, soft, expired")
     domains: list[DomainStatsOut]
 
 

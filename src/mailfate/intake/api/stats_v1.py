@@ -9,6 +9,7 @@ from mailfate.intake.api.auth import ReadKey
 from mailfate.intake.api.errors import documented
 from mailfate.intake.api.responses import AlertsOut, StatsOut, alerts_json, answer
 from mailfate.intake.api.state import Api
+from mailfate.model.bounces import BounceCounts
 from mailfate.tracking.alerts import evaluate
 
 __all__ = ["router"]
@@ -18,11 +19,17 @@ router = APIRouter(tags=["stats"])
 
 @router.get("/v1/stats", response_model=StatsOut, responses=documented(401, 403))
 async def stats(_: ReadKey, api: Api) -> Response:
-    """Recipients per fate; per recipient domain (the busiest)."""
-    counts, domains = await asyncio.gather(
-        asyncio.to_thread(api.store.counts), asyncio.to_thread(api.store.domain_stats)
+    """Recipients per fate, and those that bounced hard or soft (soft: a soft reason, or expired
+    after deferrals; ``mailfate.model.bounces``); the same per recipient domain (the busiest)."""
+    counts, domains, bounces = await asyncio.gather(
+        asyncio.to_thread(api.store.counts),
+        asyncio.to_thread(api.store.domain_stats),
+        asyncio.to_thread(api.store.bounce_counts),
     )
-    return answer({"recipients": counts, "domains": domains})
+    total = sum(bounces.values(), BounceCounts())
+    for row in domains:
+        row["bounces"] = bounces.get(row["domain"], BounceCounts()).to_json()
+    return answer({"recipients": counts, "bounces": total.to_json(), "domains": domains})
 
 
 @router.get("/v1/alerts", response_model=AlertsOut, responses=documented(401, 403))

@@ -9,13 +9,16 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from mailfate.tracking.alerts import evaluate
-from mailfate.tracking.overview import BOUNCE_LINES, COMPLAINT_LINES, SERIES_GROUPS, overview
+from mailfate.tracking.overview import BOUNCE_LINES, COMPLAINT_LINES, SERIES, SERIES_GROUPS, overview
 from mailfate.web import charts
 from mailfate.web.deps import DAILY_AFTER, WINDOWS, PageDep, StoreDep, Viewer
 
 __all__ = ["router"]
 
 router = APIRouter()
+
+_LABEL_KEYS = {"hard": "bounced_hard", "soft": "bounced_soft"}
+"""The chart's bounce series are labelled as the tiles are: one word for one count."""
 
 
 @router.get("/")
@@ -35,7 +38,7 @@ async def overview_page(page: PageDep, viewer: Viewer, store: StoreDep, window: 
         asyncio.to_thread(evaluate, store, now, fold=False),
     )
     ov = overview(rows, since, now, daily=daily)
-    labels = {s: page.text(s if s != "bounced" else "bounced_hard") for s in charts.SERIES_COLOURS}
+    labels = {s: page.text(_LABEL_KEYS.get(s, s)) for s in SERIES}
     return page.render(
         "overview.html",
         "overview",
@@ -45,7 +48,7 @@ async def overview_page(page: PageDep, viewer: Viewer, store: StoreDep, window: 
         alerts=alerts,
         window=window,
         windows=list(WINDOWS),
-        chart=charts.stacked_bars(ov.hourly, list(charts.SERIES_COLOURS), labels, daily=daily),
+        chart=charts.stacked_bars(ov.hourly, SERIES, labels, daily=daily),
         bounce_gauge=charts.rate_bar(ov.bounce_rate, BOUNCE_LINES),
         complaint_gauge=charts.rate_bar(ov.complaint_rate, COMPLAINT_LINES),
         bounce_lines=BOUNCE_LINES,
