@@ -1,5 +1,6 @@
-"""``mailfate report``: the postmaster inquiry for one message, one receiving domain, or every
-receiving domain with trouble (one letter each, most recipients affected first)."""
+"""``mailfate report``: what happened to one message, one receiving domain, or every receiving
+domain with trouble (most recipients affected first), and what to do — a statement, advice, our fix
+first, or the letter to the receiver's postmaster (:mod:`mailfate.doctor.cases` decides which)."""
 
 from __future__ import annotations
 
@@ -49,9 +50,11 @@ def report_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     data_dir: DataOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Write the inquiry a receiver's postmaster can answer: our Message-ID and times, every attempt
-    with their MX, IP and reply, our SPF/DKIM/DMARC, how other receivers take our mail, and the
-    question — do they apply stricter rules to us or block us — quoting their own reply."""
+    """Say what happened and what to do, per case: delivered (a statement), a dead address (remove
+    it), the evidence points at us (what to fix first, with the records), or a letter to the
+    receiver's postmaster asking exactly one question (block, greylisting, authentication, rate)
+    with their own replies, every attempt, our SPF/DKIM/DMARC and how other receivers take our mail."""
+    from mailfate.doctor.cases import decide
     from mailfate.doctor.inquiry import domain_inquiry, message_inquiry
     from mailfate.doctor.inquiry_text import FORMATS, LANGS, render
     from mailfate.model.duration import parse_duration
@@ -65,20 +68,25 @@ def report_cmd(  # noqa: PLR0917 - Typer maps parameters to options
         window = timedelta(seconds=parse_duration(since))
     except MailfateError as exc:
         raise fail(str(exc)) from exc
-    check = _dns_check(ip or [], selector or [], nameserver, dns_timeout) if dns else None
-    store = open_store(settings_for(config, data_dir))
+    settings = settings_for(config, data_dir)
+    envelope = settings.verp_domain  # every attempt's MAIL FROM is a VERP address in this domain
+    check = _dns_check(ip or [], selector or [], nameserver, dns_timeout, envelope) if dns else None
+    store = open_store(settings)
     now = datetime.now(UTC)
     try:
         if all_domains:
-            _all_domains(store, now, now - window, lang, fmt, out, top, check, ip or [], json_out)
+            _all_domains(store, now, now - window, (lang, fmt, envelope), out, top, check, ip or [], json_out)
             return
         if message_id is not None:
-            inquiry = message_inquiry(store, message_id, now=now, check_dns=check, ips=ip or [])
+            inquiry = message_inquiry(
+                store, message_id, now=now, check_dns=check, ips=ip or [], envelope_domain=envelope
+            )
         else:
             assert domain is not None
             inquiry = domain_inquiry(
-                store, domain, now=now, since=now - window, check_dns=check, ips=ip or []
-            )
+                store, domain, now=now, since=now - window, check_dns=check, ips=ip or [],
+                envelope_domain=envelope,
+            )  # fmt: skip
             if not inquiry.attempts:
                 raise fail(f"no deferral or bounce to {inquiry.receiver} in the last {since}", code=1)
     except MailfateError as exc:
@@ -86,7 +94,7 @@ def report_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     finally:
         store.close()
     if json_out:
-        emit_json(inquiry.to_json())
+        emit_json({**inquiry.to_json(), "case": decide(inquiry).to_json()})
         return
     text = render(inquiry, lang=lang, fmt=fmt)
     if out is not None:
@@ -96,7 +104,11 @@ def report_cmd(  # noqa: PLR0917 - Typer maps parameters to options
         out_console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
-def _dns_check(ips: list[str], selectors: list[str], nameserver: str | None, timeout: float) -> DnsCheck:
+def _dns_check(
+    ips: list[str], selectors: list[str], nameserver: str | None, timeout: float, envelope: str
+) -> DnsCheck:
+    """The doctor's checks of a sending (From) domain, with our VERP domain as its MAIL FROM domain:
+    SPF and alignment are checked where receivers check them."""
     from mailfate.doctor.domain import check_domain
 
     cache: dict[str, list[Finding]] = {}
@@ -104,12 +116,20 @@ def _dns_check(ips: list[str], selectors: list[str], nameserver: str | None, tim
     def check(sending_domain: str) -> list[Finding]:
         if sending_domain not in cache:
             report = check_domain(
-                sending_domain, ips=ips, selectors=selectors, nameserver=nameserver, timeout=timeout
-            )
+                sending_domain, ips=ips, selectors=selectors, nameserver=nameserver, timeout=timeout,
+                mail_from=envelope or None,
+            )  # fmt: skip
             cache[sending_domain] = list(report.findings)
         return cache[sending_domain]
 
     return check
+
+
+_CASE_NAMES = {
+    "ask": "letter", "ours": "fix ours first", "dead": "remove addresses", "recipient": "recipient's mailbox",
+    "pending": "still retrying", "delivered": "delivered", "complained": "complained", "not_sent": "not sent",
+}  # fmt: skip
+"""What each case is called in the ranking (``mailfate.doctor.cases``)."""
 
 
 def _safe_name(domain: str) -> str:
@@ -120,46 +140,51 @@ def _all_domains(  # noqa: PLR0917 - the command's options, passed on
     store: Store,
     now: datetime,
     since: datetime,
-    lang: str,
-    fmt: str,
+    how: tuple[str, str, str],
     out: Path | None,
     top: int,
     check: DnsCheck | None,
     ips: list[str],
     json_out: bool,
 ) -> None:
+    from mailfate.doctor.cases import decide
     from mailfate.doctor.inquiry import domain_inquiry
     from mailfate.doctor.inquiry_text import render
 
+    lang, fmt, envelope = how
     ranked = store.troubled_domains(since, limit=top)
     folder = out or Path("inquiries")
     folder.mkdir(parents=True, exist_ok=True)
-    written: list[tuple[int, DomainTrouble, Path]] = []
+    written: list[tuple[int, DomainTrouble, Path, str]] = []
     with Progress(console=err_console, transient=True, disable=json_out) as progress:
         task = progress.add_task("writing inquiries", total=len(ranked))
         for rank, trouble in enumerate(ranked, 1):
             inquiry = domain_inquiry(
-                store, trouble.domain, now=now, since=since, check_dns=check, ips=ips, trouble=trouble
-            )
+                store, trouble.domain, now=now, since=since, check_dns=check, ips=ips, trouble=trouble,
+                envelope_domain=envelope,
+            )  # fmt: skip
             path = folder / f"{rank:03d}-{_safe_name(trouble.domain)}.{lang}.{fmt}"
-            path.write_text(render(inquiry, lang=lang, fmt=fmt), "utf-8")
-            written.append((rank, trouble, path))
+            case = decide(inquiry)
+            path.write_text(render(inquiry, lang=lang, fmt=fmt, case=case), "utf-8")
+            written.append((rank, trouble, path, _CASE_NAMES.get(case.kind, case.kind)))
             progress.advance(task)
     if json_out:
-        for rank, trouble, path in written:
-            emit_json({"rank": rank, **trouble.to_json(), "file": str(path)})
+        for rank, trouble, path, what in written:
+            emit_json({"rank": rank, **trouble.to_json(), "file": str(path), "case": what})
         return
     table = Table(
         title=f"receiving domains with deferrals or bounces since {since:%Y-%m-%d %H:%M} UTC "
-        f"(letters in {folder})"
+        f"(in {folder}: a letter where one is due, else what to do)"
     )
-    for col in ("#", "domain", "recipients", "deferred", "bounced", "expired", "last (UTC)", "letter"):
-        numeric = col in ("#", "recipients", "deferred", "bounced", "expired")
-        table.add_column(col, justify="right" if numeric else "left")
-    for rank, t, path in written:
+    for col in ("#", "domain", "recipients", "deferred / bounced / expired", "last (UTC)", "case", "file"):
+        numeric = col in ("#", "recipients", "deferred / bounced / expired")
+        table.add_column(
+            col, justify="right" if numeric else "left", overflow="fold" if col != "case" else "ellipsis"
+        )
+    for rank, t, path, what in written:
         table.add_row(
-            str(rank), t.domain, str(t.recipients), str(t.deferred), str(t.bounced), str(t.expired),
-            f"{t.last_at:%m-%d %H:%M}" if t.last_at else "", path.name,
+            str(rank), t.domain, str(t.recipients), f"{t.deferred}/{t.bounced}/{t.expired}",
+            f"{t.last_at:%m-%d %H:%M}" if t.last_at else "", what, path.name,
         )  # fmt: skip
     if not written:
         out_console.print("no receiving domain deferred or refused mail in that window")

@@ -2,10 +2,11 @@
 
 The seed's lesson: a receiver's admin answers a precise question backed by evidence. An
 :class:`Inquiry` gathers, for one message or for every troubled recipient at one receiving
-domain: our Message-IDs and times, each attempt with the receiver's MX, IP and reply (quoted as
-sent), the replies grouped, what each means, our SPF / DKIM / DMARC state (``mailfate doctor
-domain``'s findings, when DNS is asked), how other receivers take the same mail, and the question
-— whether they apply stricter rules to us or block inbound mail from us — quoting their own reply.
+domain: our Message-IDs and times, each attempt with the receiver's MX, IP, reply (quoted as sent)
+and transport (the simulator's replies are a rehearsal), the replies grouped, what each means, our
+envelope (VERP) domain, our SPF / DKIM / DMARC state (``mailfate doctor domain``'s findings, when
+DNS is asked), our suppressions and how other receivers take the same mail.
+:mod:`mailfate.doctor.cases` decides from it what happened (a letter is only one of the cases) and
 :mod:`mailfate.doctor.inquiry_text` renders it as Markdown or HTML, in English or Korean.
 """
 
@@ -20,10 +21,15 @@ from typing import Any
 
 from mailfate.doctor.findings import Finding
 from mailfate.errors import InputError
+from mailfate.model import MessageView
+from mailfate.model.simulated import simulated
 from mailfate.store import Store
 from mailfate.store.inquiries import DomainTrouble
 
-__all__ = ["RECIPIENT_SIDE", "Attempt", "Inquiry", "ReplyGroup", "domain_inquiry", "message_inquiry"]
+__all__ = [
+    "RECIPIENT_SIDE", "Attempt", "Inquiry", "ReplyGroup", "domain_inquiry", "inquiry_from_view",
+    "message_inquiry",
+]  # fmt: skip
 
 AUTH_CHECKS = ("spf", "dkim", "dmarc", "mail-from", "ptr", "dnsbl")
 """The doctor's checks an inquiry quotes: what a receiver's filter looks at."""
@@ -60,15 +66,28 @@ class Attempt:
     reason: str
     cause: str = ""
     """The finer cause (greylisted, spf-fail, ip-blocklisted...), when the event recorded one."""
+    transport: str = ""
+    """The transport that made the attempt (``simulator``: the replies are the simulator's)."""
 
     @property
     def reply(self) -> str:
         parts = [str(self.code) if self.code else "", self.status, self.text]
-        if self.status and self.text.startswith(self.status):
-            parts[1] = ""
+        head = self.text[:16]
+        if self.status and self.status in head.split():
+            parts[1] = ""  # "4.7.1 …" or a DSN's "550 5.1.1 …": the status is already there
         if self.code and self.text.startswith(str(self.code)):
             parts[0] = ""
         return " ".join(p for p in parts if p).strip()
+
+    @property
+    def refusal(self) -> bool:
+        """A deferral, refusal or bounce report with the receiver's words (not an expiry, which
+        repeats the last reply, nor a complaint)."""
+        return self.outcome not in ("delivered", "complained") and self.kind != "expired" and bool(self.reply)
+
+    @property
+    def simulated(self) -> bool:
+        return simulated(self.transport)
 
     def to_json(self) -> dict[str, Any]:
         data = {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -118,12 +137,22 @@ class Inquiry:
     """Other receivers over the same days: attempts, delivered, deferral rate."""
     ips: list[str] = field(default_factory=list)
     """Our sending IPs, when given."""
+    envelope_domain: str = ""
+    """Our envelope sender's (MAIL FROM, the VERP address's) domain, when known: what receivers
+    check SPF against and align with the From domain."""
+    suppressed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Address → why it is on our suppression list (reason, since, detail), as a message's events say."""
+
+    @property
+    def simulated(self) -> bool:
+        """Whether any reply came from the built-in simulator, not the receiver the address names."""
+        return any(a.simulated for a in self.attempts)
 
     @property
     def replies(self) -> list[ReplyGroup]:
         groups: dict[str, list[Attempt]] = {}
         for a in self.attempts:
-            if a.outcome == "delivered" or a.kind == "expired" or not a.reply:
+            if not a.refusal:
                 continue  # (an expiry repeats the last reply)
             groups.setdefault(_VARIABLE.sub("…", a.reply.lower()), []).append(a)
         out = [
@@ -146,7 +175,7 @@ class Inquiry:
         """The receiver's own reply the question quotes: the latest refusal or deferral for a
         reason of theirs (policy, reputation, authentication, rate, greylisting), else the latest
         of any kind (an unknown user says nothing about how they treat us)."""
-        refused = [a for a in self.attempts if a.outcome != "delivered" and a.kind != "expired" and a.reply]
+        refused = [a for a in self.attempts if a.refusal]
         theirs = [a for a in refused if a.reason not in RECIPIENT_SIDE]
         chosen = theirs or refused
         return chosen[-1] if chosen else None
@@ -173,6 +202,12 @@ class Inquiry:
             "auth": None if self.auth is None else [f.to_json() for f in self.auth],
             "health": self.health,
             "ips": self.ips,
+            "envelope_domain": self.envelope_domain,
+            "simulated": self.simulated,
+            "suppressed": {
+                a: {k: v.isoformat() if isinstance(v, datetime) else v for k, v in why.items()}
+                for a, why in self.suppressed.items()
+            },
         }
 
 
@@ -183,6 +218,12 @@ def _attempt(message_id: str, header_id: str, address: str, event: Any) -> Attem
             event.at, message_id, header_id, address, "expired", "expired", data.get("last_code"),
             str(data.get("last_status") or ""), str(data.get("last_text") or ""), "", "", "",
             str(data.get("last_reason") or data.get("reason") or "expired"),
+        )  # fmt: skip
+    if event.type == "complained":
+        kind = str(data.get("feedback_type") or "abuse")
+        return Attempt(
+            event.at, message_id, header_id, address, "complained", "complained", None, "", kind, "", "",
+            "", str(data.get("reason") or "feedback"), str(data.get("cause") or "complaint"),
         )  # fmt: skip
     code = data.get("code")
     return Attempt(
@@ -200,6 +241,7 @@ def _attempt(message_id: str, header_id: str, address: str, event: Any) -> Attem
         str(data.get("tls_version") or ""),
         str(data.get("reason") or ""),
         str(data.get("cause") or ""),
+        str(data.get("transport") or ""),
     )
 
 
@@ -245,11 +287,23 @@ def message_inquiry(
     check_dns: DnsCheck | None = None,
     ips: list[str] | None = None,
     receiver: str | None = None,
+    envelope_domain: str = "",
 ) -> Inquiry:
-    """The inquiry about one message (to the receiver of its troubled recipients, or ``receiver``)."""
+    """The inquiry about one message (to the receiver of its troubled recipients, or ``receiver``).
+    ``envelope_domain``: our MAIL FROM (VERP) domain, ``[verp] domain``."""
     view = store.message(message_id.strip())
     if view is None:
         raise InputError(f"no message {message_id!r} in the store: give the id mailfate returned (m…)")
+    inquiry = inquiry_from_view(view, receiver=receiver, envelope_domain=envelope_domain, ips=ips)
+    inquiry.auth = _auth(check_dns, inquiry.sending_domains)
+    inquiry.health = _health(store, now - timedelta(days=7), inquiry.receiver)
+    return inquiry
+
+
+def inquiry_from_view(
+    view: MessageView, *, receiver: str | None = None, envelope_domain: str = "", ips: list[str] | None = None
+) -> Inquiry:
+    """The inquiry about one message from its view alone (no DNS, no health: the caller adds them)."""
     troubled = [r for r in view.recipients if r.fate in ("deferred", "bounced", "expired")] or list(
         view.recipients
     )
@@ -258,8 +312,13 @@ def message_inquiry(
     attempts = [
         _attempt(view.id, view.header_message_id, names[e.recipient_id], e)
         for e in view.events
-        if e.recipient_id in names and e.type in ("attempt", "bounced", "delayed", "expired")
+        if e.recipient_id in names and e.type in ("attempt", "bounced", "delayed", "expired", "complained")
     ]
+    suppressed = {
+        names[e.recipient_id]: _suppression(e.data)
+        for e in view.events
+        if e.recipient_id in names and e.type in ("suppressed", "suppression_added")
+    }
     sending = view.from_addr.rpartition("@")[2].rstrip(">").lower()
     return Inquiry(
         "message",
@@ -276,10 +335,20 @@ def message_inquiry(
             "deadline": view.deadline,
             "fate": view.fate,
         },
-        auth=_auth(check_dns, [sending]),
-        health=_health(store, now - timedelta(days=7), domain),
         ips=list(ips or []),
+        envelope_domain=envelope_domain.strip().lower().rstrip("."),
+        suppressed=suppressed,
     )
+
+
+def _suppression(data: dict[str, Any]) -> dict[str, Any]:
+    """A suppression event's why: reason, since (a datetime, when said) and detail."""
+    since = data.get("since")
+    try:
+        at = datetime.fromisoformat(str(since)) if since else None
+    except ValueError:
+        at = None
+    return {"reason": str(data.get("reason") or ""), "since": at, "detail": str(data.get("detail") or "")}
 
 
 def domain_inquiry(
@@ -291,6 +360,7 @@ def domain_inquiry(
     check_dns: DnsCheck | None = None,
     ips: list[str] | None = None,
     trouble: DomainTrouble | None = None,
+    envelope_domain: str = "",
 ) -> Inquiry:
     """The inquiry about every recipient at ``domain`` deferred, bounced or expired since ``since``."""
     domain = domain.strip().lower().rstrip(".")
@@ -309,6 +379,7 @@ def domain_inquiry(
         auth=_auth(check_dns, sending),
         health=_health(store, now - timedelta(days=7), domain),
         ips=list(ips or []),
+        envelope_domain=envelope_domain.strip().lower().rstrip("."),
     )
     if trouble is not None:
         inquiry.message["trouble"] = trouble.to_json()

@@ -8,49 +8,30 @@ format (HTML: ``markupsafe``; Markdown: table pipes, backticks and line breaks).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
-
 from markupsafe import escape
 
+from mailfate.doctor.case_text import ASIDE, KST, Block, head_blocks, when
+from mailfate.doctor.cases import Case, decide, record
 from mailfate.doctor.inquiry import Inquiry
 from mailfate.tracking.meanings_ko import meaning
 
-__all__ = ["FORMATS", "LANGS", "render"]
+__all__ = ["FORMATS", "KST", "LANGS", "blocks", "render"]
 
 LANGS = ("en", "ko")
 FORMATS = ("md", "html")
-KST = timezone(timedelta(hours=9), "KST")
-
-Block = tuple[str, str] | tuple[str, list[str], list[list[str]]]
+FENCE = "`" * 3
 
 _T: dict[str, tuple[str, str]] = {
-    "title_message": ("Delivery inquiry: our message to {receiver}", "메일 수신 문의: {receiver} 수신자에게 보낸 메일"),
-    "title_domain": ("Delivery inquiry: our mail to {receiver}", "메일 수신 문의: {receiver}(으)로 보낸 메일"),
-    "to": ("To the postmaster of {receiver},", "{receiver} 메일 관리자님께,"),
-    "intro_message": (
-        "we send transactional mail (such as sign-up verification codes) from {senders}. Our message below to {recipients} was deferred or refused by your mail servers. This letter gives every delivery attempt with your servers' own replies, our authentication state and how other receivers take the same mail.",
-        "{senders}에서 회원가입 인증 코드 등 트랜잭션 메일을 발송하고 있습니다. 아래 메일이 {recipients} 수신자에게 전달되는 과정에서 귀사 메일 서버에 의해 지연되거나 거부되었습니다. 각 발송 시도와 귀사 서버의 응답, 당사의 인증 상태, 다른 수신 기관의 처리 현황을 정리했습니다.",
-    ),
-    "intro_domain": (
-        "we send transactional mail (such as sign-up verification codes) from {senders}. Between {first} and {last}, your mail servers deferred or refused our mail to {n} recipient(s) at {receiver} ({deferred} still deferred, {bounced} refused, {expired} given up after retries). This letter gives the attempts with your servers' own replies, our authentication state and how other receivers take the same mail.",
-        "{senders}에서 회원가입 인증 코드 등 트랜잭션 메일을 발송하고 있습니다. {first}부터 {last}까지 {receiver}의 수신자 {n}명에게 보낸 메일이 귀사 메일 서버에서 지연되거나 거부되었습니다(현재 지연 {deferred}건, 거부 {bounced}건, 재시도 후 만료 {expired}건). 각 발송 시도와 귀사 서버의 응답, 당사의 인증 상태, 다른 수신 기관의 처리 현황을 정리했습니다.",
-    ),
-    "question_h": ("Our question", "문의 사항"),
-    "question": (
-        "Do your servers apply stricter rules to mail from {senders}{ips} than to other senders, or block inbound mail from us? On {at} your server {host} answered:",
-        "귀사 메일 서버가 {senders}{ips}에서 오는 메일에 다른 발신자보다 엄격한 규칙을 적용하고 있는지, 또는 당사 메일의 수신을 차단하고 있는지 확인 부탁드립니다. 귀사 서버 {host}는 {at}에 다음과 같이 응답했습니다.",
-    ),
-    "question_end": (
-        "If there is a rule we do not meet, please tell us which one and we will fix it. Thank you.",
-        "당사가 충족하지 못한 정책이 있다면 알려 주시면 바로 조치하겠습니다. 감사합니다.",
-    ),
-    "no_reply": ("(no reply text was recorded)", "(기록된 응답 문구가 없습니다)"),
-    "ips": (" (our sending IPs: {ips})", "(당사 발송 IP: {ips})"),
     "ours_h": ("Our message", "당사 메일 정보"),
     "attempts_h": ("Delivery attempts", "발송 시도 내역"),
     "replies_h": ("Your servers' replies, grouped", "귀사 서버 응답 요약"),
+    "replies_h_ours": ("The receiver's replies, grouped", "수신 서버 응답 요약"),
+    "server_ours": ("Receiving server (IP)", "수신 서버 (IP)"),
+    "align": ("alignment", "정렬"),
+    "aligned": ("MAIL FROM (VERP) {envelope} aligns with From {header} (relaxed: both under {org})", "봉투(MAIL FROM, VERP) 도메인 {envelope}이(가) From 도메인 {header}와 정렬됩니다(완화 모드: 모두 {org} 소속)"),
+    "not_aligned": ("MAIL FROM (VERP) {envelope} does not align with From {header} ({org_env} ≠ {org_hdr}): SPF cannot count for DMARC", "봉투(MAIL FROM, VERP) 도메인 {envelope}이(가) From 도메인 {header}와 정렬되지 않습니다({org_env} ≠ {org_hdr}). SPF가 DMARC 판정에 반영되지 않습니다"),
     "auth_h": ("Our authentication (SPF, DKIM, DMARC)", "당사 인증 상태 (SPF, DKIM, DMARC)"),
-    "auth_none": ("Our DNS records were not checked for this letter (mailfate report checks them unless --no-dns).", "이 문서에는 DNS 점검 결과가 포함되지 않았습니다 (mailfate report는 --no-dns가 없으면 점검합니다)."),
+    "auth_none": ("Our DNS records were not checked (mailfate report checks them unless --no-dns).", "이 문서에는 DNS 점검 결과가 포함되지 않았습니다 (mailfate report는 --no-dns가 없으면 점검합니다)."),
     "auth_ok": ("Every check passed.", "모든 점검을 통과했습니다."),
     "health_h": ("The same mail at other receivers (last 7 days)", "다른 수신 기관의 처리 현황 (최근 7일)"),
     "health_none": ("No other deliveries recorded.", "기록된 다른 발송이 없습니다."),
@@ -71,12 +52,19 @@ _T: dict[str, tuple[str, str]] = {
     "delivered": ("Delivered", "전달"),
     "deferral": ("Deferred", "지연율"),
     "this": ("(you)", "(귀사)"),
+    "proposed": ("proposed", "게시 제안"),
+    "this_ours": ("(this receiver)", "(이 수신 도메인)"),
     "message_id": ("Our message id", "메시지 ID (mailfate)"),
     "header_id": ("Message-ID header", "Message-ID 헤더"),
     "from": ("From", "보낸 사람"),
     "subject": ("Subject", "제목"),
     "submitted": ("Submitted", "접수 시각"),
     "fate": ("Fate now", "현재 상태"),
+    "ok": ("ok", "통과"), "warning": ("warning", "주의"), "error": ("error", "오류"), "info": ("info", "참고"),
+    "o_attempt": ("attempt", "시도"), "o_deferred": ("deferred", "지연"), "o_bounced": ("bounced", "거부·반송"),
+    "o_delivered": ("delivered", "전달"), "o_expired": ("expired", "만료"), "o_delayed": ("delay notice", "지연 통지"),
+    "o_complained": ("reported as spam", "스팸 신고"), "o_queued": ("queued", "대기"), "o_sending": ("sending", "발송 중"),
+    "o_suppressed": ("not sent (suppressed)", "발송 안 함(수신 차단)"),
     "more": ("… and {n} earlier attempts (the full list: mailfate report --json).", "… 이전 시도 {n}건 생략 (전체 목록: mailfate report --json)."),
 }  # fmt: skip
 
@@ -86,12 +74,12 @@ def _t(lang: str, key: str, **values: object) -> str:
     return (ko if lang == "ko" else en).format(**values)
 
 
-def _when(at: datetime | None, lang: str) -> str:
-    if at is None:
-        return "–"
-    if lang == "ko":
-        return f"{at.astimezone(KST):%Y-%m-%d %H:%M:%S} KST ({at.astimezone(UTC):%H:%M:%S} UTC)"
-    return f"{at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+def _word(lang: str, outcome: str) -> str:
+    """An outcome or fate in the reader's language (as stored when it has no translation)."""
+    return _t(lang, f"o_{outcome}") if f"o_{outcome}" in _T else outcome
+
+
+_when = when
 
 
 def _meaning(lang: str, reason: str, cause: str = "") -> str:
@@ -104,54 +92,22 @@ def _meaning(lang: str, reason: str, cause: str = "") -> str:
     return cause or reason
 
 
-def blocks(inq: Inquiry, lang: str, *, max_rows: int = 50) -> list[Block]:
-    return [
-        *_opening(inq, lang),
-        *_question(inq, lang),
-        *_our_message(inq, lang),
-        *_attempts(inq, lang, max_rows),
-        *_replies(inq, lang),
-        *_authentication(inq, lang),
-        *_health(inq, lang),
-    ]
-
-
-def _senders(inq: Inquiry) -> str:
-    return ", ".join(inq.sending_domains) or "?"
-
-
-def _opening(inq: Inquiry, lang: str) -> list[Block]:
-    """The title, the greeting and who we are and what happened."""
-    senders = _senders(inq)
-    title = "title_message" if inq.kind == "message" else "title_domain"
-    if inq.kind == "message":
-        intro = _t(lang, "intro_message", senders=senders, recipients=", ".join(inq.recipients) or "?")
-    else:
-        fates = list(inq.recipients.values())
-        intro = _t(
-            lang, "intro_domain", senders=senders, receiver=inq.receiver, n=len(inq.recipients),
-            first=_when(inq.first_at, lang), last=_when(inq.last_at, lang),
-            deferred=fates.count("deferred"), bounced=fates.count("bounced"), expired=fates.count("expired"),
-        )  # fmt: skip
-    return [
-        ("h1", _t(lang, title, receiver=inq.receiver)),
-        ("p", _t(lang, "to", receiver=inq.receiver)),
-        ("p", intro),
-    ]
-
-
-def _question(inq: Inquiry, lang: str) -> list[Block]:
-    """The question, with the receiver's own reply quoted."""
-    quoted = inq.quoted
-    ips = _t(lang, "ips", ips=", ".join(inq.ips)) if inq.ips else ""
-    host = (quoted.remote_host or quoted.remote_ip or inq.receiver) if quoted else inq.receiver
-    at = _when(quoted.at if quoted else None, lang)
-    return [
-        ("h2", _t(lang, "question_h")),
-        ("p", _t(lang, "question", senders=_senders(inq), ips=ips, at=at, host=host)),
-        ("quote", quoted.reply if quoted else _t(lang, "no_reply")),
-        ("p", _t(lang, "question_end")),
-    ]
+def blocks(inq: Inquiry, lang: str, *, max_rows: int = 50, case: Case | None = None) -> list[Block]:
+    """What ``report`` writes for the inquiry's case (:func:`mailfate.doctor.cases.decide`): the head
+    (a statement, advice or the letter), then the evidence — every table for a letter or a fix of
+    ours, the message and its attempts for a statement."""
+    case = case or decide(inq)
+    head = head_blocks(inq, case, lang)
+    if case.kind in ("ask", "ours"):
+        return [
+            *head,
+            *_our_message(inq, lang),
+            *_attempts(inq, lang, max_rows, letter=case.kind == "ask"),
+            *_replies(inq, lang, letter=case.kind == "ask"),
+            *_authentication(inq, case, lang),
+            *_health(inq, lang, letter=case.kind == "ask"),
+        ]
+    return [*head, *_our_message(inq, lang), *_attempts(inq, lang, max_rows, letter=False)]
 
 
 def _our_message(inq: Inquiry, lang: str) -> list[Block]:
@@ -164,13 +120,15 @@ def _our_message(inq: Inquiry, lang: str) -> list[Block]:
         [_t(lang, "from"), str(m.get("from", ""))],
         [_t(lang, "subject"), str(m.get("subject", ""))],
         [_t(lang, "submitted"), _when(m.get("submitted_at"), lang)],
-        [_t(lang, "fate"), str(m.get("fate", ""))],
+        [_t(lang, "fate"), _word(lang, str(m.get("fate", "")))],
     ]
     return [("h2", _t(lang, "ours_h")), ("table", [_t(lang, "field"), _t(lang, "value")], rows)]
 
 
-def _attempts(inq: Inquiry, lang: str, max_rows: int) -> list[Block]:
+def _attempts(inq: Inquiry, lang: str, max_rows: int, *, letter: bool = True) -> list[Block]:
     """The attempts (the last ``max_rows`` of them) with the receiver's replies."""
+    if not inq.attempts:
+        return []
     out: list[Block] = [("h2", _t(lang, "attempts_h"))]
     shown = inq.attempts[-max_rows:]
     if len(inq.attempts) > len(shown):
@@ -185,17 +143,18 @@ def _attempts(inq: Inquiry, lang: str, max_rows: int) -> list[Block]:
                 else a.remote_host
             )
             + (f" {a.tls}" if a.tls else ""),
-            f"{a.kind if a.kind != 'attempt' else a.outcome}: {a.reply}",
+            f"{_word(lang, a.kind if a.kind != 'attempt' else a.outcome)}: {a.reply}".rstrip(": "),
             a.header_message_id,
         ]
         for a in shown
     ]
-    headers = [_t(lang, "time"), _t(lang, "recipient"), _t(lang, "server"), _t(lang, "reply"), "Message-ID"]
+    server = _t(lang, "server" if letter else "server_ours")
+    headers = [_t(lang, "time"), _t(lang, "recipient"), server, _t(lang, "reply"), "Message-ID"]
     out.append(("table", headers, rows))
     return out
 
 
-def _replies(inq: Inquiry, lang: str) -> list[Block]:
+def _replies(inq: Inquiry, lang: str, *, letter: bool = True) -> list[Block]:
     groups = inq.replies
     if not groups:
         return []
@@ -209,31 +168,53 @@ def _replies(inq: Inquiry, lang: str) -> list[Block]:
         for g in groups[:20]
     ]
     headers = [_t(lang, "reply"), _t(lang, "count"), _t(lang, "first_last"), _t(lang, "meaning")]
-    return [("h2", _t(lang, "replies_h")), ("table", headers, rows)]
+    return [("h2", _t(lang, "replies_h" if letter else "replies_h_ours")), ("table", headers, rows)]
 
 
-def _authentication(inq: Inquiry, lang: str) -> list[Block]:
-    """Our DNS findings, problems first."""
+def _record_ko(evidence: str, fix: str) -> str:
+    """For a Korean reader: the record as found, else the record proposed (never English advice)."""
+    if evidence:
+        return evidence
+    return f"{_t('ko', 'proposed')}: {ASIDE.sub('', fix)}" if record(fix) else ""
+
+
+def _authentication(inq: Inquiry, case: Case, lang: str) -> list[Block]:
+    """Our envelope/From alignment, then our DNS findings, problems first. A Korean reader gets the
+    check and its result in Korean beside the record as found (the finding's English words are not
+    put in a Korean letter)."""
     out: list[Block] = [("h2", _t(lang, "auth_h"))]
+    rows: list[list[str]] = []
+    if case.alignment is not None:
+        al = case.alignment
+        env, hdr = al.organizational
+        text = (
+            _t(lang, "aligned", envelope=al.envelope, header=al.header, org=hdr)
+            if al.aligned
+            else _t(lang, "not_aligned", envelope=al.envelope, header=al.header, org_env=env, org_hdr=hdr)
+        )
+        rows.append([_t(lang, "align"), _t(lang, "ok" if al.aligned else "warning"), text])
     if inq.auth is None:
         out.append(("p", _t(lang, "auth_none")))
-        return out
-    problems = [f for f in inq.auth if f.severity.value in ("error", "warning")]
-    passed = [f for f in inq.auth if f.severity.value == "ok"]
-    if not problems:
-        out.append(("p", _t(lang, "auth_ok")))
-    rows = [[f.check, f.severity.value, f.message] for f in [*problems, *passed]]
-    out.append(("table", [_t(lang, "check"), _t(lang, "severity"), _t(lang, "finding")], rows))
+    else:
+        problems = [f for f in inq.auth if f.severity.value in ("error", "warning")]
+        passed = [f for f in inq.auth if f.severity.value == "ok"]
+        if not problems:
+            out.append(("p", _t(lang, "auth_ok")))
+        for f in [*problems, *passed]:
+            said = f.message if lang != "ko" else _record_ko(f.evidence, f.fix)
+            rows.append([f.check, _word(lang, f.severity.value), " ".join(said.split())[:400]])
+    if rows:
+        out.append(("table", [_t(lang, "check"), _t(lang, "severity"), _t(lang, "finding")], rows))
     return out
 
 
-def _health(inq: Inquiry, lang: str) -> list[Block]:
+def _health(inq: Inquiry, lang: str, *, letter: bool = True) -> list[Block]:
     """How the same mail fares at other receivers."""
     if not inq.health:
         return [("h2", _t(lang, "health_h")), ("p", _t(lang, "health_none"))]
     rows = [
         [
-            h["domain"] + (f" {_t(lang, 'this')}" if h["this_receiver"] else ""),
+            h["domain"] + (f" {_t(lang, 'this' if letter else 'this_ours')}" if h["this_receiver"] else ""),
             f"{h['attempts']:,}",
             f"{h['delivered']:,}",
             f"{h['deferral_rate']:.1%}",
@@ -260,6 +241,8 @@ def to_markdown(items: list[Block]) -> str:
             lines += [" ".join(str(item[1]).split()), ""]
         elif kind == "quote":
             lines += [f"> `{_md_cell(str(item[1]))}`", ""]
+        elif kind == "code":
+            lines += [FENCE, *str(item[1]).replace(FENCE, "'" * 3).splitlines(), FENCE, ""]
         elif kind == "table" and len(item) == 3:
             headers, rows = item[1], item[2]
             lines.append("| " + " | ".join(_md_cell(h) for h in headers) + " |")
@@ -283,6 +266,8 @@ def to_html(items: list[Block], lang: str) -> str:
             parts.append(f"<{kind}>{escape(str(item[1]))}</{kind}>")
         elif kind == "quote":
             parts.append(f"<blockquote><code>{escape(str(item[1]))}</code></blockquote>")
+        elif kind == "code":
+            parts.append(f"<pre><code>{escape(str(item[1]))}</code></pre>")
         elif kind == "table" and len(item) == 3:
             head = "".join(f"<th>{escape(h)}</th>" for h in item[1])
             body = "".join(
@@ -293,10 +278,10 @@ def to_html(items: list[Block], lang: str) -> str:
     return "\n".join(parts)
 
 
-def render(inq: Inquiry, *, lang: str = "en", fmt: str = "md") -> str:
+def render(inq: Inquiry, *, lang: str = "en", fmt: str = "md", case: Case | None = None) -> str:
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {', '.join(LANGS)}")
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
-    items = blocks(inq, lang)
+    items = blocks(inq, lang, case=case)
     return to_markdown(items) if fmt == "md" else to_html(items, lang)

@@ -6,35 +6,15 @@ Set ``MAILFATE_SCREENSHOTS=DIR`` to keep the screenshots (the README's picture c
 from __future__ import annotations
 
 import os
-import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.support.debian import not_installed
+from tests.e2e.web.conftest import needs_chromium
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(
-    not os.access(CHROMIUM, os.X_OK),
-    reason=not_installed("Chromium", "chromium"),
-)
-FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
+pytestmark = needs_chromium
 
 
 def shots(tmp_path: Path) -> Path:
@@ -84,7 +64,7 @@ def test_sign_in_search_a_message_and_open_its_timeline(
     page.screenshot(path=str(out / "dashboard-timeline-ko.png"), full_page=True)
     page.click("#inquiry")  # the letter to the receiver's postmaster, in Korean
     page.wait_for_selector("blockquote")
-    assert "메일 수신 문의" in page.locator("h1").inner_text()
+    assert "주소 삭제 필요" in page.locator("h1").inner_text()
     assert "550" in page.locator("blockquote").inner_text()
     page.screenshot(path=str(out / "inquiry-ko.png"), full_page=True)
     page.close()
