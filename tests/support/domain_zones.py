@@ -192,11 +192,70 @@ def zones(keys: Keys) -> dict[str, str]:
             '_mta-sts IN TXT "v=STSv1; id=1"\n@ IN MX 10 mx.stsfetch.test.\nmx IN A 192.0.2.25\n',
         ),
         "tlsbad.test": zone_text("tlsbad.test", '_smtp._tls IN TXT "v=TLSRPTv1;"\n'),
+        **_open_doors_and_worse_fixes(),
         "xn--bcher-kva.test": zone_text(
             "xn--bcher-kva.test",
             '@ IN TXT "v=spf1 ip4:192.0.2.10 -all"\n@ IN MX 10 mx.clean.test.\n'
             '_dmarc IN TXT "v=DMARC1; p=reject; rua=mailto:d@xn--bcher-kva.test"\n',
         ),
+    }
+
+
+def _open_doors_and_worse_fixes() -> dict[str, str]:
+    """Issue 15's planted cases: open doors once missed, and records whose fix used to be worse."""
+    return {
+        # SPF that passes everyone: through an include of +all, through huge ranges
+        "openinc.test": zone_text(
+            "openinc.test",
+            '@ IN TXT "v=spf1 ip4:192.0.2.10 include:_spf.openinc.test -all"\n'
+            '_spf IN TXT "v=spf1 +all"\n@ IN MX 10 mx.clean.test.\n',
+        ),
+        "openv4.test": zone_text(
+            "openv4.test", '@ IN TXT "v=spf1 ip4:192.0.2.10 ip4:0.0.0.0/0 -all"\n@ IN MX 10 mx.clean.test.\n'
+        ),
+        "openv6.test": zone_text(
+            "openv6.test", '@ IN TXT "v=spf1 ip4:192.0.2.10 ip6:::/0 ~all"\n@ IN MX 10 mx.clean.test.\n'
+        ),
+        "openredirect.test": zone_text(
+            "openredirect.test",
+            '@ IN TXT "v=spf1 redirect=_spf.openredirect.test"\n_spf IN TXT "v=spf1 a/0 -all"\n'
+            "@ IN A 192.0.2.10\n_spf IN A 192.0.2.10\n",
+        ),
+        # a /8 is one organisation's block (17.0.0.0/8): wide, but not an open door
+        "wideok.test": zone_text(
+            "wideok.test", '@ IN TXT "v=spf1 ip4:17.0.0.0/8 -all"\n@ IN MX 10 mx.clean.test.\n'
+        ),
+        # MX at addresses no sender can reach
+        "mxloop.test": zone_text("mxloop.test", "@ IN MX 10 mx.mxloop.test.\nmx IN A 127.0.0.1\n"),
+        "mxpriv.test": zone_text(
+            "mxpriv.test",
+            "@ IN MX 10 mx.clean.test.\n@ IN MX 20 backup.mxpriv.test.\nbackup IN A 10.1.2.3\n"
+            "backup IN AAAA fd00::25\n",
+        ),
+        # sp=none under p=reject on the organizational domain
+        "spopen.test": zone_text(
+            "spopen.test", '_dmarc IN TXT "v=DMARC1; p=reject; sp=none; rua=mailto:d@spopen.test"\n'
+        ),
+        # SPF published as two strings that TXT joins without a space
+        "gluedspf.test": zone_text("gluedspf.test", '@ IN TXT "v=spf1 ip4:192.0.2.10" "-all"\n'),
+        "gluedhead.test": zone_text("gluedhead.test", '@ IN TXT "v=spf1" "ip4:192.0.2.10 -all"\n'),
+        "gluedplus.test": zone_text("gluedplus.test", '@ IN TXT "v=spf1 ip4:192.0.2.10" "+all"\n'),
+        "amxloop.test": zone_text("amxloop.test", "@ IN A 127.0.0.1\n"),
+        # two DMARC records: the weak one without rua, the strong one with it
+        "twodmarc2.test": zone_text(
+            "twodmarc2.test",
+            '_dmarc IN TXT "v=DMARC1; p=none"\n'
+            '_dmarc IN TXT "v=DMARC1; p=reject; rua=mailto:d@twodmarc2.test"\n',
+        ),
+        # v=DMARC1 not first; rua without mailto:
+        "dmarcorder.test": zone_text(
+            "dmarcorder.test",
+            '_dmarc IN TXT "p=reject; v=DMARC1; rua=mailto:d@dmarcorder.test"\n'
+            "news IN MX 10 mx.clean.test.\n",
+        ),
+        "ruabare.test": zone_text("ruabare.test", '_dmarc IN TXT "v=DMARC1; p=reject; rua=d@ruabare.test"\n'),
+        # a parent zone whose child names do not exist
+        "nxparent.test": zone_text("nxparent.test", '@ IN TXT "v=spf1 -all"\n'),
     }
 
 

@@ -342,6 +342,9 @@ def domain_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     domain, MX, PTR/FCrDNS, MTA-STS, TLS-RPT, BIMI, DNSBL listings and DNSSEC, each finding with the
     record to publish; --receiver adds Gmail/Yahoo/Outlook.com/Naver/Daum checklists.
 
+    The report leads with the domain itself: "the domain does not exist" or "DNS did not answer",
+    and which checks could therefore not run.
+
     Exit status: 0 when no finding is an error, 1 when any is, 2 for bad options.
     """
     from mailfate.doctor.domain import check_domain
@@ -388,6 +391,15 @@ def _print_domain_report(report: DomainReport, checklists: list[dict[str, Any]])
             f"{report.queries} DNS queries in {report.elapsed:.2f} s",
         )
     )
+    if report.status in ("nxdomain", "no-answer"):
+        # the news that matters first: the rows below are what could not be checked, not a verdict
+        headline = "the domain does not exist" if report.status == "nxdomain" else "DNS did not answer"
+        out_console.print(
+            Text.assemble(
+                (f"{headline}: ", "bold red"),
+                f"checks not run or not finished: {', '.join(report.not_run) or 'none'}",
+            )
+        )
     out_console.print(_domain_table(report.findings, f"doctor domain {report.domain}"))
     for checklist in checklists:
         out_console.print(_receiver_table(checklist))

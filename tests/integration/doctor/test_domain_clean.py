@@ -141,7 +141,8 @@ def test_only_ed25519_keys_warns_to_add_rsa(knot: KnotServer) -> None:
 
 def test_json_shape(knot: KnotServer) -> None:
     data = z.clean(knot).to_json()
-    assert set(data) == {"domain", "findings"}
+    assert set(data) == {"domain", "status", "not_run", "findings"}  # extended, never narrowed
+    assert data["status"] == "exists" and data["not_run"] == []
     assert data["domain"] == "clean.test"
     for finding in data["findings"]:
         assert {"check", "severity", "message", "evidence", "fix"} <= set(finding)

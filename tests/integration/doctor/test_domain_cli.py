@@ -49,11 +49,13 @@ def test_json_clean_domain_exit_0(knot: KnotServer) -> None:
     result = runner.invoke(doctor_app, [*_clean_args(knot), "--json"])
     assert result.exit_code == 0, result.output
     data = _json(result.output)
-    assert set(data) == {"domain", "findings"}
+    assert set(data) == {"domain", "status", "not_run", "findings"}  # extended, never narrowed
+    assert data["status"] == "exists" and data["not_run"] == []
     assert data["domain"] == "clean.test"
     assert not [f for f in data["findings"] if f["severity"] == "error"]
     assert {f["check"] for f in data["findings"]} == {
-        "spf", "dkim", "dmarc", "mail-from", "mx", "ptr", "mta-sts", "tls-rpt", "bimi", "dnsbl", "dnssec",
+        "domain", "spf", "dkim", "dmarc", "mail-from", "mx", "ptr", "mta-sts", "tls-rpt", "bimi", "dnsbl",
+        "dnssec",
     }  # fmt: skip
 
 

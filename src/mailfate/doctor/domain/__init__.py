@@ -5,11 +5,14 @@
 all within one overall timeout, and returns a :class:`DomainReport`: findings (each with the
 record to publish as its fix) and the facts the receiver checklists
 (:mod:`mailfate.doctor.domain.receivers`) are evaluated on. DNS that does not answer becomes a
-finding, never an exception; bad input (an unusable domain) becomes an error finding too.
+finding, never an exception; bad input (an unusable domain) becomes an error finding too. The
+report leads with the ``domain`` row (:mod:`~mailfate.doctor.domain.lead`): the domain does not
+exist, DNS did not answer, or it exists. Every record a finding proposes has passed the same
+checks as the original and keeps all its valid terms (``vet_spf``, ``vet_dmarc``).
 
 Modules: ``names`` (IDNA), ``resolve`` (parallel cached DNS), ``spf``/``spf_syntax``, ``dkim``,
 ``dmarc``, ``infra`` (mx, mail-from, ptr), ``policy`` (mta-sts, tls-rpt, bimi), ``dnsbl``,
-``dnssec``, ``receivers``, ``report``.
+``dnssec``, ``lead``, ``receivers``, ``report``.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import dns.resolver
 
 from mailfate.doctor.domain import dkim, dmarc, dnsbl, dnssec, infra, policy, spf
 from mailfate.doctor.domain.context import CheckContext, DnsblZone, PolicyFetcher, PolicyFetchError
+from mailfate.doctor.domain.lead import lead
 from mailfate.doctor.domain.names import DomainName, normalize_domain, normalize_ip, normalize_selector
 from mailfate.doctor.domain.report import CHECKS, FACTS, CheckOutcome, DomainReport
 from mailfate.doctor.domain.resolve import DnsClient
@@ -122,18 +126,7 @@ def check_domain(
     try:
         name = normalize_domain(domain)
     except InputError as exc:
-        finding = Finding(
-            "mx",
-            Severity.ERROR,
-            f"Not a usable domain: {exc}; nothing was checked",
-            evidence=domain[:300],
-            fix="Give the domain you send mail as, e.g. example.com (Unicode names become punycode).",
-            source="RFC 1035 §2.3.4; RFC 5890",
-            details={"input": domain[:300]},
-        )
-        return DomainReport(
-            domain=domain, unicode_domain=domain, findings=[finding], elapsed=time.monotonic() - started
-        )
+        return _unusable(domain, exc, started)
     if resolver is None:
         resolver = make_resolver(nameserver, timeout=timeout)
     client = DnsClient(resolver, deadline=started + timeout, timeout=timeout)
@@ -149,17 +142,43 @@ def check_domain(
         fetch_policy=fetch_policy,
     )
     outcomes = _run(ctx, started + timeout, timeout)
-    report = DomainReport(domain=name.ascii, unicode_domain=name.unicode)
+    first = lead(ctx, outcomes)
+    outcomes["domain"] = first.outcome
+    report = DomainReport(
+        domain=name.ascii, unicode_domain=name.unicode, status=first.status, not_run=first.not_run
+    )
     for check in CHECKS:
         report.findings.extend(outcomes[check].findings)
         report.facts.update(outcomes[check].facts)
     alignment = dmarc.alignment(ctx, report.facts)
     report.facts.update(alignment.facts)
-    report.findings.extend(alignment.findings)
+    if first.status != "nxdomain":  # nothing to align with: the lead already says why
+        report.findings.extend(alignment.findings)
     report.findings.sort(key=lambda f: CHECKS.index(f.check) if f.check in CHECKS else len(CHECKS))
     report.queries = client.queries
     report.elapsed = time.monotonic() - started
     return report
+
+
+def _unusable(domain: str, exc: InputError, started: float) -> DomainReport:
+    """The report for input that cannot be a domain: one finding, nothing queried."""
+    finding = Finding(
+        "domain",
+        Severity.ERROR,
+        f"Not a usable domain: {exc}; nothing was checked",
+        evidence=domain[:300],
+        fix="Give the domain you send mail as, e.g. example.com (Unicode names become punycode).",
+        source="RFC 1035 §2.3.4; RFC 5890",
+        details={"input": domain[:300]},
+    )
+    return DomainReport(
+        domain=domain,
+        unicode_domain=domain,
+        findings=[finding],
+        elapsed=time.monotonic() - started,
+        status="unusable",
+        not_run=[c for c in CHECKS if c != "domain"],
+    )
 
 
 def _run(ctx: CheckContext, deadline: float, timeout: float) -> dict[str, CheckOutcome]:
@@ -179,6 +198,7 @@ def _run(ctx: CheckContext, deadline: float, timeout: float) -> dict[str, CheckO
                         Severity.ERROR,
                         f"DNS did not answer within {timeout:g} s: the {check} check did not finish",
                         fix="Check that the nameserver answers, then retry or raise --timeout.",
+                        details={"dns_failed": True},
                     )
                 ]
             )

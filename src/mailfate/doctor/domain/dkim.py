@@ -187,16 +187,19 @@ class _Site:
     evidence: str
 
 
-def _selector(ctx: CheckContext, selector: str, out: CheckOutcome) -> tuple[bool, _Published | None]:
-    """Check one selector; ``(found, usable key or None)``."""
+def _selector(ctx: CheckContext, selector: str, out: CheckOutcome) -> tuple[bool | None, _Published | None]:
+    """Check one selector; ``(found, usable key or None)`` — found is ``None`` when DNS did not answer,
+    which says nothing about whether a key is published."""
     name = f"{selector}._domainkey.{ctx.domain.ascii}"
     given = ctx.dkim_keys.get(selector)
     key = load_dkim_key(given) if given is not None else None
     answer = ctx.dns.txt(name)
     if answer.failed:
         if not ctx.selectors_guessed:
-            out.findings.append(dns_problem("dkim", answer, ctx.timeout))
-        return False, None
+            out.findings.append(
+                dns_problem("dkim", answer, ctx.timeout, what=f"the check of selector {selector!r}")
+            )
+        return None, None
     if not answer.records:
         if not ctx.selectors_guessed:
             _no_record(selector, name, key, out)
@@ -401,6 +404,26 @@ def _compare(ctx: CheckContext, site: _Site, key: DkimKey, published: _Published
     return False
 
 
+def _unanswered_guesses(ctx: CheckContext, unanswered: list[str], out: CheckOutcome) -> None:
+    """No --selector, no key found, and DNS did not answer for some common selectors: that is not
+    "no key" — say the check could not finish, and which selectors went unanswered."""
+    domain = ctx.domain.ascii
+    first = ctx.dns.txt(f"{unanswered[0]}._domainkey.{domain}")
+    every = len(unanswered) == len(ctx.selectors)
+    out.findings.append(
+        dns_problem(
+            "dkim",
+            first,
+            ctx.timeout,
+            severity=Severity.ERROR if every else Severity.WARNING,
+            what=f"the dkim check ({len(unanswered)} of {len(ctx.selectors)} common selectors unanswered: "
+            f"{', '.join(unanswered)}; no key was found at the others)"
+            if not every
+            else "the dkim check (no selector could be looked up; this is not the same as having no key)",
+        )
+    )
+
+
 def check(ctx: CheckContext) -> CheckOutcome:
     """The ``dkim`` check of :func:`mailfate.doctor.domain.check_domain`."""
     out = CheckOutcome()
@@ -408,7 +431,11 @@ def check(ctx: CheckContext) -> CheckOutcome:
     ctx.dns.prefetch((f"{s}._domainkey.{domain}", "TXT") for s in ctx.selectors)
     results = [(s, *_selector(ctx, s, out)) for s in ctx.selectors]
     found = [r for r in results if r[1]]
+    unanswered = [r[0] for r in results if r[1] is None]
     usable = [r[2] for r in results if r[2] is not None]
+    if ctx.selectors_guessed and unanswered and not found:
+        _unanswered_guesses(ctx, unanswered, out)
+        return out
     if ctx.selectors_guessed:
         if not found:
             out.add(
@@ -427,8 +454,10 @@ def check(ctx: CheckContext) -> CheckOutcome:
             source=RFC,
         )
     out.facts["dkim.selectors"] = len(found)
-    out.facts["dkim.any_valid"] = bool(usable)
-    out.facts["dkim.valid"] = len(usable) == (len(found) if ctx.selectors_guessed else len(results))
+    if usable or not unanswered:  # a selector DNS did not answer for may hold the key: unknown
+        out.facts["dkim.any_valid"] = bool(usable)
+    if not unanswered or len(usable) < len(found):
+        out.facts["dkim.valid"] = len(usable) == (len(found) if ctx.selectors_guessed else len(results))
     rsa_bits = [k.bits for k in usable if k.kind == "rsa"]
     out.facts["dkim.min_rsa_bits"] = min(rsa_bits, default=0)
     if usable and not rsa_bits:

@@ -15,7 +15,41 @@ from mailfate.doctor.domain.spf import analyze_spf
 from mailfate.doctor.findings import Severity
 from mailfate.mailauth.dns import reverse_name
 
-__all__ = ["check_mail_from", "check_mx", "check_ptr", "mx_hosts"]
+__all__ = ["check_mail_from", "check_mx", "check_ptr", "mx_hosts", "unroutable"]
+
+_UNROUTABLE: tuple[tuple[str, str], ...] = (
+    ("0.0.0.0/8", "'this network' (RFC 1122), never a host on the Internet"),
+    ("10.0.0.0/8", "private (RFC 1918)"),
+    ("100.64.0.0/10", "shared carrier-grade NAT space (RFC 6598)"),
+    ("127.0.0.0/8", "loopback: every sender would deliver to itself"),
+    ("169.254.0.0/16", "link-local (RFC 3927)"),
+    ("172.16.0.0/12", "private (RFC 1918)"),
+    ("192.168.0.0/16", "private (RFC 1918)"),
+    ("198.18.0.0/15", "benchmarking (RFC 2544)"),
+    ("224.0.0.0/4", "multicast"),
+    ("240.0.0.0/4", "reserved (RFC 1112)"),
+    ("::/128", "unspecified"),
+    ("::1/128", "loopback: every sender would deliver to itself"),
+    ("fc00::/7", "unique local (RFC 4193), private"),
+    ("fe80::/10", "link-local"),
+    ("ff00::/8", "multicast"),
+)
+"""Addresses no sender on the Internet can deliver to. The documentation ranges (192.0.2.0/24,
+198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32) are deliberately absent: examples and the test
+zones use them as stand-ins for public addresses."""
+_UNROUTABLE_NETS = tuple((ipaddress.ip_network(net), why) for net, why in _UNROUTABLE)
+
+
+def unroutable(address: str) -> str:
+    """Why ``address`` cannot receive mail from the Internet (``""`` when it can)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return ""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return next((why for net, why in _UNROUTABLE_NETS if ip.version == net.version and ip in net), "")
+
 
 _GENERIC = re.compile(r"(dynamic|dhcp|dsl|pool|dial|cable|ppp|broadband|customer|unassigned)", re.I)
 
@@ -80,6 +114,7 @@ def _no_mx(ctx: CheckContext, answer: Answer, out: CheckOutcome) -> None:
     addresses, failed = _addresses(ctx, domain)
     if addresses:
         out.facts["mx.resolves"] = True
+        _unroutable_target(ctx, answer, domain, addresses, out)
         out.add(
             "mx",
             Severity.WARNING,
@@ -149,7 +184,8 @@ def _mx_targets(ctx: CheckContext, answer: Answer, hosts: list[tuple[int, str]],
         else:
             resolved.append(described)
     out.facts["mx.resolves"] = all_resolve
-    if resolved and all_resolve:
+    out.facts.setdefault("mx.routable", True)
+    if resolved and all_resolve and out.facts["mx.routable"]:
         out.add(
             "mx",
             Severity.OK,
@@ -192,6 +228,7 @@ def _mx_target(
             source="RFC 5321 §5.1",
         )
         return None
+    _unroutable_target(ctx, answer, host, addresses, out)
     alias = next((a.canonical for t in ("A", "AAAA") if (a := ctx.dns.get(host, t)).canonical), "")
     if alias:
         out.add(
@@ -204,6 +241,33 @@ def _mx_target(
             source="RFC 2181 §10.3, RFC 5321 §5.1",
         )
     return f"{host} ({', '.join(addresses)})"
+
+
+def _unroutable_target(
+    ctx: CheckContext, answer: Answer, host: str, addresses: list[str], out: CheckOutcome
+) -> None:
+    """An MX host at a loopback, private or reserved address: mail from the Internet cannot arrive."""
+    bad = [(a, why) for a in addresses if (why := unroutable(a))]
+    if not bad:
+        return
+    out.facts["mx.routable"] = False
+    listed = "; ".join(f"{a} is {why}" for a, why in bad)
+    out.add(
+        "mx",
+        Severity.ERROR,
+        f"MX target {host} points at an address no sender on the Internet can reach ({listed}): mail to "
+        f"{ctx.domain.ascii} cannot be delivered"
+        + (" there" if len(bad) < len(addresses) else "")
+        + ", and receivers that check the sender's domain can reach no mail server",
+        evidence="\n".join(
+            [answer.presentation(), *(f"{host} {'A' if '.' in a else 'AAAA'} {a}" for a, _ in bad)]
+        ).strip(),
+        fix=f"{host}. A <the public address of your mail server>  (and delete the record for "
+        + ", ".join(a for a, _ in bad)
+        + ")",
+        source="RFC 5321 §5.1; RFC 6890 (special-purpose addresses)",
+        details={"host": host, "addresses": [a for a, _ in bad]},
+    )
 
 
 def check_mail_from(ctx: CheckContext) -> CheckOutcome:

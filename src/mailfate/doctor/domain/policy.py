@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import httpx
 
 from mailfate.doctor.domain.context import CheckContext, PolicyFetcher, PolicyFetchError
-from mailfate.doctor.domain.dmarc import find_dmarc, parse_dmarc_tags
+from mailfate.doctor.domain.dmarc import find_dmarc, merge_dmarc, parse_dmarc_tags, vetted_fix
 from mailfate.doctor.domain.infra import mx_hosts
 from mailfate.doctor.domain.report import CheckOutcome, dns_problem, txt_fix
 from mailfate.doctor.findings import Severity
@@ -280,6 +280,32 @@ def check_tls_rpt(ctx: CheckContext) -> CheckOutcome:
     return out
 
 
+def _bimi_without_enforcement(ctx: CheckContext, out: CheckOutcome, evidence: str, source: str) -> None:
+    """BIMI beside a DMARC policy that is not enforced: the fix is the DMARC record, enforced, and
+    never weaker than published (a ``p=reject`` stays)."""
+    record_domain, records, dmarc_evidence, _failed = find_dmarc(ctx)
+    dmarc_name = f"_dmarc.{record_domain}"
+    tags_d = parse_dmarc_tags(merge_dmarc(records) if records else "v=DMARC1; p=none")
+    strong = tags_d.policy if tags_d.policy in ("quarantine", "reject") else "quarantine"
+    dmarc_fix = vetted_fix(
+        dmarc_name,
+        list(records),
+        tags_d.rebuilt(p=strong, pct=None),
+        fixing=frozenset({"p:none", "pct"}),
+        drop=frozenset({"pct"}),
+        fallback=f"Set p=quarantine (or reject) without pct= in the record at {dmarc_name}.",
+    )
+    out.add(
+        "bimi",
+        Severity.ERROR,
+        "BIMI is published but DMARC is not at enforcement (p=quarantine or p=reject, pct=100): "
+        "receivers ignore the BIMI record",
+        evidence=f"{evidence}\n{dmarc_evidence}".strip(),
+        fix=dmarc_fix,
+        source=source,
+    )
+
+
 def check_bimi(ctx: CheckContext) -> CheckOutcome:
     """The ``bimi`` check: the record, and DMARC at enforcement (BIMI is ignored without it)."""
     out = CheckOutcome()
@@ -328,18 +354,7 @@ def check_bimi(ctx: CheckContext) -> CheckOutcome:
         )
     enforced = _dmarc_enforced(ctx)
     if enforced is False:
-        record_domain, records, dmarc_evidence, _failed = find_dmarc(ctx)
-        tags_d = parse_dmarc_tags(records[0]) if records else None
-        dmarc_fix = tags_d.rebuilt(p="quarantine", pct=None) if tags_d else "v=DMARC1; p=quarantine"
-        out.add(
-            "bimi",
-            Severity.ERROR,
-            "BIMI is published but DMARC is not at enforcement (p=quarantine or p=reject, pct=100): "
-            "receivers ignore the BIMI record",
-            evidence=f"{evidence}\n{dmarc_evidence}".strip(),
-            fix=txt_fix(f"_dmarc.{record_domain}", dmarc_fix),
-            source=source,
-        )
+        _bimi_without_enforcement(ctx, out, evidence, source)
     if not evidence_url and not problems:
         out.add(
             "bimi",

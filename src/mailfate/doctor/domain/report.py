@@ -27,6 +27,7 @@ __all__ = [
 ]
 
 CHECKS: tuple[str, ...] = (
+    "domain",
     "spf",
     "dkim",
     "dmarc",
@@ -47,6 +48,7 @@ FACTS: dict[str, str] = {
     "spf.lookups": "DNS lookups the record needs (include, a, mx, ptr, exists, redirect; nested)",
     "spf.void_lookups": "lookups that found nothing (NXDOMAIN or no records)",
     "spf.all": "the final all mechanism with its qualifier (-all, ~all, ?all, +all) or ''",
+    "spf.open": "a pass reaches (nearly) every IP address: +all, also through an include, or a huge range",
     "spf.ips_pass": "SPF check_host() gives pass for every --ip (MAIL FROM domain)",
     "dkim.selectors": "number of selectors with a key record found",
     "dkim.valid": "every selector checked has a usable, unrevoked key",
@@ -63,6 +65,7 @@ FACTS: dict[str, str] = {
     "dmarc.pct": "the pct= value (100 when absent)",
     "dmarc.rua": "aggregate reports (rua=) are requested and deliverable",
     "dmarc.enforced": "policy quarantine or reject with pct=100",
+    "dmarc.subdomains_open": "the organizational domain enforces p= but sets sp=none: subdomains are open",
     "dmarc.spf_aligned": "the MAIL FROM domain aligns with the From domain under aspf",
     "dmarc.dkim_aligned": "a usable DKIM key for d=<domain> exists (aligned in both modes)",
     "dmarc.aligned": "DMARC can pass: aligned SPF that passes for every --ip, or aligned DKIM",
@@ -73,6 +76,7 @@ FACTS: dict[str, str] = {
     "mx.present": "the domain has MX records (other than a null MX)",
     "mx.null": "the domain publishes a null MX (RFC 7505): it receives no mail",
     "mx.resolves": "every MX target has an address",
+    "mx.routable": "no MX target points at a loopback, private or reserved address",
     "ptr.all_present": "every --ip has a PTR record",
     "ptr.all_fcrdns": "every --ip has forward-confirmed reverse DNS",
     "mta_sts.present": "a v=STSv1 record is published at _mta-sts",
@@ -129,6 +133,10 @@ class DomainReport:
     """Wall time in seconds."""
     queries: int = 0
     """DNS queries sent."""
+    status: str = "exists"
+    """``exists``, ``nxdomain``, ``no-answer`` (DNS did not answer for the domain) or ``unusable``."""
+    not_run: list[str] = field(default_factory=list)
+    """Checks that could not run or finish (the domain does not exist, DNS did not answer)."""
 
     @property
     def has_errors(self) -> bool:
@@ -138,7 +146,12 @@ class DomainReport:
         return [f for f in self.findings if f.check == check]
 
     def to_json(self) -> dict[str, Any]:
-        return {"domain": self.domain, "findings": [f.to_json() for f in self.findings]}
+        return {
+            "domain": self.domain,
+            "status": self.status,
+            "not_run": list(self.not_run),
+            "findings": [f.to_json() for f in self.findings],
+        }
 
 
 def quote_txt(value: str) -> str:
@@ -177,4 +190,5 @@ def dns_problem(
     else:
         message = f"DNS lookup of {name} {rtype} failed ({error}): {subject} could not finish"
         fix = f"Check the domain's nameservers (dig {name} {rtype}); SERVFAIL often means broken DNSSEC."
-    return Finding(check, severity, message, fix=fix, details={"name": name, "type": rtype, "error": error})
+    details = {"name": name, "type": rtype, "error": error, "dns_failed": True}
+    return Finding(check, severity, message, fix=fix, details=details)

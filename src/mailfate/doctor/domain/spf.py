@@ -9,19 +9,34 @@ evaluate, RFC 7208 §4.6.4); a domain already on the path is a loop. The per-IP 
 from __future__ import annotations
 
 import ipaddress
+import logging
 from dataclasses import dataclass, field
 
 import spf as pyspf
 
 from mailfate.doctor.domain.context import CheckContext
 from mailfate.doctor.domain.report import CheckOutcome, dns_problem, txt_fix
-from mailfate.doctor.domain.resolve import DnsClient
-from mailfate.doctor.domain.spf_syntax import SpfRecord, SpfTerm, parse_spf, record_with, spf_records
+from mailfate.doctor.domain.resolve import Answer, DnsClient
+from mailfate.doctor.domain.spf_syntax import (
+    LOOKUP_MECHANISMS,
+    SpfRecord,
+    SpfTerm,
+    meant_record,
+    offline_problems,
+    open_range,
+    parse_spf,
+    record_with,
+    repair_spf,
+    spf_records,
+    vet_spf,
+)
 from mailfate.doctor.findings import Severity
 from mailfate.mailauth.dns import DnsStatus
 from mailfate.mailauth.spf import SpfAnswer, SpfDns, check_spf, spf_answer
 
-__all__ = ["SpfWalk", "analyze_spf", "check", "client_spf_dns", "ip_mechanism", "walk_spf"]
+__all__ = ["SpfWalk", "analyze_spf", "check", "client_spf_dns", "ip_mechanism", "vetted_fix", "walk_spf"]
+
+log = logging.getLogger(__name__)
 
 MAX_LOOKUPS = 10
 MAX_VOID = 2
@@ -49,11 +64,14 @@ class SpfWalk:
     """ip4:/ip6: terms (incl. resolved a/mx) that give pass: a flattened record's content."""
     flattenable: bool = True
     tree: list[str] = field(default_factory=list)
+    open_doors: list[tuple[str, str]] = field(default_factory=list)
+    """``(top-level term, what it reaches)`` for every pass that reaches (nearly) every IP address
+    below the top level: an included ``+all``, ``ip4:0.0.0.0/0``, ``a/0``."""
 
 
 def walk_spf(dns: DnsClient, domain: str, record: SpfRecord) -> SpfWalk:
     walk = SpfWalk()
-    _visit(dns, domain, record, path=[domain], walk=walk, depth=0, authorizing=True)
+    _visit(dns, domain, record, path=[domain], walk=walk, depth=0, authorizing=True, via="")
     return walk
 
 
@@ -106,6 +124,7 @@ def _visit(
     walk: SpfWalk,
     depth: int,
     authorizing: bool,
+    via: str,
 ) -> None:
     indent = "  " * depth
     walk.tree.append(f"{indent}{domain}: {record.raw}")
@@ -114,6 +133,9 @@ def _visit(
         return
     for term in record.evaluated:
         passing = authorizing and term.qualifier == "+"
+        door = via or term.raw
+        if passing and (open_range(term) is not None or (term.name == "all" and depth > 0)):
+            walk.open_doors.append((door, f"{term.raw} in {domain}'s record" if depth else term.raw))
         if _without_lookup(term, walk, passing=passing, top=depth == 0):
             continue
         walk.lookups += 1
@@ -122,7 +144,7 @@ def _visit(
             continue
         target = (term.value or domain).rstrip(".").lower()
         if term.name == "include":
-            _follow(dns, target, "include:", path=path, walk=walk, depth=depth, authorizing=passing)
+            _follow(dns, target, "include:", path=path, walk=walk, depth=depth, authorizing=passing, via=door)
         elif term.name == "a":
             addresses = _addresses(dns, target, walk, term.raw)
             if not addresses:
@@ -138,7 +160,16 @@ def _visit(
             walk.flattenable = False
         else:
             target = redirect.value.rstrip(".").lower()
-            _follow(dns, target, "redirect=", path=path, walk=walk, depth=depth, authorizing=authorizing)
+            _follow(
+                dns,
+                target,
+                "redirect=",
+                path=path,
+                walk=walk,
+                depth=depth,
+                authorizing=authorizing,
+                via=via or redirect.raw,
+            )
 
 
 def _without_lookup(term: SpfTerm, walk: SpfWalk, *, passing: bool, top: bool) -> bool:
@@ -164,6 +195,7 @@ def _follow(
     walk: SpfWalk,
     depth: int,
     authorizing: bool,
+    via: str,
 ) -> None:
     """Walk into the record an include: or redirect= names, unless it is already on the path (a loop)."""
     if target in path:
@@ -171,7 +203,16 @@ def _follow(
         return
     found = _records_of(dns, target, walk, how)
     if found is not None:
-        _visit(dns, target, found, path=[*path, target], walk=walk, depth=depth + 1, authorizing=authorizing)
+        _visit(
+            dns,
+            target,
+            found,
+            path=[*path, target],
+            walk=walk,
+            depth=depth + 1,
+            authorizing=authorizing,
+            via=via,
+        )
 
 
 def _visit_mx(dns: DnsClient, target: str, term: SpfTerm, walk: SpfWalk, *, passing: bool) -> None:
@@ -191,6 +232,53 @@ def _visit_mx(dns: DnsClient, target: str, term: SpfTerm, walk: SpfWalk, *, pass
             walk.authorized.extend(_cidr_terms(addresses, term.cidr4, term.cidr6))
 
 
+def vetted_fix(
+    domain: str,
+    originals: list[str],
+    proposal: str,
+    *,
+    fixing: frozenset[str] = frozenset(),
+    drop: frozenset[str] = frozenset(),
+    fallback: str,
+) -> str:
+    """The record to publish — only when :func:`vet_spf` finds it better than the originals (no
+    problem they lacked, every valid term kept); otherwise ``fallback``, advice in words."""
+    reason = vet_spf(originals, proposal, fixing=fixing, drop=drop)
+    if reason:
+        log.info("doctor domain: not proposing %r for %s: %s", proposal, domain, reason)
+        return fallback
+    return txt_fix(domain, proposal)
+
+
+def _unspaced(out: CheckOutcome, check: str, domain: str, answer: Answer, missing: Severity) -> bool:
+    """A TXT record that starts ``v=spf1`` with no space after it (often strings joined without a
+    space): receivers do not see an SPF record. ``True`` when one was reported."""
+    found = [(r, answer.strings[i] if answer.strings else ()) for i, r in enumerate(answer.records)]
+    found = [(r, strings) for r, strings in found if r[:6].lower() == "v=spf1"]
+    if not found:
+        return False
+    text, strings = found[0]
+    meant = f"v=spf1 {text[6:]}"
+    out.add(
+        check,
+        missing,
+        f"{domain}'s TXT record {text[:60]!r} starts with v=spf1 but no space follows: receivers do not "
+        "see an SPF record (SPF none)"
+        + (" — its TXT strings are joined without a space (RFC 7208 §3.3)" if len(strings) > 1 else ""),
+        evidence=answer.presentation(),
+        fix=vetted_fix(
+            domain,
+            [meant_record(meant, strings)],
+            repair_spf(text, strings),
+            fixing=frozenset(c for c in offline_problems(meant) if c.startswith("syntax:")),
+            fallback=f"Put a space after v=spf1 in {domain}'s TXT record.",
+        ),
+        source=f"{RFC} §4.5, §3.3",
+        details={"domain": domain},
+    )
+    return True
+
+
 def analyze_spf(ctx: CheckContext, domain: str, check: str, *, missing: Severity) -> CheckOutcome:
     """Findings about ``domain``'s SPF record under ``check`` (``spf`` or ``mail-from``)."""
     out = CheckOutcome()
@@ -204,13 +292,20 @@ def analyze_spf(ctx: CheckContext, domain: str, check: str, *, missing: Severity
     out.facts.update({"present": bool(records), "single": len(records) == 1})
     if not records:
         out.facts["valid"] = False
+        if _unspaced(out, check, domain, answer, missing):
+            return out
         out.add(
             check,
             missing,
             f"{domain} publishes no SPF record: receivers get SPF none and cannot tell your servers from "
             "forgers",
             evidence=evidence,
-            fix=txt_fix(domain, record_with(None, ips or ["mx"])),
+            fix=vetted_fix(
+                domain,
+                [],
+                record_with(None, ips or ["mx"]),
+                fallback=f"Publish one TXT record at {domain} listing your sending servers: v=spf1 … -all",
+            ),
             source=f"{RFC} §4.5",
             details={"domain": domain},
         )
@@ -223,18 +318,27 @@ def analyze_spf(ctx: CheckContext, domain: str, check: str, *, missing: Severity
             f"{domain} publishes {len(records)} SPF records: receivers return permerror (SPF fails for "
             "every message); merge them into one",
             evidence=evidence,
-            fix=txt_fix(domain, _merge(records)) + "  (and delete the other v=spf1 records)",
+            fix=vetted_fix(
+                domain,
+                records,
+                _merge(records),
+                drop=frozenset({"all", "redirect"}),
+                fallback="Merge the records into one by hand: every mechanism once, one all at the end.",
+            )
+            + "  (and delete the other v=spf1 records)",
             source=f"{RFC} §4.5",
             details={"domain": domain, "records": records},
         )
         return out
     record = parse_spf(records[0])
-    _syntax_findings(out, check, domain, record, evidence)
+    strings = answer.strings[answer.records.index(records[0])] if answer.strings else ()
+    _syntax_findings(out, check, domain, record, evidence, strings=strings)
     walk = walk_spf(ctx.dns, domain, record)
+    _open_findings(out, check, domain, record, walk)
     out.facts.update({"lookups": walk.lookups, "void_lookups": len(walk.voids)})
     walk_ok = _walk_findings(out, check, walk)
     limits_ok = _limit_findings(out, check, domain, record, walk)
-    _all_findings(out, check, domain, record, evidence)
+    _all_findings(out, check, domain, record, evidence, strings=strings)
     valid = record.valid and walk_ok and limits_ok
     out.facts["valid"] = valid
     if valid:
@@ -249,18 +353,70 @@ def analyze_spf(ctx: CheckContext, domain: str, check: str, *, missing: Severity
     return out
 
 
-def _syntax_findings(out: CheckOutcome, check: str, domain: str, record: SpfRecord, evidence: str) -> None:
+def _syntax_findings(
+    out: CheckOutcome,
+    check: str,
+    domain: str,
+    record: SpfRecord,
+    evidence: str,
+    *,
+    strings: tuple[bytes, ...],
+) -> None:
+    repaired = repair_spf(record.raw, strings)
+    final = parse_spf(repaired).all_term
+    if final is not None and final.qualifier == "+":  # never restore an open door
+        repaired = record_with(repaired, [], all_term="-all")
+    fix = vetted_fix(
+        domain,
+        [meant_record(record.raw, strings)],
+        repaired,
+        fixing=frozenset({*(f"syntax:{p}" for p in record.problems), "all:+"}),
+        drop=frozenset({"all"} if final is not None and final.qualifier == "+" else ()),
+        fallback=f"Correct the terms named above in {domain}'s SPF record, keeping all the others.",
+    )
+    glued = meant_record(record.raw, strings) != record.raw
     for problem in record.problems:
         out.add(
             check,
             Severity.ERROR,
-            f"SPF syntax error in {domain}: {problem}; receivers return permerror",
+            f"SPF syntax error in {domain}: {problem}; receivers return permerror"
+            + ("  (the record's TXT strings are joined without a space, RFC 7208 §3.3)" if glued else ""),
             evidence=evidence,
-            fix=txt_fix(domain, _without_bad_terms(record)),
+            fix=fix,
             source=f"{RFC} §12",
         )
     for note in record.notes:
         out.add(check, Severity.WARNING, f"{domain}: {note}", evidence=evidence, source=f"{RFC} §5")
+
+
+def _open_findings(out: CheckOutcome, check: str, domain: str, record: SpfRecord, walk: SpfWalk) -> None:
+    """Passes that reach (nearly) every IP address: an included +all, ip4:0.0.0.0/0, a/0 …"""
+    top = record.all_term is not None and record.all_term.qualifier == "+"
+    out.facts["open"] = top or bool(walk.open_doors)
+    for door, reached in dict.fromkeys(walk.open_doors):
+        through = f"through {door} ({reached})" if door != reached else f"through {door}"
+        out.add(
+            check,
+            Severity.ERROR,
+            f"{domain}'s SPF record lets every IP address on the Internet pass {through}: anyone can "
+            "send as this domain and pass SPF",
+            evidence="\n".join(walk.tree),
+            fix=vetted_fix(
+                domain,
+                [record.raw],
+                " ".join(t for t in record.raw.split(" ") if t and t != door),
+                fixing=frozenset(c for c in offline_problems(record.raw) if c.startswith("open:")),
+                drop=frozenset({door.lower()}),
+                fallback=f"Remove {door} from {domain}'s SPF record.",
+            )
+            + (
+                f"  (or have the owner of {door.split(':', 1)[-1]} end its record in -all)"
+                if door != reached
+                else ""
+            ),
+            source=f"{RFC} §5.1, §5.6",
+            details={"through": door, "reached": reached},
+        )
 
 
 def _walk_findings(out: CheckOutcome, check: str, walk: SpfWalk) -> bool:
@@ -298,9 +454,21 @@ def _limit_findings(out: CheckOutcome, check: str, domain: str, record: SpfRecor
     if walk.lookups > MAX_LOOKUPS:
         within = False
         flat = record_with(None, list(dict.fromkeys(walk.authorized)), all_term=_all_text(record))
+        advice = (
+            "Remove includes of services you no longer use, replace a/mx with ip4:/ip6:, or move a "
+            "provider to its own subdomain (MAIL FROM) so the record needs at most 10 lookups."
+        )
+        flat_fix = vetted_fix(
+            domain,
+            [record.raw],
+            flat,
+            fixing=frozenset({"all:+", "all:?", "all:none"}),
+            drop=LOOKUP_MECHANISMS | {"all", "redirect"},
+            fallback=advice,
+        )
         fix = (
-            txt_fix(domain, flat) + "  (flattened: update it when your providers change their ranges)"
-            if walk.flattenable and walk.authorized
+            flat_fix + "  (flattened: update it when your providers change their ranges)"
+            if walk.flattenable and walk.authorized and flat_fix != advice
             else "Remove includes of services you no longer use, replace a/mx with ip4:/ip6:, or move a "
             "provider to its own subdomain (MAIL FROM) so the record needs at most 10 lookups."
         )
@@ -336,9 +504,22 @@ def _all_text(record: SpfRecord) -> str:
     return f"{term.qualifier}all"
 
 
-def _all_findings(out: CheckOutcome, check: str, domain: str, record: SpfRecord, evidence: str) -> None:
-    term = record.all_term
-    out.facts["all"] = f"{term.qualifier}all" if term is not None else ""
+def _all_findings(
+    out: CheckOutcome,
+    check: str,
+    domain: str,
+    record: SpfRecord,
+    evidence: str,
+    *,
+    strings: tuple[bytes, ...],
+) -> None:
+    """The final ``all``. A record with broken terms is judged — and fixed — as repaired, so an
+    ``all`` inside a broken term (``ip4:192.0.2.10+all``) is still seen, and no fix keeps the breakage."""
+    out.facts["all"] = f"{record.all_term.qualifier}all" if record.all_term is not None else ""
+    base = repair_spf(record.raw, strings) if record.problems else record.raw
+    shown = parse_spf(base)
+    meant = [meant_record(record.raw, strings)]
+    term = shown.all_term
     if term is not None and term.qualifier == "+":
         out.add(
             check,
@@ -346,7 +527,14 @@ def _all_findings(out: CheckOutcome, check: str, domain: str, record: SpfRecord,
             f"{domain}'s SPF record ends in {term.raw}: every IP address on the Internet passes SPF for "
             "this domain",
             evidence=evidence,
-            fix=txt_fix(domain, record_with(record.raw, [], all_term="-all")),
+            fix=vetted_fix(
+                domain,
+                meant,
+                record_with(base, [], all_term="-all"),
+                fixing=frozenset({"all:+"}),
+                drop=frozenset({"all"}),
+                fallback=f"End {domain}'s SPF record in -all instead of {term.raw}.",
+            ),
             source=f"{RFC} §5.1",
         )
     elif term is not None and term.qualifier == "?":
@@ -356,37 +544,53 @@ def _all_findings(out: CheckOutcome, check: str, domain: str, record: SpfRecord,
             f"{domain}'s SPF record ends in ?all (neutral): mail from unlisted servers is not marked; use "
             "~all, or -all once every sender is listed",
             evidence=evidence,
-            fix=txt_fix(domain, record_with(record.raw, [], all_term="~all")),
+            fix=vetted_fix(
+                domain,
+                meant,
+                record_with(base, [], all_term="~all"),
+                fixing=frozenset({"all:?"}),
+                drop=frozenset({"all"}),
+                fallback=f"End {domain}'s SPF record in ~all instead of ?all.",
+            ),
             source=f"{RFC} §8.2",
         )
-    elif term is None and record.modifier("redirect") is None:
+    elif term is None and shown.modifier("redirect") is None:
         out.add(
             check,
             Severity.WARNING,
             f"{domain}'s SPF record has no all mechanism: unlisted servers get neutral",
             evidence=evidence,
-            fix=txt_fix(domain, record_with(record.raw, [], all_term="~all")),
+            fix=vetted_fix(
+                domain,
+                meant,
+                record_with(base, [], all_term="~all"),
+                fixing=frozenset({"all:none"}),
+                fallback=f"End {domain}'s SPF record in ~all (or -all once every sender is listed).",
+            ),
             source=f"{RFC} §4.7",
         )
 
 
+_ALL_STRENGTH = {"-": 3, "~": 2, "?": 1}
+
+
 def _merge(records: list[str]) -> str:
+    """One record from several: every term once, ``redirect=`` as an include, and the strictest
+    ``all`` among them (never ``+all``)."""
     terms: list[str] = []
     final = ""
     for record in records:
         for token in record.split()[1:]:
             bare = token.lstrip("+-~?").lower()
             if bare == "all":
-                final = final or token
+                qualifier = token[0] if token[0] in "+-~?" else "+"
+                if _ALL_STRENGTH.get(qualifier, 0) > _ALL_STRENGTH.get(final[:1], 0):
+                    final = f"{qualifier}all"
             elif bare.startswith("redirect="):
                 terms.append(f"include:{token.split('=', 1)[1]}")
             elif token not in terms:
                 terms.append(token)
     return " ".join(["v=spf1", *terms, final or "~all"])
-
-
-def _without_bad_terms(record: SpfRecord) -> str:
-    return " ".join(["v=spf1", *(t.raw for t in record.terms)])
 
 
 def client_spf_dns(client: DnsClient) -> SpfDns:
@@ -435,7 +639,12 @@ def _evaluate(ctx: CheckContext, out: CheckOutcome) -> None:
             broken.setdefault((result.result, result.explanation), []).append(ip)
             continue
         refused.append((ip, result.result, result.mechanism))
-    fix = txt_fix(envelope, record_with(records[0], [ip_mechanism(ip) for ip, _, _ in refused]))
+    fix = vetted_fix(
+        envelope,
+        [records[0]],
+        record_with(records[0], [ip_mechanism(ip) for ip, _, _ in refused]),
+        fallback=f"Add {' '.join(ip_mechanism(ip) for ip, _, _ in refused)} to {envelope}'s SPF record.",
+    )
     for ip, verdict, mechanism in refused:
         out.add(
             "spf",

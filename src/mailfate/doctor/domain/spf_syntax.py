@@ -11,7 +11,20 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["SpfRecord", "SpfTerm", "is_spf", "parse_spf", "record_with", "spf_records"]
+__all__ = [
+    "SpfRecord",
+    "SpfTerm",
+    "is_spf",
+    "meant_record",
+    "offline_problems",
+    "open_range",
+    "parse_spf",
+    "record_with",
+    "repair_spf",
+    "spf_records",
+    "split_glued",
+    "vet_spf",
+]
 
 MECHANISMS = frozenset({"all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists"})
 LOOKUP_MECHANISMS = frozenset({"include", "a", "mx", "ptr", "exists"})
@@ -251,3 +264,139 @@ def record_with(record: str | None, add: list[str], *, all_term: str | None = No
             replaced = [*keep, all_term]
         keep = replaced
     return " ".join(["v=spf1", *keep])
+
+
+# --- open ranges, offline problems and repairs (what a proposed record is checked against) ----------
+
+WIDEST_V4 = 8
+"""An ``ip4:`` range wider than /8 is wider than any block ever allocated to one organization."""
+WIDEST_V6 = 19
+"""An ``ip6:`` range wider than /19 is wider than any allocation to one organization (RIRs hold /12s)."""
+
+
+def open_range(term: SpfTerm) -> int | None:
+    """The prefix length when ``term`` (ip4, ip6, or a/mx with a CIDR length) spans so many addresses
+    that it passes practically anyone (``ip4:0.0.0.0/0``, ``a/0``); ``None`` otherwise."""
+    if term.name in ("ip4", "a", "mx") and term.cidr4 is not None and term.cidr4 < WIDEST_V4:
+        return term.cidr4
+    if term.name in ("ip6", "a", "mx") and term.cidr6 is not None and term.cidr6 < WIDEST_V6:
+        return term.cidr6
+    return None
+
+
+def offline_problems(text: str) -> frozenset[str]:
+    """Every problem the record shows without DNS, as stable codes: ``not-spf``, ``syntax:<problem>``,
+    ``all:+``, ``all:?``, ``all:none``, ``open:<term>``, ``note:<note>``. A proposed record may only
+    keep codes its original had (see :func:`vet_spf`)."""
+    if not is_spf(text):
+        return frozenset({"not-spf"})
+    record = parse_spf(text)
+    codes = {f"syntax:{p}" for p in record.problems} | {f"note:{n}" for n in record.notes}
+    term = record.all_term
+    if term is not None and term.qualifier in "+?":
+        codes.add(f"all:{term.qualifier}")
+    elif term is None and record.modifier("redirect") is None:
+        codes.add("all:none")
+    codes.update(
+        f"open:{t.raw.lower()}" for t in record.evaluated if t.qualifier == "+" and open_range(t) is not None
+    )
+    return frozenset(codes)
+
+
+def _meant_terms(text: str) -> list[SpfTerm]:
+    """The record's valid terms, counting those written together without a space
+    (``ip4:192.0.2.10-all`` holds ``ip4:192.0.2.10`` and ``-all``): what the author meant."""
+    if text[:6].lower() != "v=spf1":
+        return []
+    out: list[SpfTerm] = []
+    for token in text[6:].split(" "):
+        if not token:
+            continue
+        pieces = [token] if _single_term(token) else split_glued(token) or []
+        for piece in pieces:
+            out.extend(parse_spf(f"v=spf1 {piece}").terms)
+    return out
+
+
+def vet_spf(
+    originals: list[str],
+    proposal: str,
+    *,
+    fixing: frozenset[str] = frozenset(),
+    drop: frozenset[str] = frozenset(),
+) -> str:
+    """Why ``proposal`` is not better than ``originals`` (``""`` when it is).
+
+    Better means: it is an SPF record; its own problems are a subset of the originals' (as published,
+    or as meant: terms written together split apart) minus the ``fixing`` codes; every valid term
+    of every original is in it (same text, case-insensitive),
+    except terms whose name or text is in ``drop`` (the terms the fix changes on purpose)."""
+    if not is_spf(proposal):
+        return "it is not an SPF record"
+    before: set[str] = set()
+    for original in originals:
+        before |= offline_problems(original) if is_spf(original) else set()
+        meant = " ".join(["v=spf1", *(t.raw for t in _meant_terms(original))])
+        before |= offline_problems(meant)  # restoring what the author wrote is no new problem
+    new = offline_problems(proposal) - (before - fixing)
+    if new:
+        return "it has problems of its own: " + "; ".join(sorted(new))
+    have = {t.raw.lower() for t in parse_spf(proposal).terms}
+    for original in originals:
+        for term in _meant_terms(original):
+            if term.raw.lower() not in have and term.name not in drop and term.raw.lower() not in drop:
+                return f"it loses {term.raw}"
+    return ""
+
+
+def _single_term(text: str) -> bool:
+    parsed = parse_spf(f"v=spf1 {text}")
+    return parsed.valid and len(parsed.terms) == 1
+
+
+def split_glued(token: str, depth: int = 0) -> list[str] | None:
+    """``token`` as several valid terms when it is valid terms written without spaces
+    (``ip4:192.0.2.10-all`` → ``ip4:192.0.2.10 -all``); ``None`` when it is not."""
+    if depth > 8:
+        return None
+    for cut in range(1, len(token)):
+        left, right = token[:cut], token[cut:]
+        if not _single_term(left):
+            continue
+        if _single_term(right):
+            return [left, right]
+        rest = split_glued(right, depth + 1)
+        if rest is not None:
+            return [left, *rest]
+    return None
+
+
+def meant_record(text: str, strings: tuple[bytes, ...] = ()) -> str:
+    """The record as its author meant it: when it was published as several TXT strings and joining
+    them with a space gives fewer problems than the RFC's join without one, the spaced text (long
+    records split in the middle of a term stay as the RFC joins them)."""
+    if len(strings) > 1:
+        spaced = " ".join(s.decode("utf-8", "replace").strip() for s in strings)
+        if is_spf(spaced) and len(offline_problems(spaced)) < len(offline_problems(text) | {"not-spf"}):
+            return spaced
+    return text
+
+
+def repair_spf(text: str, strings: tuple[bytes, ...] = ()) -> str:
+    """``text`` with its broken terms repaired where the intent is plain, dropped where it is not.
+
+    TXT strings are joined without a space (RFC 7208 §3.3), so a record published as
+    ``"v=spf1 ip4:192.0.2.10" "-all"`` reads ``ip4:192.0.2.10-all``: the strings are joined with a
+    space instead, and any token that is valid terms written together is split into them."""
+    text = meant_record(text, strings)
+    if not is_spf(text) and text[:6].lower() == "v=spf1":
+        text = f"v=spf1 {text[6:]}"
+    tokens = [t for t in text.split(" ")[1:] if t]
+    out: list[str] = []
+    for token in tokens:
+        if _single_term(token):
+            out.append(token)
+            continue
+        parts = split_glued(token)
+        out.extend(parts or [])
+    return " ".join(["v=spf1", *out])
