@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from mailfate.cli.messages import ConfigOpt, DataOpt, JsonOpt, fail, open_store, settings_for
-from mailfate.cli.output import emit_json, err_console, out_console
+from mailfate.cli.output import emit_json, err_console, out_console, port_problem
 from mailfate.errors import MailfateError
+from mailfate.intake.api.ses_keys import load_master, new_key_id, secret_for
 
 __all__ = ["config_app", "keys_app", "serve_cmd", "ses_app", "stop_on_signals"]
 
@@ -58,9 +60,12 @@ def serve_cmd(  # noqa: PLR0917 - Typer maps parameters to options
             emit_json(info)
             return
         err_console.print(
-            f"[green]serving[/]: API {info['http']}/v1 (docs /v1/docs), SMTP submission on "
-            f"{info['submission'] or 'off'}, workers and inbound reports "
-            f"{'on ' + str(info['inbound']) if info['inbound'] else 'elsewhere'}, store {info['store']}"
+            "[green]serving[/]: "
+            + escape(
+                f"API {info['http']}/v1 (docs /v1/docs), SMTP submission on "
+                f"{info['submission'] or 'off'}, workers and inbound reports "
+                f"{'on ' + str(info['inbound']) if info['inbound'] else 'elsewhere'}, store {info['store']}"
+            )
         )
 
     async def main() -> None:
@@ -72,7 +77,13 @@ def serve_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     except MailfateError as exc:
         raise fail(str(exc)) from exc
     except OSError as exc:
-        raise fail(f"cannot start: {exc}") from exc
+        ports = {
+            http_port: ("the HTTP API", "--http-port"),
+            submission_port: ("SMTP submission", "--submission-port"),
+        }
+        if workers:
+            ports[settings.inbound_port] = ("the inbound server", "--inbound-port")
+        raise fail(port_problem(exc, ports)) from exc
 
 
 def stop_on_signals() -> asyncio.Event:
@@ -85,24 +96,37 @@ def stop_on_signals() -> asyncio.Event:
 
 
 @keys_app.command("create")
-def create_cmd(
+def create_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     scope: Annotated[str, typer.Option(help="Comma-separated: send, read, admin.")] = "send,read",
     name: Annotated[str, typer.Option(help="A label for people.")] = "",
+    aws: Annotated[
+        bool, typer.Option("--aws", help="An AWS access key id and secret for the SES endpoint (SigV4).")
+    ] = False,
     config: ConfigOpt = None,
     data_dir: DataOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Print a new API key (it is stored hashed: save it now)."""
-    store = open_store(settings_for(config, data_dir), create=True)
+    """Print a new API key (it is stored hashed: save it now); with --aws, an access key id and a
+    secret access key for SES clients (the secret is also a Bearer key for /v1)."""
+    settings = settings_for(config, data_dir)
+    scopes = {s.strip() for s in scope.split(",") if s.strip()}
+    store = open_store(settings, create=True)
     try:
-        key = store.create_key(
-            {s.strip() for s in scope.split(",") if s.strip()}, at=datetime.now(UTC), name=name
-        )
+        if aws:
+            key_id = new_key_id()
+            key = secret_for(load_master(settings.data_dir), key_id)
+            store.add_key(key, prefix=key_id, scopes=scopes, at=datetime.now(UTC), name=name)
+        else:
+            key = store.create_key(scopes, at=datetime.now(UTC), name=name)
     except MailfateError as exc:
         raise fail(str(exc)) from exc
     finally:
         store.close()
-    if json_out:
+    if aws and json_out:
+        emit_json({"aws_access_key_id": key_id, "aws_secret_access_key": key})
+    elif aws:
+        out_console.print(f"aws_access_key_id = {key_id}\naws_secret_access_key = {key}")
+    elif json_out:
         emit_json({"key": key})
     else:
         out_console.print(key)
@@ -133,9 +157,9 @@ def list_cmd(config: ConfigOpt = None, data_dir: DataOpt = None, json_out: JsonO
         table.add_column(col)
     for k in keys:
         table.add_row(
-            k.prefix,
-            k.name,
-            ",".join(sorted(k.scopes)),
+            escape(k.prefix),
+            escape(k.name),
+            escape(",".join(sorted(k.scopes))),
             f"{k.created_at:%Y-%m-%d %H:%M}",
             "yes" if k.revoked_at else "",
         )
@@ -154,7 +178,7 @@ def revoke_cmd(
         done = store.revoke_key(prefix, at=datetime.now(UTC))
     finally:
         store.close()
-    out_console.print(f"{prefix} revoked" if done else f"no active key {prefix}")
+    out_console.print(escape(f"{prefix} revoked" if done else f"no active key {prefix}"))
     if not done:
         raise typer.Exit(1)
 

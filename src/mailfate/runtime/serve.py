@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from mailfate.client import Client
 from mailfate.config import Settings
 from mailfate.errors import MailfateError
 from mailfate.intake.api.app import create_app
+from mailfate.intake.api.ses_keys import load_master
 from mailfate.intake.smtp_submission import SubmissionServer
 from mailfate.intake.sns import SnsVerifier
 from mailfate.intake.tls import self_signed, server_context
@@ -65,17 +67,24 @@ async def serve(
 ) -> None:
     """Run until ``stop`` is set; ``ready`` gets what listens where once everything has started."""
     metrics = Metrics()
-    parts = await _start_parts(settings, options, metrics)
+    api_socket = _bind(options.http_host, options.http_port)  # first: a port in use says which
+    try:
+        parts = await _start_parts(settings, options, metrics)
+    except BaseException:
+        api_socket.close()
+        raise
+    app = build_app(
+        parts.store,
+        parts.client,
+        metrics=metrics,
+        sns=SnsVerifier(settings.sns_topics, seen=parts.store) if settings.sns_topics else None,
+        rate_per_key=settings.api_per_key,
+        burst_per_key=settings.api_burst,
+    )
+    app.state.aws_master = load_master(settings.data_dir)  # the SES endpoint's AWS keys (ses_keys)
     server = uvicorn.Server(
         uvicorn.Config(
-            build_app(
-                parts.store,
-                parts.client,
-                metrics=metrics,
-                sns=SnsVerifier(settings.sns_topics, seen=parts.store) if settings.sns_topics else None,
-                rate_per_key=settings.api_per_key,
-                burst_per_key=settings.api_burst,
-            ),
+            app,
             host=options.http_host,
             port=options.http_port,
             log_level="warning",
@@ -84,7 +93,7 @@ async def serve(
         )
     )
     hooks = start_webhooks(settings, parts.store, stop) if options.webhooks else []
-    api = asyncio.create_task(server.serve())
+    api = asyncio.create_task(server.serve(sockets=[api_socket]))
     folding = asyncio.create_task(fold_forever(parts.store, stop))
     exiting = asyncio.create_task(_exit_on(stop, server))
     try:
@@ -135,6 +144,16 @@ async def _start_parts(settings: Settings, options: ServeOptions, metrics: Metri
         )
         await parts.submission.start()
     return parts
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """The HTTP API's listening socket; an ``OSError`` naming the address (uvicorn would only log
+    the error and exit)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as exc:
+        raise OSError(exc.errno, f"the HTTP API cannot listen on ({host!r}, {port}): {exc.strerror}") from exc
 
 
 async def _exit_on(stop: asyncio.Event, server: uvicorn.Server) -> None:

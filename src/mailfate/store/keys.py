@@ -3,6 +3,9 @@
 A key is ``mf_`` + 40 characters of base32 (200 random bits): far too much entropy for a guess,
 so a plain SHA-256 (not a slow password hash) is the right storage, as for other API tokens; the
 lookup is by hash, so no key is ever compared in Python.
+
+An AWS key (``mailfate keys create --aws``) is stored the same way: its secret is derived from a
+server secret and its access key id (the ``prefix``), never stored (:meth:`StoreKeys.add_key`).
 """
 
 from __future__ import annotations
@@ -33,17 +36,30 @@ class StoreKeys:
                 + (f"; not {sorted(unknown)}" if unknown else "")
             )
         key = "mf_" + base64.b32encode(os.urandom(25)).decode("ascii").lower()
+        self.add_key(key, prefix=key[:10], scopes=scopes, at=at, name=name)
+        return key
+
+    def add_key(
+        self, key: str, *, prefix: str, scopes: set[str] | frozenset[str], at: datetime, name: str = ""
+    ) -> None:
+        """Store a key made elsewhere by its hash, found again by ``prefix`` (``keys list``,
+        ``keys revoke``): an AWS key's secret is derived from its access key id, which is its
+        prefix (:mod:`mailfate.intake.api.ses_keys`)."""
+        unknown = set(scopes) - set(SCOPES)
+        if not scopes or unknown or not 0 < len(prefix) <= 16:
+            raise InputError(
+                f"a key needs a prefix of 1 to 16 characters and scopes from {', '.join(SCOPES)}"
+            )
         with self.engine.begin() as conn:
             conn.execute(
                 api_keys.insert().values(
                     name=name,
-                    prefix=key[:10],
+                    prefix=prefix,
                     hash=hash_key(key),
                     scopes=",".join(sorted(scopes)),
                     created_at=at,
                 )
             )
-        return key
 
     def find_key(self, key: str) -> ApiKey | None:
         """The key's record when it exists and is not revoked."""

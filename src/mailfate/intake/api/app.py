@@ -18,12 +18,21 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mailfate.client import Client
-from mailfate.intake.api import events_v1, health, messages_v1, sns_v1, stats_v1, suppressions_v1, webhooks_v1
+from mailfate.intake.api import (
+    events_v1,
+    health,
+    messages_v1,
+    ses_v1,
+    ses_v2,
+    sns_v1,
+    stats_v1,
+    suppressions_v1,
+    webhooks_v1,
+)
 from mailfate.intake.api.errors import http_error, validation_error
 from mailfate.intake.api.guards import BodyLimit, NoNul
 from mailfate.intake.api.keys import KeyCache
 from mailfate.intake.api.state import ApiState
-from mailfate.intake.batcher import SubmitBatcher
 from mailfate.intake.ports import ApiStore
 from mailfate.intake.ratelimit import RateLimiter
 from mailfate.intake.sns import SnsVerifier
@@ -39,6 +48,8 @@ ROUTERS = (
     webhooks_v1.router,
     sns_v1.router,
     health.router,
+    ses_v2.router,
+    ses_v1.router,
 )
 """Every router of the API, in the order OpenAPI lists them."""
 
@@ -60,7 +71,6 @@ def create_app(
     app.state.api = ApiState(
         store=store,
         client=client,
-        batcher=SubmitBatcher(store, clock=client.clock),
         limiter=RateLimiter(rate_per_key, burst_per_key),
         rate_per_key=rate_per_key,
         keys=KeyCache(store),

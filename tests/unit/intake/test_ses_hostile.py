@@ -1,0 +1,261 @@
+"""The SES endpoint against hostile input, over a real uvicorn on 127.0.0.1: bodies that are
+correctly signed (botocore's signer) but hold anything at all — every answer a 200 or a 4xx in
+SES's shape, never a 500 — and requests whose signature is not for this server."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+import uvicorn
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mailfate.client import Client
+from mailfate.config import load_settings
+from mailfate.errors import InputError
+from mailfate.intake.api.app import create_app
+from mailfate.intake.api.ses_keys import load_master, new_key_id, secret_for
+from mailfate.intake.api.ses_mail import tags_of, without_bcc
+from tests.support.aws_sign import sign
+
+FIELDS = [
+    "FromEmailAddress", "Destination", "ToAddresses", "CcAddresses", "BccAddresses", "ReplyToAddresses",
+    "Content", "Simple", "Raw", "Template", "Subject", "Body", "Text", "Html", "Data", "Charset",
+    "Headers", "Name", "Value", "EmailTags", "ConfigurationSetName", "TemplateName", "TemplateData",
+]  # fmt: skip
+V1_FIELDS = [
+    "Source", "Destination.ToAddresses.member.1", "Destination.CcAddresses.member.2",
+    "Destination.BccAddresses.member.1", "Message.Subject.Data", "Message.Body.Text.Data",
+    "Message.Body.Html.Data", "RawMessage.Data", "Destinations.member.1", "Tags.member.1.Name",
+    "Tags.member.1.Value", "ConfigurationSetName", "ReplyToAddresses.member.1",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    from mailfate.store import Store
+
+    data: Path = tmp_path_factory.mktemp("ses-hostile")
+    store = Store.open(data / "s.db")
+    master = load_master(data)
+    keys = {}
+    for scope in ("send", "admin"):
+        key_id = new_key_id()
+        store.add_key(secret_for(master, key_id), prefix=key_id, scopes={scope}, at=datetime.now(UTC))
+        keys[scope] = (key_id, secret_for(master, key_id))
+    app = create_app(store, Client(store, settings=load_settings(None, data_dir=data)), max_body=1 << 20)
+    app.state.aws_master = master
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", lifespan="off"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    while not srv.started:
+        time.sleep(0.01)
+    port = srv.servers[0].sockets[0].getsockname()[1]
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+        yield {"http": http, "url": f"http://127.0.0.1:{port}", "keys": keys, "store": store}
+    srv.should_exit = True
+    thread.join(10)
+    store.close()
+
+
+def _post(server: dict[str, Any], path: str, body: bytes, scope: str = "send") -> httpx.Response:
+    url = server["url"] + path
+    headers = sign("POST", url, body, *server["keys"][scope], headers={"Content-Type": "application/json"})
+    response: httpx.Response = server["http"].post(path, content=body, headers=headers)
+    return response
+
+
+scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40)
+json_values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=8), inner, max_size=6)
+    ),
+    max_leaves=25,
+)
+addresses = st.sampled_from(
+    ["kim@accept.mailfate.test", "a@b", "x", "", "Lee <lee@x.test>", "@@", "\ud800@x.test"]
+)
+ses_shaped = st.fixed_dictionaries(
+    {},
+    optional={
+        "FromEmailAddress": addresses,
+        "Destination": st.fixed_dictionaries(
+            {}, optional={k: st.lists(addresses, max_size=3) | json_values for k in FIELDS[2:5]}
+        ),
+        "Content": st.dictionaries(st.sampled_from(["Simple", "Raw", "Template"]), json_values, max_size=2),
+        "EmailTags": st.lists(
+            st.fixed_dictionaries({"Name": st.text(max_size=70), "Value": st.text(max_size=70)})
+        ),
+        "ConfigurationSetName": st.text(max_size=70),
+        "ReplyToAddresses": st.lists(addresses, max_size=2),
+    },
+)
+
+
+def _ses_answer(response: httpx.Response) -> None:
+    assert response.status_code == 200 or 400 <= response.status_code < 500, response.text
+    if response.status_code != 200:
+        assert response.headers["x-amzn-ErrorType"] == response.json()["__type"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=ses_shaped | json_values)
+def test_any_signed_v2_body_is_answered_without_a_500(server: dict[str, Any], body: Any) -> None:
+    _ses_answer(_post(server, "/v2/email/outbound-emails", json.dumps(body).encode()))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.dictionaries(st.sampled_from(["EmailAddress", "Reason", "x"]), json_values, max_size=3))
+def test_any_signed_put_suppression_body_is_answered_without_a_500(server: dict[str, Any], body: Any) -> None:
+    url = server["url"] + "/v2/email/suppression/addresses"
+    raw = json.dumps(body).encode()
+    headers = sign("PUT", url, raw, *server["keys"]["admin"])
+    _ses_answer(server["http"].put("/v2/email/suppression/addresses", content=raw, headers=headers))
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    action=st.sampled_from(["SendEmail", "SendRawEmail", "GetSendQuota", "Nope", ""]),
+    fields=st.dictionaries(st.sampled_from(V1_FIELDS), st.text(max_size=60), max_size=8),
+)
+def test_any_signed_v1_form_is_answered_without_a_500(
+    server: dict[str, Any], action: str, fields: dict[str, str]
+) -> None:
+    body = urlencode({"Action": action, **fields}).encode()
+    response = _post(server, "/", body)
+    assert response.status_code == 200 or 400 <= response.status_code < 500, response.text
+    assert response.text.startswith("<?xml")
+    if response.status_code != 200:
+        assert "<ErrorResponse" in response.text and "<Code>" in response.text
+
+
+def test_a_valid_v1_send_and_the_message_id_it_answers(server: dict[str, Any]) -> None:
+    body = urlencode(
+        {
+            "Action": "SendEmail",
+            "Source": "no-reply@app.example",
+            "Destination.ToAddresses.member.1": "kim@accept.mailfate.test",
+            "Message.Subject.Data": "hi",
+            "Message.Body.Text.Data": "hello",
+        }
+    ).encode()
+    response = _post(server, "/", body)
+    assert response.status_code == 200, response.text
+    assert "<SendEmailResponse" in response.text and "<MessageId>m" in response.text
+
+
+def test_a_signature_for_another_service_key_or_server_is_refused(server: dict[str, Any]) -> None:
+    url = server["url"] + "/v2/email/account"
+    key_id, secret = server["keys"]["send"]
+
+    def get(headers: dict[str, str]) -> httpx.Response:
+        response: httpx.Response = server["http"].get("/v2/email/account", headers=headers)
+        return response
+
+    other_service = get(sign("GET", url, b"", key_id, secret, service="sqs"))
+    assert other_service.status_code == 403
+    assert other_service.headers["x-amzn-ErrorType"] == "IncompleteSignatureException"
+    unknown = get(sign("GET", url, b"", new_key_id(), secret))
+    assert unknown.headers["x-amzn-ErrorType"] == "UnrecognizedClientException"
+    # the same secret under another key id: the derived secret belongs to one id only
+    other_id = server["keys"]["admin"][0]
+    assert (
+        get(sign("GET", url, b"", other_id, secret)).headers["x-amzn-ErrorType"]
+        == "InvalidSignatureException"
+    )
+    # the send key may not read the account
+    denied = get(sign("GET", url, b"", key_id, secret))
+    assert denied.status_code == 403 and denied.headers["x-amzn-ErrorType"] == "AccessDeniedException"
+
+
+def test_v2_simple_cc_bcc_and_tags_become_headers_envelope_and_tags(server: dict[str, Any]) -> None:
+    body = {
+        "FromEmailAddress": "App <no-reply@app.example>",
+        "Destination": {
+            "ToAddresses": ["Kim <kim@accept.mailfate.test>"],
+            "CcAddresses": ["lee@accept.mailfate.test"],
+            "BccAddresses": ["audit@accept.mailfate.test"],
+        },
+        "ReplyToAddresses": ["help@app.example"],
+        "Content": {"Simple": {"Subject": {"Data": "hi"}, "Body": {"Text": {"Data": "hello"}}}},
+        "EmailTags": [{"Name": "flow", "Value": "signup"}],
+        "ConfigurationSetName": "tx",
+    }
+    answer = _post(server, "/v2/email/outbound-emails", json.dumps(body).encode())
+    assert answer.status_code == 200, answer.text
+    mid = answer.json()["MessageId"]
+    store = server["store"]
+    view = store.message(mid)
+    assert sorted(r.address for r in view.recipients) == [
+        "audit@accept.mailfate.test",
+        "kim@accept.mailfate.test",
+        "lee@accept.mailfate.test",
+    ]
+    assert set(view.tags) == {"flow:signup", "configset:tx"}
+    head = store.raw(mid).partition(b"\r\n\r\n")[0]
+    assert b"\r\nCc: lee@accept.mailfate.test" in b"\r\n" + head
+    assert b"Reply-To: help@app.example" in head and b"audit@" not in head
+
+
+def test_v2_raw_keeps_bcc_in_the_envelope_only(server: dict[str, Any]) -> None:
+    raw = (
+        b"From: no-reply@app.example\r\nTo: kim@accept.mailfate.test\r\n"
+        b"Bcc: hidden@accept.mailfate.test,\r\n other@accept.mailfate.test\r\n"
+        b"Subject: s\r\n\r\nBcc: in the body\r\n"
+    )
+    body = {"Content": {"Raw": {"Data": base64.b64encode(raw).decode()}}}
+    answer = _post(server, "/v2/email/outbound-emails", json.dumps(body).encode())
+    assert answer.status_code == 200, answer.text
+    mid = answer.json()["MessageId"]
+    view = server["store"].message(mid)
+    assert sorted(r.address for r in view.recipients) == [
+        "hidden@accept.mailfate.test",
+        "kim@accept.mailfate.test",
+        "other@accept.mailfate.test",
+    ]
+    stored = server["store"].raw(mid)
+    assert b"hidden@" not in stored and b"other@" not in stored and stored.endswith(b"Bcc: in the body\r\n")
+
+
+@pytest.mark.parametrize(
+    ("tags", "config", "wanted"),
+    [
+        ([("flow", "signup")], None, ["flow:signup"]),
+        ([("flow", "")], "tx", ["flow", "configset:tx"]),
+        ([("a", "b"), ("a", "b")], None, ["a:b"]),
+    ],
+)
+def test_tags_of_maps_ses_tags(tags: list[tuple[str, str]], config: str | None, wanted: list[str]) -> None:
+    assert tags_of(tags, config) == wanted
+
+
+@pytest.mark.parametrize(
+    ("tags", "config"),
+    [
+        ([("", "x")], None),
+        ([("a b", "x")], None),
+        ([("n" * 40, "v" * 40)], None),
+        ([], "x" * 60),
+        ([], "a/b"),
+    ],
+)
+def test_tags_that_do_not_fit_are_refused_not_cut(tags: list[tuple[str, str]], config: str | None) -> None:
+    with pytest.raises(InputError):
+        tags_of(tags, config)
+
+
+def test_without_bcc_handles_folding_and_bare_newlines() -> None:
+    assert without_bcc(b"To: a@x\nBCC: b@x,\n\tc@x\nSubject: s\n\nbody") == b"To: a@x\nSubject: s\n\nbody"
+    assert without_bcc(b"no header at all") == b"no header at all"
