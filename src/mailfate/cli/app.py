@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from mailfate import __version__
@@ -9,6 +11,7 @@ from mailfate.cli.bounce import app as bounce_app
 from mailfate.cli.demo import demo_cmd
 from mailfate.cli.doctor import doctor_app
 from mailfate.cli.messages import queue_cmd, send_cmd, trace_cmd
+from mailfate.cli.output import error, json_errors
 from mailfate.cli.report import report_cmd
 from mailfate.cli.serve import config_app, keys_app, serve_cmd, ses_app
 from mailfate.cli.simulator import app as simulator_app
@@ -56,4 +59,24 @@ def root(
 
 
 def main() -> None:
-    app()
+    """The ``mailfate`` command. Under ``--json`` every error is one JSON object on standard error,
+    including those Click reports before a command runs (a usage error) and an unexpected one."""
+    if not json_errors(sys.argv[1:]):
+        app()
+        return
+    try:
+        result = app(standalone_mode=False)
+    except typer.Abort:  # Ctrl-C
+        result = _code(error("interrupted", 130))
+    except typer.TyperException as exc:  # Click's usage errors (typer vendors Click): before the command
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        result = _code(error(message, int(getattr(exc, "exit_code", 2))))
+    except Exception as exc:  # a script reading --json gets JSON, even for a bug
+        result = _code(
+            error(f"unexpected error (a bug, please report it): {exc.__class__.__name__}: {exc}", 1)
+        )
+    sys.exit(result if isinstance(result, int) else 0)
+
+
+def _code(exit_: typer.Exit) -> int:
+    return int(exit_.exit_code)

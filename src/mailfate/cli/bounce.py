@@ -45,7 +45,7 @@ def _classifier(rules: list[Path] | None) -> Classifier:
     try:
         return Classifier.from_files(rules)
     except ConfigError as exc:
-        err_console.print(f"[red]rule error:[/] {exc}")
+        err_console.print(f"[red]rule error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from exc
 
 
@@ -193,7 +193,7 @@ class _ClassifyReport:
         summary.add_column("reason")
         summary.add_column("results", justify="right")
         for reason, n in self.reasons.most_common():
-            summary.add_row(reason, str(n))
+            summary.add_row(escape(reason), str(n))
         out_console.print(summary)
 
 
@@ -408,9 +408,11 @@ def rules_cmd(
                 f"{len(report.reachable)} reasons reached by rules, {len(report.builtin)} by built-in steps"
             )
             for problem in report.problems:
-                out_console.print(f"  [red]✗[/] {problem}")
+                out_console.print(f"  [red]✗[/] {escape(str(problem))}")
             for name in report.unreachable:
-                out_console.print(f"  [red]✗[/] reason {name} is reachable by no rule and no built-in step")
+                out_console.print(
+                    f"  [red]✗[/] reason {escape(str(name))} is reachable by no rule and no built-in step"
+                )
             if report.without_examples:
                 out_console.print(f"  [yellow]![/] {len(report.without_examples)} rules have no example")
         raise typer.Exit(0 if report.ok else 1)
@@ -445,5 +447,7 @@ def rules_cmd(
             cond.append("code " + ",".join(r.codes))
         if r.remote is not None:
             cond.append(f"remote /{r.remote.pattern}/")
-        table.add_row(str(n), r.id, str(r.reason), "; ".join(cond), r.source[:60])
+        table.add_row(
+            str(n), escape(r.id), escape(str(r.reason)), escape("; ".join(cond)), escape(r.source[:60])
+        )
     out_console.print(table)

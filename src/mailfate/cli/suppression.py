@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from mailfate.cli.messages import ConfigOpt, DataOpt, JsonOpt, fail, open_store, settings_for
@@ -48,7 +49,13 @@ def list_cmd(
     for col in ("address", "scope", "reason", "since (UTC)", "detail"):
         table.add_column(col, overflow="fold")
     for s in items:
-        table.add_row(s.address, s.scope, s.reason, f"{s.created_at:%Y-%m-%d %H:%M}", s.detail[:80])
+        table.add_row(
+            escape(s.address),
+            escape(s.scope),
+            escape(s.reason),
+            f"{s.created_at:%Y-%m-%d %H:%M}",
+            escape(s.detail[:80]),
+        )
     out_console.print(table)
 
 
@@ -77,7 +84,7 @@ def add_cmd(  # noqa: PLR0917 - Typer maps parameters to options
         emit_json({"address": address, "scope": scope, "added": added})
     else:
         out_console.print(
-            f"{address} suppressed for {scope}" if added else f"{address} was already suppressed"
+            escape(f"{address} suppressed for {scope}" if added else f"{address} was already suppressed")
         )
 
 
@@ -98,6 +105,8 @@ def remove_cmd(
     if json_out:
         emit_json({"address": address, "scope": scope, "removed": removed})
     else:
-        out_console.print(f"{address} removed" if removed else f"{address} is not suppressed for {scope}")
+        out_console.print(
+            escape(f"{address} removed" if removed else f"{address} is not suppressed for {scope}")
+        )
     if not removed:
         raise typer.Exit(1)

@@ -76,13 +76,13 @@ def list_cmd(config: ConfigOpt = None, data_dir: DataOpt = None, json_out: JsonO
         table.add_column(col, overflow="fold")
     for row in rows:
         table.add_row(
-            row["name"],
-            row["url"] or "[dim](not configured)[/]",
-            ",".join(row["events"]),
+            escape(row["name"]),
+            escape(row["url"]) if row["url"] else "[dim](not configured)[/]",
+            escape(",".join(row["events"])),
             "not started" if row["position"] is None else str(row["position"]),
             "" if row["backlog"] is None else str(row["backlog"]),
             f"attempt {row['attempts']}, next {row['next_at'] or 'now'}" if row["attempts"] else "",
-            row["last_error"],
+            escape(row["last_error"] or ""),
         )
     out_console.print(table)
 
@@ -112,13 +112,13 @@ def log_cmd(
         style = OUTCOME_STYLE.get(e.outcome, "")
         table.add_row(
             f"{e.at:%Y-%m-%d %H:%M:%S}",
-            e.subscriber,
+            escape(e.subscriber),
             str(e.event_id),
             str(e.attempt),
             "" if e.status_code is None else str(e.status_code),
             str(e.duration_ms),
-            f"[{style}]{e.outcome}[/]" if style else e.outcome,
-            e.error,
+            f"[{style}]{escape(e.outcome)}[/]" if style else escape(e.outcome),
+            escape(e.error or ""),
         )
     out_console.print(table)
 
@@ -144,6 +144,6 @@ def verify_cmd(
         raise fail(f"{file}: {exc.strerror}") from exc
     problem = signature_problem(secret, header, body, tolerance=tolerance)
     if problem is not None:
-        out_console.print(f"[red]invalid[/]: {problem}")
+        out_console.print(f"[red]invalid[/]: {escape(problem)}")
         raise typer.Exit(1)
     out_console.print("[green]valid[/]: signed with this secret, timestamp within the tolerance")

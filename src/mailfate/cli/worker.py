@@ -8,9 +8,10 @@ from dataclasses import replace
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from mailfate.cli.messages import ConfigOpt, DataOpt, JsonOpt, fail, settings_for
-from mailfate.cli.output import emit_json, err_console
+from mailfate.cli.output import emit_json, err_console, port_problem
 from mailfate.errors import MailfateError
 
 __all__ = ["worker_cmd"]
@@ -51,9 +52,12 @@ def worker_cmd(  # noqa: PLR0917 - typer reads the options from the signature
             emit_json({"event": "ready", **info})
             return
         err_console.print(
-            f"[green]worker ready[/]: store {info['store']}, inbound reports on {info['inbound']}"
-            + (f", simulator on {info['simulator']}" if info["simulator"] else "")
-            + (f", metrics on {info['metrics']}" if info["metrics"] else "")
+            "[green]worker ready[/]: "
+            + escape(
+                f"store {info['store']}, inbound reports on {info['inbound']}"
+                + (f", simulator on {info['simulator']}" if info["simulator"] else "")
+                + (f", metrics on {info['metrics']}" if info["metrics"] else "")
+            )
         )
 
     async def main() -> None:
@@ -66,4 +70,8 @@ def worker_cmd(  # noqa: PLR0917 - typer reads the options from the signature
     except MailfateError as exc:
         raise fail(str(exc)) from exc
     except OSError as exc:
-        raise fail(f"cannot start: {exc}") from exc
+        ports = {
+            settings.inbound_port: ("the inbound server", "--inbound-port"),
+            metrics_port: ("the /metrics endpoint", "--metrics-port"),
+        }
+        raise fail(port_problem(exc, ports)) from exc

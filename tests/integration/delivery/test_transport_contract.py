@@ -142,6 +142,7 @@ def direct_harness(request: pytest.FixtureRequest) -> Harness:
     async def start(scenario: str) -> AsyncIterator[Receiver]:
         async with smtp_server(scenario) as port:
             options = {"nameserver": dns.address, "port": port, "tls": "off", "connections": 4}
+            options["helo"] = "mx.dest.test"  # resolves in dest_dns (this machine's name may not)
             yield Receiver(TransportSettings("mx", "direct", options), SMTP_ADDRESSES, remote_id="Q123")
 
     return start

@@ -44,7 +44,7 @@ def test_an_unknown_type_lists_the_registered_ones() -> None:
     ("kind", "options", "known"),
     [
         ("relay", {"host": "h", "hots": "x"}, "host, password, password_env, port, tls, username"),
-        ("direct", {"conections": 5}, "connections, helo, nameserver, port, rate, sites, tls"),
+        ("direct", {"conections": 5}, "connections, helo, helo_check, nameserver, port, rate, sites, tls"),
         ("ses", {"regoin": "eu-west-1"}, "configuration_set, endpoint_url, region"),
         ("simulator", {"host": "127.0.0.1", "port": 25, "tls": "off"}, "config, host, port"),
     ],

@@ -9,14 +9,27 @@ sessions per receiving site are capped and halved when the site pushes back (``l
 
 Options: ``port`` (25), ``helo``, ``tls`` (``opportunistic``, ``required``, ``implicit`` or
 ``off``), ``connections`` and ``rate`` per receiving site, ``sites`` (a table of site → its own
-``connections`` and ``rate``), ``nameserver`` ("host:port"; none: the process's resolver).
+``connections`` and ``rate``), ``nameserver`` ("host:port"; none: the process's resolver),
+``helo_check`` (true).
+
+The HELO name is checked before the transport starts: receivers (Postfix's
+``reject_non_fqdn_helo_hostname``, ``reject_unknown_helo_hostname``) refuse a name that is not
+fully qualified or does not resolve, and ``socket.getfqdn()`` — the name used when ``helo`` is not
+set — is ``localhost`` on many machines. Without ``helo`` the machine's name must be fully
+qualified and resolve (A or AAAA, through the transport's own resolver); a ``helo`` that is set
+must be a fully-qualified name or an address literal (``[192.0.2.1]``), used as given.
+``helo_check = false`` accepts any name (a lab whose receivers do not check).
 """
 
 from __future__ import annotations
 
+import re
+import socket
 from collections.abc import Mapping
 
 import dns.asyncresolver
+import dns.exception
+import dns.resolver
 
 from mailfate.delivery.limits import PUSHBACK_REASONS, SiteLimits, site_of
 from mailfate.delivery.mx import MxHost, MxResolver, make_async_resolver
@@ -26,7 +39,66 @@ from mailfate.delivery.transports.smtp import SmtpPool
 from mailfate.errors import ConfigError
 from mailfate.model import AttemptResult, Envelope
 
-__all__ = ["DirectTransport"]
+__all__ = ["DirectTransport", "check_helo", "helo_problem"]
+
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+_LITERAL = re.compile(r"\[(?:ipv6:[0-9a-f:.]+|[0-9]{1,3}(?:\.[0-9]{1,3}){3})\]")
+_LOCAL = ("localhost", "localdomain", "local", "invalid")
+
+
+def helo_problem(name: str) -> str:
+    """Why ``name`` is no fully-qualified host name a receiver accepts in EHLO ("" when it is one)."""
+    name = name.lower().rstrip(".")
+    if _LITERAL.fullmatch(name):
+        return ""
+    labels = name.split(".")
+    if not name or len(name) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
+        return "is not a valid host name"
+    if len(labels) < 2:
+        return "is not fully qualified (it has no domain)"
+    if labels[-1] in _LOCAL or labels[-1].isdigit():
+        return f"ends in .{labels[-1]}, which no receiver on the internet can resolve"
+    return ""
+
+
+async def _resolves(resolver: dns.asyncresolver.Resolver, name: str) -> str:
+    """Why ``name`` does not resolve to an address ("" when it does)."""
+    for rtype in ("A", "AAAA"):
+        try:
+            await resolver.resolve(name, rtype)
+            return ""
+        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+            continue
+        except dns.exception.DNSException as exc:  # once is enough: the next would wait as long
+            return f"could not be resolved (DNS: {exc.__class__.__name__})"
+    return "does not resolve (no A or AAAA record)"
+
+
+async def check_helo(
+    helo: str,
+    resolver: dns.asyncresolver.Resolver,
+    *,
+    where: str = "transports.direct",
+    table: str = "[transports.direct]",
+) -> str:
+    """The HELO name to use: ``helo`` as configured (a fully-qualified name or an address literal),
+    else this machine's name, which must be fully qualified and resolve. A ``ConfigError`` saying
+    how to set ``helo`` otherwise."""
+    name = helo or socket.getfqdn()
+    problem = helo_problem(name)
+    if not problem and not helo:
+        problem = await _resolves(resolver, name)
+    if not problem:
+        return name
+    given = (
+        f"the HELO name {name!r} (configured)" if helo else f"this machine's name {name!r} (socket.getfqdn())"
+    )
+    raise ConfigError(
+        f'{where}: {given} {problem}; receivers reject such a name ("504 5.5.2 Helo command rejected: '
+        f'need fully-qualified hostname"). Set the name of this host as the world resolves it, ideally '
+        f"the sending IP's PTR name, in the configuration:\n\n    {table}\n    helo = "
+        f'"mail.example.com"\n\nor accept it as it is with helo_check = false'
+    )
 
 
 class DirectTransport:
@@ -149,11 +221,16 @@ class DirectTransport:
             await pool.aclose()
 
 
-@register("direct", options=("port", "helo", "tls", "connections", "rate", "sites", "nameserver"))
+@register(
+    "direct", options=("port", "helo", "helo_check", "tls", "connections", "rate", "sites", "nameserver")
+)
 async def build(options: Options, context: TransportContext) -> DirectTransport:
     nameserver = options.text("nameserver")
     resolver = make_async_resolver(nameserver) if nameserver else context.resolver
-    return DirectTransport(
+    check = options.values.get("helo_check", True)
+    if not isinstance(check, bool):
+        raise options.error("helo_check", "give true or false")
+    transport = DirectTransport(
         resolver,
         port=options.integer("port", 25, low=1, high=65535),
         helo=options.text("helo") or None,
@@ -162,6 +239,14 @@ async def build(options: Options, context: TransportContext) -> DirectTransport:
             options.integer("connections", 10, low=1), rate=options.rate("rate"), sites=_sites(options)
         ),
     )
+    if check:  # last: every other option is read (and refused) first
+        transport.helo = await check_helo(
+            transport.helo or "",
+            transport.mx.resolver,
+            where=options.where,
+            table=f"[transports.{options.name}]",
+        )
+    return transport
 
 
 def _sites(options: Options) -> dict[str, tuple[int, float | None]]:
