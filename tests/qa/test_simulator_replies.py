@@ -176,7 +176,7 @@ def test_server_defaults() -> None:
     server = DOMAINS["server"]
     assert server["hostname"] == "mx.mailfate.test"
     assert server["greylist_delay"] == 300
-    assert server["unknown_domains"] == "reject"
+    assert server["unknown_domains"] == "accept.mailfate.test"
     assert server["max_message_size"] > 0 and server["max_recipients"] > 0
     assert DOMAINS["reports"]["smtp"] == "" and DOMAINS["reports"]["delay"] > 0
     assert DOMAINS["dns"]["nameserver"] == ""

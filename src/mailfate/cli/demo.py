@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich import box
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from mailfate.cli.messages import JsonOpt, fail, styled
@@ -197,15 +199,39 @@ def _finished(sc: Scenario, row: dict[str, Any]) -> bool:
 
 
 def _table(rows: list[dict[str, Any]], started: float) -> Table:
-    table = Table(title=f"mailfate demo — {time.monotonic() - started:4.1f} s")
-    for col in ("scenario", "to", "fate", "reason", "attempts", "what the receiver does"):
-        table.add_column(col, overflow="fold", justify="right" if col == "attempts" else "left")
+    """Two lines a scenario, to read well at 80 columns: the scenario and what the receiver does;
+    the address and the message id (whole, to copy into ``mailfate trace``); the fate and reason."""
+    table = Table(
+        title=f"mailfate demo — {time.monotonic() - started:4.1f} s",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        title_justify="left",
+    )
+    table.add_column("scenario", overflow="fold", ratio=1, min_width=13)
+    table.add_column("to / message id", overflow="fold", no_wrap=True)
+    table.add_column("fate / reason", overflow="fold", min_width=10)
+    table.add_column("tries", justify="right", no_wrap=True)
     for sc, row in zip(SCENARIOS, rows, strict=False):
-        fate = styled(str(row["fate"])) + (" [magenta]+ suppressed[/]" if row.get("suppressed") else "")
+        fate = styled(str(row["fate"])) + ("\n[magenta]+ suppressed[/]" if row.get("suppressed") else "")
+        reason = str(row["reason"] or "")
+        if reason and reason != row["fate"]:
+            fate += f"\n[dim]{escape(reason)}[/]"
         table.add_row(
-            sc.name, sc.to, fate, str(row["reason"] or ""), str(row["attempts"]), f"[dim]{sc.note}[/]"
+            f"{sc.name}\n[dim]{escape(sc.note)}[/]",
+            f"{escape(sc.to)}\n[bold]{row['message_id'] or ''}[/]",
+            fate,
+            str(row["attempts"]),
+            end_section=True,
         )
     return table
+
+
+def _hint(keep: Path | None, rows: list[dict[str, Any]]) -> str:
+    """How to follow a message further: the exact command when the store is kept."""
+    if keep is None:
+        return "[dim]The demo's store is removed; run `mailfate demo --keep DIR` to trace a message.[/]"
+    some = next((row["message_id"] for row in rows if row["message_id"]), "ID")
+    return f"[dim]Trace a message:[/]\n  mailfate trace {some} --data-dir {escape(str(keep))}"
 
 
 def demo_cmd(
@@ -234,6 +260,5 @@ def demo_cmd(
     unexpected = [sc.name for sc, row in zip(SCENARIOS, rows, strict=True) if row["fate"] != sc.expect]
     if unexpected:
         err_console.print(f"[yellow]not as expected:[/] {', '.join(unexpected)}")
-    out_console.print(
-        "[dim]trace any message: mailfate trace ID --data-dir DIR (use --keep DIR to keep the store)[/]"
-    )
+    out_console.print()  # the live table may end without a newline: never glue the hint to it
+    out_console.print(_hint(keep, rows), soft_wrap=True)  # the command stays whole, to copy

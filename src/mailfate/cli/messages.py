@@ -17,12 +17,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from mailfate.cli.output import emit_json, err_console, out_console
+from mailfate.cli.output import emit_json, err_console, error, out_console
 from mailfate.errors import MailfateError
+from mailfate.model.simulated import SIMULATED_LABEL, simulated
 
 if TYPE_CHECKING:
     from mailfate.config import Settings
     from mailfate.store import MessageView, Store
+    from mailfate.tracking.timeline import SenderFacts, Step
 
 __all__ = ["queue_cmd", "send_cmd", "trace_cmd"]
 
@@ -44,8 +46,7 @@ FATE_STYLE = {
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[red]error:[/] {escape(message)}", soft_wrap=True)
-    return typer.Exit(code)
+    return error(message, code)  # one line for people, one JSON object under --json (cli/output.py)
 
 
 def settings_for(config: Path | None, data_dir: Path | None) -> Settings:
@@ -134,6 +135,7 @@ def send_cmd(  # noqa: PLR0917 - Typer maps parameters to options
                 deadline=deadline,
                 category=category,
             )
+            no_worker = client.worker_status().hint  # nothing delivers it while no worker runs
     except SuppressedError as exc:
         if json_out:
             emit_json(
@@ -151,12 +153,14 @@ def send_cmd(  # noqa: PLR0917 - Typer maps parameters to options
         if sent.suppressed:
             out["suppressed"] = _supp(sent.suppressed)
         emit_json(out)
-        return
-    out_console.print(sent.message_id)
-    for address, reason, since in sent.suppressed:
-        err_console.print(
-            f"[magenta]not sent to {address}:[/] suppressed since {since:%Y-%m-%d %H:%M} UTC ({reason})"
-        )
+    else:
+        out_console.print(sent.message_id)
+        for address, reason, since in sent.suppressed:
+            err_console.print(
+                f"[magenta]not sent to {address}:[/] suppressed since {since:%Y-%m-%d %H:%M} UTC ({reason})"
+            )
+    if no_worker:  # on stderr either way: --json's answer on stdout keeps its shape
+        err_console.print(f"[yellow]queued, but {escape(no_worker)}[/]", soft_wrap=True)
 
 
 def _supp(items: tuple[tuple[str, str, datetime], ...]) -> list[dict[str, str]]:
@@ -164,7 +168,22 @@ def _supp(items: tuple[tuple[str, str, datetime], ...]) -> list[dict[str, str]]:
 
 
 # -- trace --------------------------------------------------------------------------------------
-def print_view(view: MessageView, now: datetime) -> None:
+def _happened(step: Step) -> str:
+    """The step's summary, marked when the simulator (not the named receiver) answered."""
+    label = step.answered_by("en")
+    return escape(step.summary) + (f" [cyan]({label})[/]" if label else "")
+
+
+def labelled(event: dict[str, Any]) -> dict[str, Any]:
+    """An event for ``--json``: an attempt says whether the simulator answered it
+    (``"simulated"``, and ``"answered_by": "simulated receiver"`` when it did)."""
+    if event.get("type") != "attempt":
+        return event
+    sim = simulated(event.get("transport"))
+    return {**event, "simulated": sim, **({"answered_by": SIMULATED_LABEL["en"]} if sim else {})}
+
+
+def print_view(view: MessageView, now: datetime, facts: SenderFacts | None = None) -> None:
     from mailfate.tracking.timeline import next_step, steps
 
     out_console.print(
@@ -176,11 +195,11 @@ def print_view(view: MessageView, now: datetime) -> None:
     table.add_column("recipient", overflow="fold")
     table.add_column("what happened", overflow="fold", ratio=2)
     table.add_column("what it means", overflow="fold", ratio=2)
-    for step in steps(list(view.events)):
+    for step in steps(list(view.events), facts):  # facts: our HELO, VERP domain (who is at fault)
         table.add_row(
             f"{step.at:%H:%M:%S.%f}"[:-3],
             escape(step.event.recipient),
-            escape(step.summary),
+            _happened(step),
             f"[dim]{escape(step.meaning)}[/]",
         )
     out_console.print(table)
@@ -204,18 +223,21 @@ def trace_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     """The timeline of one message: every attempt, its reply and what it means, the next retry, the fate."""
     from mailfate.intake.api.responses import message_json
     from mailfate.model import FINAL_FATES, Fate
+    from mailfate.tracking.fault import facts_from_settings
     from mailfate.tracking.timeline import explain
 
-    store = open_store(settings_for(config, data_dir))
+    settings = settings_for(config, data_dir)
+    store, facts = open_store(settings), facts_from_settings(settings)
     try:
         view = store.message(message_id)
         if view is None:
             raise fail(f"no message {message_id!r} in {store.shown}")
         if not follow:
             if json_out:
-                emit_json(message_json(view))
+                doc = message_json(view)
+                emit_json({**doc, "events": [labelled(e) for e in doc["events"]]})
             else:
-                print_view(view, datetime.now(UTC))
+                print_view(view, datetime.now(UTC), facts)
             return
         last = 0
         end = time.monotonic() + timeout
@@ -223,11 +245,11 @@ def trace_cmd(  # noqa: PLR0917 - Typer maps parameters to options
             for event in store.events_since(message_id, last):
                 last = event.id
                 if json_out:
-                    emit_json(event.to_json())
+                    emit_json(labelled(event.to_json()))
                 else:
-                    step = explain(event)
+                    step = explain(event, facts)
                     out_console.print(
-                        f"{step.at:%H:%M:%S} {escape(event.recipient)} {escape(step.summary)} "
+                        f"{step.at:%H:%M:%S} {escape(event.recipient)} {_happened(step)} "
                         f"[dim]{escape(step.meaning)}[/]"
                     )
             view = store.message(message_id)
@@ -260,7 +282,9 @@ def queue_cmd(config: ConfigOpt = None, data_dir: DataOpt = None, json_out: Json
             col, overflow="fold", justify="right" if col in ("queued", "sending", "deferred") else "left"
         )
     for r in rows:
-        reasons = "\n".join(f"{reason} ×{n}: [dim]{sample[:70]}[/]" for reason, n, sample in r.top_reasons)
+        reasons = "\n".join(
+            f"{reason} ×{n}: [dim]{escape(sample[:70])}[/]" for reason, n, sample in r.top_reasons
+        )
         table.add_row(
             r.domain,
             str(r.queued),

@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from mailfate.model import Event, EventType
+from mailfate.model.simulated import SIMULATED_LABEL, simulated
+from mailfate.tracking.fault import SenderFacts, facts_of, fault
 
-__all__ = ["MEANING", "Step", "explain", "next_step", "steps"]
+__all__ = ["MEANING", "SenderFacts", "Step", "explain", "next_step", "steps"]
 
 MEANING: dict[str, str] = {
     "greylisting": "the receiver greylists unknown senders: the retry from the same IP and envelope "
@@ -52,8 +54,8 @@ MEANING: dict[str, str] = {
     "rate-limited": "the receiver limits how fast you send: mailfate slows down for this destination",
     "sender-quota": "your own sending account's quota is used up (a relay's or provider's limit), not the "
     "recipient's mailbox: raise the quota or wait for it to reset",
-    "spf-fail": "your SPF record does not allow the sending IP: add it to the record "
-    "(`mailfate doctor domain`)",
+    "spf-fail": "the SPF record of your envelope (MAIL FROM, VERP) domain does not allow the sending IP: "
+    "add the IP to that record",
     "dkim-fail": "your DKIM signature is missing or does not verify: check the selector's key in DNS and "
     "that nothing rewrites the message after signing",
     "dmarc-policy": "DMARC failed (no aligned SPF or DKIM pass) and your domain's policy asks receivers to "
@@ -95,6 +97,12 @@ class Step:
     meaning: str
     """What it means and what the sender can do."""
     event: Event
+    simulated: bool = False
+    """The reply came from mailfate's built-in simulator, not the receiver the address names."""
+
+    def answered_by(self, lang: str = "en") -> str:
+        """``simulated receiver`` (in ``lang``) for a simulator's reply, else ``""``."""
+        return SIMULATED_LABEL.get(lang, SIMULATED_LABEL["en"]) if self.simulated else ""
 
 
 def _reply(data: dict[str, Any]) -> str:
@@ -108,7 +116,9 @@ def _reply(data: dict[str, Any]) -> str:
     return " ".join(p for p in (code, status, text) if p).strip()
 
 
-def explain(event: Event) -> Step:
+def explain(event: Event, facts: SenderFacts | None = None) -> Step:
+    """One event for people; a refusal names the party at fault (``facts``: our side, from the
+    settings — the reply's own words and the attempt's recorded facts are read as well)."""
     data = event.data
     reason = str(data.get("reason") or "")
     cause = str(data.get("cause") or "")
@@ -133,9 +143,12 @@ def explain(event: Event) -> Step:
             meaning = "the receiver accepted the message"
         elif outcome == "deferred" and data.get("next_attempt_at"):
             meaning = (meaning + "; " if meaning else "") + f"next attempt {data['next_attempt_at']}"
+        if outcome != "delivered":
+            meaning = _with_fault(meaning, event, facts, _reply(data))
         if data.get("fix"):
             meaning = (meaning + "; " if meaning else "") + str(data["fix"])
-        return Step(event.at, event.type, summary, meaning or reason, event)
+        sim = simulated(data.get("transport"))
+        return Step(event.at, event.type, summary, meaning or reason, event, simulated=sim)
     if event.type == EventType.EXPIRED:
         why = "its deadline" if data.get("why") == "deadline" else "the maximum age"
         last = data.get("last_reason") or reason
@@ -157,6 +170,7 @@ def explain(event: Event) -> Step:
         summary = f"{event.type} (report{mta}): {text}".strip()
         if event.type == EventType.BOUNCED:
             meaning = "a bounce arrived after the receiver had accepted the message; " + (meaning or reason)
+            meaning = _with_fault(meaning, event, facts, text)
         elif event.type == EventType.DELAYED:
             # A delay notice is not a failure: never "retries ran out".
             why = MEANING.get(cause, "") if cause not in ("", "delayed", "retries-exhausted") else ""
@@ -191,8 +205,16 @@ _PROVIDER: dict[str, tuple[str, str]] = {
 }
 
 
-def steps(events: list[Event]) -> list[Step]:
-    return [explain(e) for e in events]
+def _with_fault(meaning: str, event: Event, facts: SenderFacts | None, text: str) -> str:
+    """The meaning, then who is at fault: from the cause, the reply's words and our facts."""
+    data = event.data
+    cause, reason = str(data.get("cause") or ""), str(data.get("reason") or "")
+    who = fault(cause, reason, text, recipient=event.recipient, facts=facts_of(data, text, facts))
+    return (meaning + "; " if meaning else "") + who if who else meaning
+
+
+def steps(events: list[Event], facts: SenderFacts | None = None) -> list[Step]:
+    return [explain(e, facts) for e in events]
 
 
 def next_step(fate: str, next_attempt_at: datetime | None, last_reason: str | None, now: datetime) -> str:

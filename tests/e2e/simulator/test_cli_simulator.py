@@ -233,3 +233,28 @@ def test_run_stops_on_sigterm(running: tuple[subprocess.Popen[str], dict[str, An
     proc, _ = running
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=20) == 0
+
+
+def test_run_answers_real_names_and_every_other_domain_by_default(
+    running: tuple[subprocess.Popen[str], dict[str, Any]], tmp_path: Path
+) -> None:
+    """A standalone simulator serves like the embedded one: kim@naver.com and any domain get 250."""
+    proc, info = running
+    assert info["domains"]["naver.com"]["preset"] == "naver"
+    assert "hotmail.com" in info["domains"]["outlook.com"]["aliases"]
+
+    async def send() -> list[tuple[dict[str, Any], str]]:
+        client = aiosmtplib.SMTP(
+            hostname="127.0.0.1", port=info["smtp"]["port"], local_hostname="out.app.example", timeout=10
+        )
+        async with client:
+            return [
+                await client.sendmail("a@app.example", [rcpt], MSG)
+                for rcpt in ("kim@naver.com", "lee@hanmail.net", "ops@customer-company.example")
+            ]
+
+    assert all(refused == {} and reply.startswith("2.0.0") for refused, reply in asyncio.run(send()))
+    assert len(list((tmp_path / "maildir" / "daum.net").glob("*.eml"))) == 1
+    assert len(list((tmp_path / "maildir" / "customer-company.example").glob("*.eml"))) == 1
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 0

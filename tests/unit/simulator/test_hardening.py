@@ -19,7 +19,9 @@ from mailfate.simulator.config import load_config
 from mailfate.simulator.runtime import SimulatorThread
 from tests.unit.simulator.simkit import RawClient
 
-SMALL = {"server": {"max_message_size": 4096, "max_recipients": 3, "max_errors": 30}}
+SMALL = {
+    "server": {"max_message_size": 4096, "max_recipients": 3, "max_errors": 30, "unknown_domains": "reject"}
+}
 
 
 def _open(sim: SimulatorThread) -> RawClient:

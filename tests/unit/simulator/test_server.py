@@ -33,14 +33,24 @@ def test_domains_are_case_insensitive_and_aliases_share_the_domain(tmp_path: Pat
     serve(tmp_path, body)
 
 
-def test_unknown_domains_are_relay_denied_or_served_like_a_configured_one(tmp_path: Path) -> None:
+def test_unknown_domains_are_accepted_by_default_or_refused_or_served_like_a_configured_one(
+    tmp_path: Path,
+) -> None:
+    async def accepted(sim: Any) -> None:
+        assert (await send(sim.port, ["a@elsewhere.example"])).startswith("250 2.0.0 Ok: queued as ")
+        assert len(sim.stored("elsewhere.example")) == 1
+        assert sim.counters()["domains"]["elsewhere.example"]["personalities"] == ["accept"]
+
+    serve(tmp_path, accepted)
+
     async def refused(sim: Any) -> None:
         assert (
             await send(sim.port, ["a@elsewhere.example"])
             == "554 5.7.1 <a@elsewhere.example>: Relay access denied"
         )
+        assert (await send(sim.port, ["a@accept.mailfate.test"])).startswith("250")
 
-    serve(tmp_path, refused)
+    serve(tmp_path / "1", refused, {"server": {"unknown_domains": "reject"}})
 
     async def served(sim: Any) -> None:
         assert (await send(sim.port, ["unknown1@elsewhere.example"])).startswith("550 5.1.1")
@@ -143,7 +153,7 @@ def test_counters_per_personality_and_total(tmp_path: Path) -> None:
         assert counters["personalities"]["accept"]["accepted"] == 1
         assert "nowhere.example" not in counters["domains"]
 
-    serve(tmp_path, body)
+    serve(tmp_path, body, {"server": {"unknown_domains": "reject"}})
 
 
 def _tls_context(tmp_path: Path) -> ssl.SSLContext:
