@@ -127,6 +127,7 @@ class Client:
         category: str = "transactional",
         idempotency_key: str | None = None,
         idempotency_scope: str = "client",
+        deadline: Deadline = None,
     ) -> Sent:
         """Queue a message the application composed itself (SMTP submission): the envelope is
         validated, a missing Date or Message-ID is added; the sending domain is the From header's.
@@ -136,7 +137,7 @@ class Client:
         key), the envelope and the message's bytes (:mod:`mailfate.submit.idempotency`), so the
         same message handed over again returns the first one (``created`` False). A message
         without a Message-ID gets no key (the one added here is new each time). A key given
-        explicitly (1 to 200 characters) is used as it is."""
+        explicitly (1 to 200 characters) is used as it is. ``deadline`` as for :meth:`send`."""
         message = self.service.prepare_raw(
             raw,
             mail_from=mail_from,
@@ -145,6 +146,7 @@ class Client:
             category=category,
             idempotency_key=idempotency_key,
             idempotency_scope=idempotency_scope,
+            deadline=deadline,
         )
         return self.service.send(message)
 

@@ -47,6 +47,8 @@ variables overlay the file: ``MAILFATE_DATA_DIR``, ``MAILFATE_STORE_URL``. Every
     timeout = 10
     max_attempts = 12                 # then the event is logged failed and skipped
     start = "latest"                  # a new subscriber starts after the newest event; "beginning"
+    signature = "mailfate"            # or "standard": Standard Webhooks headers too (secret whsec_...)
+    format = "mailfate"               # or "ses": Amazon SES's event JSON in an SNS notification
     [alerts]
     interval = 60                     # seconds between two checks of the alert rules
     pause_marketing = false           # hold marketing mail of a domain past a critical bounce/complaint line
@@ -54,6 +56,9 @@ variables overlay the file: ``MAILFATE_DATA_DIR``, ``MAILFATE_STORE_URL``. Every
     api_per_key = 2000                # messages per second each API key may submit (429 beyond)
     api_burst = 4000                  # ... and at once
     submission_per_key = 200          # messages per second each key may submit over SMTP (451 beyond)
+    [submission]
+    cert = "/etc/ssl/mail.example.pem"  # the SMTP submission server's certificate chain (PEM) ...
+    key = "/etc/ssl/mail.example.key"   # ... and key; neither: a self-signed one in the data directory
 """
 
 from __future__ import annotations
@@ -159,6 +164,10 @@ class Settings:
     api_burst: float = 4000.0
     submission_per_key: float = 200.0
     """Messages per second one key may submit over SMTP (``[limits]``)."""
+    submission_cert: str = ""
+    """``[submission] cert``: the SMTP submission server's certificate (PEM, with its chain); with
+    ``submission_key``. Empty: a self-signed one made in the data directory."""
+    submission_key: str = ""
     transports: Mapping[str, TransportSettings] = field(default_factory=dict)
     source: str = "defaults"
 
@@ -366,6 +375,7 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
         "webhooks",
         "alerts",
         "limits",
+        "submission",
     }
     unknown = sorted(set(raw) - known)
     if unknown:
@@ -385,6 +395,11 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     webhooks = _webhooks(raw.get("webhooks", []), source)
     alerts = _table(raw.get("alerts", {}), "alerts", source)
     limits = _table(raw.get("limits", {}), "limits", source)
+    submission = _table(raw.get("submission", {}), "submission", source)
+    if sorted(set(submission) - {"cert", "key"}) or bool(submission.get("cert")) != bool(
+        submission.get("key")
+    ):
+        raise ConfigError(f"{source}: [submission] takes cert and key (PEM files), both or neither")
     unknown_limits = sorted(set(limits) - {"api_per_key", "api_burst", "submission_per_key"})
     if unknown_limits:
         raise ConfigError(
@@ -412,6 +427,8 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
         "api_per_key": _number(limits, "api_per_key", 2000, 0.001, f"{source}: limits"),
         "api_burst": _number(limits, "api_burst", 4000, 1, f"{source}: limits"),
         "submission_per_key": _number(limits, "submission_per_key", 200, 0.001, f"{source}: limits"),
+        "submission_cert": str(submission.get("cert", "")),
+        "submission_key": str(submission.get("key", "")),
         "transports": transports,
         "source": source,
     }

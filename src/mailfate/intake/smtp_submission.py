@@ -8,6 +8,9 @@
   (:mod:`mailfate.submit.service`: prepared as a raw message, committed with the API's
   concurrent requests in one transaction, finished the same way). Suppressed recipients are
   refused at RCPT with the suppression's reason.
+- The API's options ride in header fields, taken out before the message is stored:
+  ``X-Mailfate-Tags: signup, web``, ``X-Mailfate-Category: marketing``,
+  ``X-Mailfate-Deadline: 10m``, ``X-Mailfate-Idempotency-Key: signup-42``.
 - Retries are safe: each message gets an idempotency key derived from the API key, its
   Message-ID, the envelope and its bytes (``mailfate.submit.idempotency``), so a client that
   sends it again after a lost 250 gets the first message's id and nothing is queued twice.
@@ -33,6 +36,7 @@ from mailfate.client import Client
 from mailfate.errors import InputError
 from mailfate.intake.ports import SubmissionStore
 from mailfate.model import ApiKey
+from mailfate.submit.raw import take_options
 from mailfate.submit.service import SuppressedError
 
 __all__ = ["SubmissionServer"]
@@ -74,13 +78,18 @@ class _Handler:
         raw = content.encode("utf-8", "surrogateescape") if isinstance(content, str) else bytes(content)
         service = self.server.client.service
         try:
+            raw, options = take_options(raw)  # X-Mailfate-Tags and the rest: read, then taken out
             message = await asyncio.to_thread(  # hashes the whole message: off the event loop
                 service.prepare_raw,
                 raw,
                 mail_from=_reverse_path(envelope.mail_from),
                 rcpt_to=envelope.rcpt_tos,
+                tags=options.tags,
+                category=options.category or "transactional",
+                idempotency_key=options.idempotency_key,
                 # who submits, for the derived idempotency key: a retry after a lost 250 is no copy
                 idempotency_scope=f"key:{key.id}" if key is not None else "smtp",
+                deadline=options.deadline,
             )
             sent = await service.send_async(message)  # group commit with concurrent sessions
             if not sent.created:

@@ -9,6 +9,7 @@ import logging
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -133,7 +134,10 @@ async def _start_parts(settings: Settings, options: ServeOptions, metrics: Metri
     metrics.watch(store)
     parts = _Parts(store, Client(store, settings=settings, on_submit=wake), service)
     if options.submission_port >= 0:
-        cert, key = self_signed(settings.data_dir)
+        if settings.submission_cert:  # a CA's certificate: clients verify it like any server's
+            cert, key = Path(settings.submission_cert), Path(settings.submission_key)
+        else:
+            cert, key = self_signed(settings.data_dir)
         parts.submission = SubmissionServer(
             store,
             parts.client,

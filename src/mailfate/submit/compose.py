@@ -41,6 +41,7 @@ __all__ = [
     "MESSAGE_FIELDS",
     "Composed",
     "MessageFields",
+    "check_tags",
     "compose",
     "message_fields",
     "require_utf8",
@@ -313,7 +314,7 @@ def compose(
     name, from_addr = _parse_mailbox(from_, "from")
     recipients = parse_recipients(to)
     subject, text, html = _content(subject, text, html, template, variables, lang, template_dirs)
-    _check_tags(tags)
+    check_tags(tags)
     extra, reply_to = _split_reply_to(headers, reply_to)
     when = (now or datetime.now(UTC)).astimezone(UTC)
     message_id = f"<{when:%Y%m%d%H%M%S}.{secrets.token_hex(8)}@{_idna(from_addr.rpartition('@')[2])}>"
@@ -360,7 +361,8 @@ def _content(  # noqa: PLR0917 - private; compose() passes its arguments through
     return subject, text, html
 
 
-def _check_tags(tags: Sequence[str]) -> None:
+def check_tags(tags: Sequence[str]) -> None:
+    """InputError unless ``tags`` is a list of at most MAX_TAGS tags of 1-64 A-Z a-z 0-9 _ . : -."""
     if isinstance(tags, str):
         raise InputError("tags: a list of tags, not one string")
     if len(tags) > MAX_TAGS:

@@ -9,14 +9,77 @@ import email.policy
 import email.utils
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from mailfate.errors import InputError
 from mailfate.model import NewMessage
 from mailfate.submit.addresses import parse_recipients, validate_address
+from mailfate.submit.compose import CATEGORIES, check_tags
 from mailfate.submit.idempotency import derived_key, normalize_message_id
 
-__all__ = ["prepare_raw"]
+__all__ = ["OPTION_HEADERS", "HeaderOptions", "prepare_raw", "take_options"]
+
+OPTION_HEADERS = {
+    "x-mailfate-tags": "tags",
+    "x-mailfate-category": "category",
+    "x-mailfate-deadline": "deadline",
+    "x-mailfate-idempotency-key": "idempotency_key",
+}
+"""Header fields that carry the API's options over SMTP (taken out before the message is stored)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderOptions:
+    """What the ``X-Mailfate-*`` fields of a message asked for (None/empty: not given)."""
+
+    tags: tuple[str, ...] = ()
+    category: str | None = None
+    deadline: str | None = None
+    idempotency_key: str | None = None
+
+
+def take_options(raw: bytes) -> tuple[bytes, HeaderOptions]:
+    """The message without its ``X-Mailfate-*`` header fields, and the options they gave: tags
+    (comma-separated), category, deadline (a duration: "10m"), idempotency key. A field given
+    twice, an unknown category or a bad tag is an InputError; the receiver never sees the fields."""
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    newline = b"\r\n"
+    if not sep:
+        head, sep, body = raw.partition(b"\n\n")
+        newline = b"\n"
+    if not sep:
+        return raw, HeaderOptions()
+    kept: list[bytes] = []
+    found: dict[str, str] = {}
+    dropping, last = False, ""
+    for line in head.split(newline):
+        if line[:1] in (b" ", b"\t"):  # a folded field continues
+            if dropping:
+                found[last] = f"{found[last]} {line.decode('utf-8', 'replace').strip()}".strip()
+            else:
+                kept.append(line)
+            continue
+        name = line.split(b":", 1)[0].strip().lower().decode("ascii", "replace")
+        dropping = name in OPTION_HEADERS
+        if dropping:
+            last = OPTION_HEADERS[name]
+            if last in found:
+                raise InputError(f"{line.split(b':', 1)[0].decode('ascii', 'replace')}: given twice")
+            found[last] = line.split(b":", 1)[1].decode("utf-8", "replace").strip() if b":" in line else ""
+        else:
+            kept.append(line)
+    if not found:
+        return raw, HeaderOptions()
+    tags = tuple(t.strip() for t in found.get("tags", "").split(",") if t.strip())
+    check_tags(tags)
+    category = found.get("category") or None
+    if category is not None and category not in CATEGORIES:
+        raise InputError(f"X-Mailfate-Category {category!r}: one of {', '.join(CATEGORIES)}")
+    options = HeaderOptions(
+        tags, category, found.get("deadline") or None, found.get("idempotency_key") or None
+    )
+    return newline.join(kept) + sep + body, options
 
 
 def _header(raw: bytes) -> email.message.Message:

@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol, Unpack
@@ -139,20 +139,23 @@ class SubmitService:
         category: str = "transactional",
         idempotency_key: str | None = None,
         idempotency_scope: str = "client",
+        deadline: Deadline = None,
     ) -> NewMessage:
         """A message the application composed itself (:func:`mailfate.submit.raw.prepare_raw`)."""
         _check_key(idempotency_key)
-        return prepare_raw(
+        now = self.clock()
+        message = prepare_raw(
             raw,
             mail_from=mail_from,
             rcpt_to=rcpt_to,
-            now=self.clock(),
+            now=now,
             max_age=self.max_age,
             tags=tags,
             category=category,
             idempotency_key=idempotency_key,
             idempotency_scope=idempotency_scope,
         )
+        return message if deadline is None else replace(message, deadline=deadline_at(deadline, now))
 
     # -- commit and finish ----------------------------------------------------------------------
     def send(self, message: NewMessage) -> Sent:
