@@ -355,6 +355,19 @@ def _inbound(inbound: Mapping[str, Any], source: str) -> dict[str, Any]:
     }
 
 
+def _submission(value: Any, source: str) -> dict[str, str]:
+    """``[submission]``: the certificate and key of the SMTP submission server, both or neither."""
+    submission = _table(value, "submission", source)
+    if sorted(set(submission) - {"cert", "key"}) or bool(submission.get("cert")) != bool(
+        submission.get("key")
+    ):
+        raise ConfigError(f"{source}: [submission] takes cert and key (PEM files), both or neither")
+    return {
+        "submission_cert": str(submission.get("cert", "")),
+        "submission_key": str(submission.get("key", "")),
+    }
+
+
 def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     """Defaults, overlaid by the TOML file (``path`` or ``$MAILFATE_CONFIG``), the environment and
     ``overrides`` (keyword arguments named like the :class:`Settings` fields)."""
@@ -395,11 +408,6 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     webhooks = _webhooks(raw.get("webhooks", []), source)
     alerts = _table(raw.get("alerts", {}), "alerts", source)
     limits = _table(raw.get("limits", {}), "limits", source)
-    submission = _table(raw.get("submission", {}), "submission", source)
-    if sorted(set(submission) - {"cert", "key"}) or bool(submission.get("cert")) != bool(
-        submission.get("key")
-    ):
-        raise ConfigError(f"{source}: [submission] takes cert and key (PEM files), both or neither")
     unknown_limits = sorted(set(limits) - {"api_per_key", "api_burst", "submission_per_key"})
     if unknown_limits:
         raise ConfigError(
@@ -427,8 +435,7 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
         "api_per_key": _number(limits, "api_per_key", 2000, 0.001, f"{source}: limits"),
         "api_burst": _number(limits, "api_burst", 4000, 1, f"{source}: limits"),
         "submission_per_key": _number(limits, "submission_per_key", 200, 0.001, f"{source}: limits"),
-        "submission_cert": str(submission.get("cert", "")),
-        "submission_key": str(submission.get("key", "")),
+        **_submission(raw.get("submission", {}), source),
         "transports": transports,
         "source": source,
     }

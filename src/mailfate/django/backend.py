@@ -7,12 +7,15 @@ Settings (``settings.MAILFATE``, a dict; every key optional)::
         "STORE": "postgresql+psycopg://mailfate:***@db/mailfate",  # default: $MAILFATE_STORE_URL
         "CONFIG": "/etc/mailfate.toml",                              # default: $MAILFATE_CONFIG
     }
+    # or remote, through the HTTP API of a mailfate serve (no database credentials in the app):
+    MAILFATE = {"URL": "https://mailfate.internal:8025", "KEY": os.environ["MAILFATE_KEY"]}
 
 A ``mailfate worker`` (or ``mailfate serve``) on the same store delivers. Per message, as
 attributes of the ``EmailMessage`` (anymail's names where it has one)::
 
     msg.tags = ["signup"]                       # mailfate tags
     msg.category = "transactional"              # or "marketing"
+    msg.deadline = "10m"                        # give up after this
     msg.idempotency_key = f"signup-{user.pk}"   # a retry never queues a second copy
     msg.send()
     msg.mailfate_message_id                     # the id to trace (also msg.anymail_status.message_id)
@@ -73,6 +76,8 @@ class EmailBackend(BaseEmailBackend):  # type: ignore[misc]  # Django has no typ
         options.update({k.upper(): v for k, v in kwargs.items()})
         self.store = options.get("STORE")
         self.config = options.get("CONFIG")
+        self.url = options.get("URL")
+        self.key = options.get("KEY")
         self._client: Client | None = None
         self._lock = threading.Lock()
 
@@ -82,8 +87,11 @@ class EmailBackend(BaseEmailBackend):  # type: ignore[misc]  # Django has no typ
             if self._client is not None:
                 return False
             try:
-                settings = load_settings(self.config) if self.config else load_settings()
-                self._client = Client(self.store, settings=settings)
+                if self.url:  # remote: the HTTP API of a mailfate serve, no database here
+                    self._client = Client(url=self.url, key=self.key)
+                else:
+                    settings = load_settings(self.config) if self.config else load_settings()
+                    self._client = Client(self.store, settings=settings)
             except MailfateError:
                 if not self.fail_silently:
                     raise
@@ -127,6 +135,7 @@ class EmailBackend(BaseEmailBackend):  # type: ignore[misc]  # Django has no typ
                 category=str(getattr(message, "category", "transactional")),
                 idempotency_key=getattr(message, "idempotency_key", None),
                 idempotency_scope="django",
+                deadline=getattr(message, "deadline", None),
             )
         except MailfateError:
             if not self.fail_silently:

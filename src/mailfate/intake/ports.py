@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from mailfate.model import ApiKey, Event, MessageSummary, MessageView, NewMessage, SubmitResult, Suppression
 from mailfate.model.bounces import BounceCounts
 from mailfate.model.webhooks import WebhookLogEntry
+from mailfate.model.workers import WorkerStatus
 from mailfate.tracking.ports import EventLog, ReportRepository, RollupRepository
 
 __all__ = [
@@ -89,6 +90,8 @@ class MessageRepository(Protocol):
     ) -> tuple[list[MessageSummary], str | None]: ...
 
     def events_after(self, after_id: int = 0, limit: int = 100) -> list[Event]: ...
+
+    def worker_status(self, now: datetime, *, threshold: float = ...) -> WorkerStatus: ...
 
 
 class StatsRepository(RollupRepository, Protocol):

@@ -29,10 +29,10 @@ from mailfate.delivery.transports.base import Transport
 from mailfate.delivery.transports.registry import TransportContext, build_transport
 from mailfate.intake.smtp_inbound import InboundServer
 from mailfate.model.verp import VerpCodec
+from mailfate.model.workers import BEAT_EVERY
 from mailfate.simulator.config import load_config
 from mailfate.simulator.runtime import Simulator
 from mailfate.store import Store
-from mailfate.store.workers import BEAT_EVERY
 
 __all__ = ["WorkerService"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connectio
 from mailfate.client import Client, SuppressedError
 from mailfate.errors import InputError, MailfateError
 from mailfate.store import Store
+from tests.support.serve import mailfate, running
 from tests.unit.engine.test_engine_paths import start_worker, stop_worker
 
 
@@ -137,3 +139,36 @@ def test_the_store_is_the_one_the_settings_name(store_path: str) -> None:
         assert store.counts().get("queued", 0) == 1
     finally:
         store.close()
+
+
+def test_remote_mode_sends_through_the_http_api(tmp_path: Path, settings: Any) -> None:
+    """``MAILFATE = {"URL": ..., "KEY": ...}``: no store in the app, a ``mailfate serve`` delivers."""
+    data = tmp_path / "d"
+    made = mailfate("keys", "create", "--scope", "send,read", "--json", "--data-dir", str(data))
+    key = json.loads(made.stdout)["key"]
+    serve = (
+        "serve",
+        "--data-dir",
+        str(data),
+        "--http-port",
+        "0",
+        "--submission-port",
+        "-1",
+        "--inbound-port",
+        "0",
+    )
+    with running(*serve) as ready:
+        settings.MAILFATE = {"URL": ready["http"], "KEY": key}
+        settings.EMAIL_BACKEND = "mailfate.django.EmailBackend"
+        message = EmailMultiAlternatives("Code", "428913", to=["kim@naver.com"], bcc=["audit@naver.com"])
+        message.attach_alternative("<b>428913</b>", "text/html")
+        message.deadline = "10m"
+        message.idempotency_key = "signup-remote-django"
+        assert message.send() == 1
+        retry = EmailMessage("Code", "428913", to=["kim@naver.com"])
+        retry.idempotency_key = "signup-remote-django"
+        assert retry.send() == 1 and retry.mailfate_message_id == message.mailfate_message_id
+        with Client(url=ready["http"], key=key) as client:
+            state = client.wait(message.mailfate_message_id, timeout=25)
+    assert state.fate == "delivered" and state.deadline is not None
+    assert sorted(r.address for r in state.recipients) == ["audit@naver.com", "kim@naver.com"]

@@ -26,7 +26,8 @@ from mailfate.store import AttemptRecord, NewMessage, Store
 
 EXPECTED: dict[tuple[str, str], set[int]] = {
     ("post", "/v1/messages"): {202, 401, 403, 409, 413, 422, 429},
-    ("get", "/v1/messages/{message_id}"): {200, 400, 401, 403, 404},
+    ("post", "/v1/messages/raw"): {202, 401, 403, 409, 413, 422, 429},
+    ("get", "/v1/messages/{message_id}"): {200, 400, 401, 403, 404, 422},
     ("get", "/v1/messages"): {200, 400, 401, 403, 422},
     ("get", "/v1/events"): {200, 400, 401, 403, 422},
     ("get", "/v1/suppressions"): {200, 400, 401, 403, 422},

@@ -3,6 +3,8 @@
 import asyncio
 import logging
 import math
+import time
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -21,14 +23,25 @@ from mailfate.intake.api.responses import (
     search_json,
     suppressed_json,
 )
-from mailfate.intake.api.schemas import MessageIn, Moment
+from mailfate.intake.api.schemas import MessageIn, Moment, RawMessageIn
 from mailfate.intake.api.state import Api, state_of
+from mailfate.model import FINAL_FATES, Fate, MessageView
+from mailfate.model.workers import STALE_AFTER
 from mailfate.submit.service import SuppressedError
 
 __all__ = ["router"]
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["messages"])
+
+MAX_WAIT = 30.0
+"""The longest ``?wait=`` (proxies commonly close idle requests after 60 s)."""
+WAIT_POLL = 0.25
+"""Seconds between two looks at the store while a request waits."""
+
+
+def _final(view: MessageView) -> bool:
+    return all(Fate(r.fate) in FINAL_FATES for r in view.recipients)
 
 
 @router.post(
@@ -68,16 +81,86 @@ async def post_message(body: MessageIn, key: SendKey, request: Request) -> Respo
     return answer(accepted_json(sent), 202)
 
 
+@router.post(
+    "/v1/messages/raw",
+    status_code=202,
+    response_model=MessageAccepted,
+    responses=documented(
+        401,
+        403,
+        409,
+        413,
+        422,
+        429,
+        why={409: "every recipient is suppressed: nothing was queued"},
+        models={409: SuppressedErrorOut},
+    ),
+)
+async def post_raw_message(body: RawMessageIn, key: SendKey, request: Request) -> Response:
+    """Queue a message the application composed itself (MIME, base64) for the envelope given, as
+    SMTP submission does: a missing Date or Message-ID is added; without ``idempotency_key`` the
+    key is derived from the key, the Message-ID, the envelope and the bytes, so the same message
+    again answers the first one's id with ``"existing": true``."""
+    api = state_of(request)
+    wait = api.limiter.check(key.prefix)
+    if wait:
+        raise HTTPException(
+            429,
+            f"this key may submit {api.rate_per_key:g} messages per second; retry in {wait:.3f} s",
+            headers={"Retry-After": str(max(1, math.ceil(wait)))},
+        )
+    try:
+        raw = body.message_bytes()
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    try:
+        message = await asyncio.to_thread(  # hashes the whole message: off the event loop
+            api.submit.prepare_raw,
+            raw,
+            mail_from=body.mail_from,
+            rcpt_to=body.to,
+            tags=body.tags,
+            category=body.category,
+            idempotency_key=body.idempotency_key,
+            idempotency_scope=f"key:{key.id}",
+            deadline=body.deadline,
+        )
+        sent = await api.submit.send_async(message)
+    except SuppressedError as exc:
+        raise HTTPException(409, suppressed_json(exc)) from exc
+    except InputError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return answer(accepted_json(sent), 202)
+
+
 @router.get(
     "/v1/messages/{message_id}",
     response_model=MessageOut,
-    responses=documented(400, 401, 403, 404, why={404: "no such message"}),
+    responses=documented(400, 401, 403, 404, 422, why={404: "no such message"}),
 )
-async def get_message(message_id: str, _: ReadKey, api: Api) -> Response:
-    """The message, each recipient's fate and the timeline (as ``mailfate trace --json``)."""
+async def get_message(
+    message_id: str,
+    _: ReadKey,
+    api: Api,
+    wait: Annotated[float, Query(ge=0, le=MAX_WAIT, description="seconds to wait for the fate")] = 0,
+) -> Response:
+    """The message, each recipient's fate and the timeline (as ``mailfate trace --json``).
+
+    With ``wait`` (seconds, at most 30) the answer comes as soon as every recipient's fate is
+    final, or when the time is up, or at once with ``no_worker`` when no worker runs on the store
+    (nothing would change): a client long-polls instead of asking again and again."""
     view = await asyncio.to_thread(api.store.message, message_id)
     if view is None:
         raise HTTPException(404, f"no message {message_id!r}")
+    end = time.monotonic() + wait
+    while wait and not _final(view):
+        status = await asyncio.to_thread(api.store.worker_status, datetime.now(UTC), threshold=STALE_AFTER)
+        if not status.alive:
+            return answer(message_json(view, no_worker=status.hint))
+        if time.monotonic() >= end:
+            break
+        await asyncio.sleep(min(WAIT_POLL, max(0.0, end - time.monotonic())))
+        view = await asyncio.to_thread(api.store.message, message_id) or view
     return answer(message_json(view))
 
 

@@ -125,12 +125,17 @@ def suppressed_json(exc: SuppressedError) -> dict[str, Any]:
 
 # -- one message --------------------------------------------------------------------------------
 class RecipientOut(BaseModel):
+    id: int
     address: str
+    domain: str
     fate: str
     attempts: int
     reason: str | None
     next_attempt_at: IsoTime | None
     last_reply: str = Field(description="the last SMTP reply: code, enhanced status, text")
+    last_code: int | None
+    last_status: str | None
+    last_text: str | None
 
 
 class EventOut(BaseModel):
@@ -157,33 +162,55 @@ class MessageOut(BaseModel):
     subject: str
     created_at: IsoTime
     deadline: IsoTime | None
+    expires_at: IsoTime
+    category: str
+    tags: list[str]
+    header_message_id: str
+    size: int
     recipients: list[RecipientOut]
     events: list[EventOut]
+    no_worker: str | None = Field(
+        default=None,
+        description="with ?wait=: the fate is not known and no worker runs on the store (why the wait ended)",
+    )
 
 
-def message_json(view: MessageView) -> dict[str, Any]:
+def message_json(view: MessageView, *, no_worker: str | None = None) -> dict[str, Any]:
     """:class:`MessageOut`: what ``GET /v1/messages/{id}`` answers and ``mailfate trace --json``
-    prints."""
-    return {
+    prints (``no_worker`` only when a wait ended because no worker runs)."""
+    doc: dict[str, Any] = {
         "message_id": view.id,
         "fate": view.fate,
         "from": view.from_addr,
         "subject": view.subject,
         "created_at": view.created_at.isoformat(),
         "deadline": view.deadline.isoformat() if view.deadline else None,
+        "expires_at": view.expires_at.isoformat(),
+        "category": view.category,
+        "tags": list(view.tags),
+        "header_message_id": view.header_message_id,
+        "size": view.size,
         "recipients": [
             {
+                "id": r.id,
                 "address": r.address,
+                "domain": r.domain,
                 "fate": r.fate,
                 "attempts": r.attempts,
                 "reason": r.last_reason,
                 "next_attempt_at": r.next_attempt_at.isoformat() if r.next_attempt_at else None,
                 "last_reply": reply_line(r.last_code, r.last_status, r.last_text),
+                "last_code": r.last_code,
+                "last_status": r.last_status,
+                "last_text": r.last_text,
             }
             for r in view.recipients
         ],
         "events": [e.to_json() for e in view.events],
     }
+    if no_worker is not None:
+        doc["no_worker"] = no_worker
+    return doc
 
 
 def reply_line(code: int | None, status: str | None, text: str | None) -> str:

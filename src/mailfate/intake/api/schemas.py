@@ -16,6 +16,8 @@ What is refused with 422 here (one rule each):
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -25,7 +27,16 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 from mailfate.model.duration import parse_duration
 from mailfate.submit.compose import require_utf8
 
-__all__ = ["MAX_DEADLINE", "MAX_ID", "BeforeId", "EventCursor", "MessageIn", "Moment", "SuppressionIn"]
+__all__ = [
+    "MAX_DEADLINE",
+    "MAX_ID",
+    "BeforeId",
+    "EventCursor",
+    "MessageIn",
+    "Moment",
+    "RawMessageIn",
+    "SuppressionIn",
+]
 
 MAX_ID = 2**63
 """Event and log ids are signed 64-bit integers in the store: a cursor is 0 <= cursor < MAX_ID."""
@@ -91,6 +102,33 @@ class MessageIn(_Body):
             return None
         seconds = parse_duration(value, maximum=MAX_DEADLINE)
         return seconds
+
+
+class RawMessageIn(_Body):
+    """A message the application composed itself (MIME, base64) with its envelope: what
+    ``Client.send_raw`` and SMTP submission take (``POST /v1/messages/raw``)."""
+
+    mail_from: str = Field(max_length=320, description='the envelope sender ("" for none)')
+    to: list[str] = Field(min_length=1, max_length=1000, description="the envelope recipients")
+    raw: str = Field(min_length=1, description="the message's bytes, base64")
+    tags: list[str] = Field(default_factory=list, max_length=20)
+    category: str = "transactional"
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+    deadline: str | float | None = Field(
+        default=None, description=MessageIn.model_fields["deadline"].description
+    )
+
+    @field_validator("deadline", mode="after")
+    @classmethod
+    def _deadline(cls, value: str | float | None) -> float | None:
+        return None if value is None else parse_duration(value, maximum=MAX_DEADLINE)
+
+    def message_bytes(self) -> bytes:
+        """The decoded message (ValueError when ``raw`` is not base64)."""
+        try:
+            return base64.b64decode(self.raw, validate=True)
+        except binascii.Error as exc:
+            raise ValueError(f"raw: not base64 ({exc})") from exc
 
 
 class SuppressionIn(_Body):

@@ -27,13 +27,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Unpack
+from typing import Any, Unpack
 
 from mailfate.config import Settings, load_settings
 from mailfate.errors import InputError
 from mailfate.model import FINAL_FATES, Fate
+from mailfate.model.workers import STALE_AFTER, WorkerStatus
 from mailfate.store import MessageView, NewMessage, Store, SubmitResult
-from mailfate.store.workers import STALE_AFTER, WorkerStatus
 from mailfate.submit.compose import MessageFields
 from mailfate.submit.service import Deadline, Sent, SubmitService, SuppressedError
 
@@ -55,6 +55,15 @@ class Waited(MessageView):
 class Client:
     """Submit messages to a mailfate store and follow them (in-process, no server needed)."""
 
+    def __new__(cls, *args: Any, url: str | None = None, key: str | None = None, **kwargs: Any) -> Client:
+        """``Client(url=..., key=...)`` is a :class:`~mailfate.client.remote.RemoteClient`: the same
+        methods over the HTTP API; without ``url``, the client on the store itself."""
+        if url is not None and cls is Client:
+            from mailfate.client.remote import RemoteClient  # only what a remote client needs
+
+            return super().__new__(RemoteClient)
+        return super().__new__(cls)
+
     def __init__(
         self,
         store: Store | str | Path | None = None,
@@ -64,7 +73,11 @@ class Client:
         on_submit: Callable[[], None] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         worker_threshold: float = STALE_AFTER,
+        url: str | None = None,
+        key: str | None = None,
     ) -> None:
+        """The client on ``store`` (a path, a URL, a :class:`Store`; default ``$MAILFATE_STORE_URL``
+        or the data directory's SQLite file). ``url`` and ``key``: see :meth:`__new__`."""
         self.settings = settings or load_settings()
         if isinstance(store, Store):
             self.store, self._owned = store, False
