@@ -19,7 +19,6 @@ from rich.table import Table
 
 from mailfate.cli.output import emit_json, err_console, error, out_console
 from mailfate.errors import MailfateError
-from mailfate.model.simulated import SIMULATED_LABEL, simulated
 
 if TYPE_CHECKING:
     from mailfate.config import Settings
@@ -174,15 +173,6 @@ def _happened(step: Step) -> str:
     return escape(step.summary) + (f" [cyan]({label})[/]" if label else "")
 
 
-def labelled(event: dict[str, Any]) -> dict[str, Any]:
-    """An event for ``--json``: an attempt says whether the simulator answered it
-    (``"simulated"``, and ``"answered_by": "simulated receiver"`` when it did)."""
-    if event.get("type") != "attempt":
-        return event
-    sim = simulated(event.get("transport"))
-    return {**event, "simulated": sim, **({"answered_by": SIMULATED_LABEL["en"]} if sim else {})}
-
-
 def print_view(view: MessageView, now: datetime, facts: SenderFacts | None = None) -> None:
     from mailfate.tracking.timeline import next_step, steps
 
@@ -221,7 +211,7 @@ def trace_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     json_out: JsonOpt = False,
 ) -> None:
     """The timeline of one message: every attempt, its reply and what it means, the next retry, the fate."""
-    from mailfate.intake.api.responses import message_json
+    from mailfate.intake.api.responses import event_json, message_json
     from mailfate.model import FINAL_FATES, Fate
     from mailfate.tracking.fault import facts_from_settings
     from mailfate.tracking.timeline import explain
@@ -234,8 +224,7 @@ def trace_cmd(  # noqa: PLR0917 - Typer maps parameters to options
             raise fail(f"no message {message_id!r} in {store.shown}")
         if not follow:
             if json_out:
-                doc = message_json(view)
-                emit_json({**doc, "events": [labelled(e) for e in doc["events"]]})
+                emit_json(message_json(view))
             else:
                 print_view(view, datetime.now(UTC), facts)
             return
@@ -245,7 +234,7 @@ def trace_cmd(  # noqa: PLR0917 - Typer maps parameters to options
             for event in store.events_since(message_id, last):
                 last = event.id
                 if json_out:
-                    emit_json(labelled(event.to_json()))
+                    emit_json(event_json(event))
                 else:
                     step = explain(event, facts)
                     out_console.print(

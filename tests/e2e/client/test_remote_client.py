@@ -51,6 +51,8 @@ def test_send_and_wait_over_http(server: tuple[str, str]) -> None:
         assert [r.address for r in state.recipients] == ["kim@naver.com"]
         assert state.recipients[0].last_code == 250 and state.tags == ("signup",)
         assert state.deadline is not None and [e.type for e in state.events][:2] == ["queued", "attempt"]
+        attempt = next(e for e in state.events if e.type == "attempt")  # the API says who answered
+        assert attempt.data["simulated"] is True and attempt.data["answered_by"] == "simulated receiver"
         again = client.message(sent.message_id)
         assert again.id == sent.message_id and again.fate == "delivered"
 

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from mailfate.model.simulated import SIMULATED_LABEL, simulated
+
 if TYPE_CHECKING:
     from mailfate.client import Sent, SuppressedError
     from mailfate.model import MessageSummary, MessageView, Suppression, WebhookLogEntry
@@ -50,6 +52,7 @@ __all__ = [
     "accepted_json",
     "alerts_json",
     "answer",
+    "event_json",
     "events_json",
     "message_json",
     "reply_line",
@@ -206,11 +209,21 @@ def message_json(view: MessageView, *, no_worker: str | None = None) -> dict[str
             }
             for r in view.recipients
         ],
-        "events": [e.to_json() for e in view.events],
+        "events": [event_json(e) for e in view.events],
     }
     if no_worker is not None:
         doc["no_worker"] = no_worker
     return doc
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    """One timeline row as JSON; an attempt says whether the built-in simulator answered it
+    (``"simulated"``, and ``"answered_by": "simulated receiver"`` when it did)."""
+    doc = event.to_json()
+    if event.type != "attempt":
+        return doc
+    sim = simulated(doc.get("transport"))
+    return {**doc, "simulated": sim, **({"answered_by": SIMULATED_LABEL["en"]} if sim else {})}
 
 
 def reply_line(code: int | None, status: str | None, text: str | None) -> str:
