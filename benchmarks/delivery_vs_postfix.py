@@ -295,7 +295,8 @@ def run_big(url: str, n: int, sink_port: int, folder: Path) -> tuple[float, floa
     """(peak worker RSS MB while draining n, Store.message ms median, msgs/s)."""
     from datetime import UTC, datetime
 
-    from mailfate.store import NewMessage, Store
+    from mailfate.model import NewMessage
+    from mailfate.store import Store
 
     config = write_config(folder, url, sink_port, concurrency=100)
     store = Store.open(url)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import mailfate
 import mailfate.bounce
-import mailfate.bounce.causes
-import mailfate.bounce.reasons
-import mailfate.bounce.reply
+import mailfate.bounce.blocklist
 import mailfate.model
+import mailfate.model.reasons
+import mailfate.model.reply
 
 
 def test_all_is_sorted_and_complete() -> None:
@@ -21,8 +23,8 @@ def test_all_is_sorted_and_complete() -> None:
 
 
 def test_the_vocabulary_is_public_and_defined_once_in_model() -> None:
-    """``from mailfate import Reason, Cause, SmtpReply`` gives the model's own objects; the old
-    bounce paths re-export them rather than define copies."""
+    """``from mailfate import Reason, Cause, SmtpReply`` gives the model's own objects, written once:
+    ``mailfate.bounce`` re-exports Reason and Kind, and the old bounce modules are gone."""
     vocabulary = {
         "Reason": "reasons",
         "Kind": "reasons",
@@ -35,5 +37,7 @@ def test_the_vocabulary_is_public_and_defined_once_in_model() -> None:
         exported = getattr(mailfate, name)
         assert exported.__module__ == f"mailfate.model.{module}", name
         assert exported is getattr(mailfate.model, name)
-        assert exported is getattr(getattr(mailfate.bounce, module), name)
+        assert getattr(mailfate.bounce, name, exported) is exported
+    for gone in ("reasons", "reply", "causes"):
+        assert importlib.util.find_spec(f"mailfate.bounce.{gone}") is None, gone
     assert mailfate.parse_reply("550 5.1.1 User unknown") == mailfate.SmtpReply(550, "5.1.1", "User unknown")

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from mailfate.bounce.classify import classify_reply
-from mailfate.bounce.reasons import Reason, is_hard
+from mailfate.model.reasons import Reason, is_hard
 from mailfate.simulator.model import OutgoingReport, Reply, Services, SystemClock
 from mailfate.simulator.personalities import PERSONALITIES, personality_class
 

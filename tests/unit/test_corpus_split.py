@@ -61,8 +61,8 @@ def test_reply_set_rows_are_complete() -> None:
     rows = [json.loads(x) for x in data.read_text(encoding="utf-8").splitlines() if x.strip()]
     assert 150 <= len(rows) <= 300
     assert len({r["reply"] for r in rows}) == len(rows)
-    from mailfate.bounce.causes import Cause
-    from mailfate.bounce.reasons import Reason
+    from mailfate.model.causes import Cause
+    from mailfate.model.reasons import Reason
 
     for r in rows:
         assert set(r) == {"reply", "provider", "source", "reason", "hard", "retry", "cause"}, r

@@ -34,7 +34,7 @@ from typing import NamedTuple
 
 import ahocorasick_rs
 
-from mailfate.bounce.causes import blocklist_name
+from mailfate.bounce.blocklist import blocklist_name
 from mailfate.bounce.record import BounceRecord, Draft
 from mailfate.bounce.retry import retry_hint
 from mailfate.bounce.rules import Rule, load_rules, normalize_text, regex_anchors

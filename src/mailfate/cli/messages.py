@@ -22,7 +22,8 @@ from mailfate.errors import MailfateError
 
 if TYPE_CHECKING:
     from mailfate.config import Settings
-    from mailfate.store import MessageView, Store
+    from mailfate.model import MessageView
+    from mailfate.store import Store
     from mailfate.tracking.timeline import SenderFacts, Step
 
 __all__ = ["queue_cmd", "send_cmd", "trace_cmd"]

@@ -31,11 +31,11 @@ from typing import Any, Unpack
 
 from mailfate.config import Settings, load_settings
 from mailfate.errors import InputError
-from mailfate.model import FINAL_FATES, Fate
+from mailfate.model import FINAL_FATES, Fate, MessageView, NewMessage, SubmitResult
 from mailfate.model.workers import STALE_AFTER, WorkerStatus
-from mailfate.store import MessageView, NewMessage, Store, SubmitResult
+from mailfate.store import Store
 from mailfate.submit.compose import MessageFields
-from mailfate.submit.service import Deadline, Sent, SubmitService, SuppressedError
+from mailfate.submit.service import Deadline, RawOptions, Sent, SubmitService, SuppressedError
 
 __all__ = ["Client", "Sent", "SuppressedError", "Waited", "WorkerStatus"]
 
@@ -131,16 +131,7 @@ class Client:
         return self.service.finish(message, result)
 
     def send_raw(
-        self,
-        raw: bytes,
-        *,
-        mail_from: str,
-        rcpt_to: Sequence[str],
-        tags: Sequence[str] = (),
-        category: str = "transactional",
-        idempotency_key: str | None = None,
-        idempotency_scope: str = "client",
-        deadline: Deadline = None,
+        self, raw: bytes, *, mail_from: str, rcpt_to: Sequence[str], **options: Unpack[RawOptions]
     ) -> Sent:
         """Queue a message the application composed itself (SMTP submission): the envelope is
         validated, a missing Date or Message-ID is added; the sending domain is the From header's.
@@ -150,18 +141,12 @@ class Client:
         key), the envelope and the message's bytes (:mod:`mailfate.submit.idempotency`), so the
         same message handed over again returns the first one (``created`` False). A message
         without a Message-ID gets no key (the one added here is new each time). A key given
-        explicitly (1 to 200 characters) is used as it is. ``deadline`` as for :meth:`send`."""
-        message = self.service.prepare_raw(
-            raw,
-            mail_from=mail_from,
-            rcpt_to=rcpt_to,
-            tags=tags,
-            category=category,
-            idempotency_key=idempotency_key,
-            idempotency_scope=idempotency_scope,
-            deadline=deadline,
+        explicitly (1 to 200 characters) is used as it is. ``deadline`` as for :meth:`send`.
+        ``options``: tags, category, idempotency_key, idempotency_scope, deadline
+        (:class:`mailfate.submit.service.RawOptions`)."""
+        return self.service.send(
+            self.service.prepare_raw(raw, mail_from=mail_from, rcpt_to=rcpt_to, **options)
         )
-        return self.service.send(message)
 
     def message(self, message_id: str) -> MessageView:
         """The message, its recipients' fates and its timeline (InputError if there is none)."""

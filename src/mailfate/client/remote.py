@@ -37,7 +37,7 @@ from mailfate.errors import ConfigError, InputError, MailfateError
 from mailfate.model import FINAL_FATES, Event, Fate, MessageView, NewMessage, RecipientView, SubmitResult
 from mailfate.model.workers import WorkerStatus
 from mailfate.submit.compose import MessageFields
-from mailfate.submit.service import Deadline, Sent, SuppressedError
+from mailfate.submit.service import Deadline, RawOptions, Sent, SuppressedError
 
 __all__ = ["RemoteClient"]
 
@@ -133,16 +133,7 @@ class RemoteClient(Client):
         return self._post("/v1/messages", body)
 
     def send_raw(
-        self,
-        raw: bytes,
-        *,
-        mail_from: str,
-        rcpt_to: Sequence[str],
-        tags: Sequence[str] = (),
-        category: str = "transactional",
-        idempotency_key: str | None = None,
-        idempotency_scope: str = "client",
-        deadline: Deadline = None,
+        self, raw: bytes, *, mail_from: str, rcpt_to: Sequence[str], **options: Unpack[RawOptions]
     ) -> Sent:
         """As :meth:`Client.send_raw`; the server derives the key (scoped to the API key) when none
         is given, so ``idempotency_scope`` is not sent."""
@@ -150,13 +141,13 @@ class RemoteClient(Client):
             "mail_from": mail_from,
             "to": list(rcpt_to),
             "raw": base64.b64encode(raw).decode("ascii"),
-            "tags": list(tags),
-            "category": category,
+            "tags": list(options.get("tags", ())),
+            "category": options.get("category", "transactional"),
         }
-        if idempotency_key is not None:
-            body["idempotency_key"] = idempotency_key
-        if deadline is not None:
-            body["deadline"] = _seconds(deadline)
+        if options.get("idempotency_key") is not None:
+            body["idempotency_key"] = options["idempotency_key"]
+        if options.get("deadline") is not None:
+            body["deadline"] = _seconds(options["deadline"])
         return self._post("/v1/messages/raw", body)
 
     def _post(self, path: str, body: dict[str, Any]) -> Sent:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
-from mailfate.model import EventType, Fate, advance
-from mailfate.store.views import AttemptRecord
+from mailfate.model import AttemptRecord, EventType, Fate, advance
 
 __all__ = ["event_row", "plan_attempts"]
 

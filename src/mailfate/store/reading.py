@@ -8,11 +8,18 @@ from typing import Any
 
 from sqlalchemy import Engine, String, and_, cast, func, or_, select
 
-from mailfate.model import Event, EventType, Fate
+from mailfate.model import (
+    DestinationSummary,
+    Event,
+    EventType,
+    Fate,
+    MessageSummary,
+    MessageView,
+    RecipientView,
+)
 from mailfate.model.bounces import HARD_FLAG, BounceClass, BounceCounts, bounce_class, fate_class
 from mailfate.store.rows import aware, normalize_address, to_event, to_recipient
 from mailfate.store.tables import events, messages, recipients
-from mailfate.store.views import DestinationSummary, MessageSummary, MessageView, RecipientView
 
 __all__ = ["StoreReading"]
 

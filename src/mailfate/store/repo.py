@@ -19,7 +19,18 @@ from sqlalchemy import Connection, and_, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from mailfate.errors import InputError
-from mailfate.model import EventType, Fate, advance, message_fate
+from mailfate.model import (
+    AttemptRecord,
+    Claimed,
+    EventType,
+    Fate,
+    NewMessage,
+    NewSuppression,
+    SubmitResult,
+    Suppression,
+    advance,
+    message_fate,
+)
 from mailfate.store.attempts import event_row, plan_attempts
 from mailfate.store.engine import begin_immediate, make_engine, normalize_url, redact_url, write_lock
 from mailfate.store.errors import StoreError
@@ -35,14 +46,6 @@ from mailfate.store.sns_seen import StoreSnsSeen
 from mailfate.store.sqlite_writes import record_sqlite, submit_many_sqlite, submit_sqlite
 from mailfate.store.suppressions import SUPPRESSED, StoreSuppressions
 from mailfate.store.tables import events, messages, recipients, suppressions
-from mailfate.store.views import (
-    AttemptRecord,
-    Claimed,
-    NewMessage,
-    NewSuppression,
-    SubmitResult,
-    Suppression,
-)
 from mailfate.store.webhooks import StoreWebhooks
 from mailfate.store.workers import StoreWorkers
 

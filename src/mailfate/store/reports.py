@@ -12,9 +12,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, select
 
-from mailfate.model import EventType
+from mailfate.model import EventType, NewSuppression
 from mailfate.store.tables import reports
-from mailfate.store.views import NewSuppression
 
 __all__ = ["NewReport", "ReportEvent", "StoreReports", "StoredReport", "insert_report"]
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from mailfate.model import Event
-from mailfate.store.views import RecipientView, Suppression
+from mailfate.model import Event, RecipientView, Suppression
 
 __all__ = [
     "aware",

@@ -22,11 +22,10 @@ from typing import Any
 from sqlalchemy.dialects.sqlite import DATETIME
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 
-from mailfate.model import EventType, Fate, message_fate
+from mailfate.model import AttemptRecord, EventType, Fate, NewMessage, SubmitResult, Suppression, message_fate
 from mailfate.store.attempts import plan_attempts
 from mailfate.store.ids import new_message_id
 from mailfate.store.rows import refusal_text, suppressed_event_data
-from mailfate.store.views import AttemptRecord, NewMessage, SubmitResult, Suppression
 
 __all__ = ["record_sqlite", "submit_many_sqlite", "submit_sqlite"]
 

@@ -8,9 +8,9 @@ from sqlalchemy import Connection, Engine, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from mailfate.model import Suppression
 from mailfate.store.rows import to_suppression
 from mailfate.store.tables import suppressions
-from mailfate.store.views import Suppression
 
 __all__ = ["SUPPRESSED", "StoreSuppressions"]
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol, Unpack
+from typing import Protocol, TypedDict, Unpack
 
 from mailfate.errors import InputError
 from mailfate.model import NewMessage, SubmitResult
@@ -29,9 +29,25 @@ from mailfate.submit.compose import MessageFields, compose, message_fields
 from mailfate.submit.idempotency import MAX_KEY_LENGTH
 from mailfate.submit.raw import prepare_raw
 
-__all__ = ["Deadline", "Sent", "SubmitService", "SubmitStore", "SuppressedError", "deadline_at"]
+__all__ = ["Deadline", "RawOptions", "Sent", "SubmitService", "SubmitStore", "SuppressedError", "deadline_at"]
 
 Deadline = datetime | timedelta | float | str | None
+
+
+class RawOptions(TypedDict, total=False):
+    """What a message the application composed itself may carry besides its bytes and envelope —
+    the keyword arguments of ``SubmitService.prepare_raw`` and ``Client.send_raw``, written once.
+    Defaults: no tags, ``category`` "transactional", no ``deadline``, ``idempotency_scope``
+    "client", and ``idempotency_key`` None (derived from the Message-ID, the scope, the envelope
+    and the bytes; none without a Message-ID)."""
+
+    tags: Sequence[str]
+    category: str
+    idempotency_key: str | None
+    idempotency_scope: str
+    deadline: Deadline
+
+
 """When to give up: an aware datetime, a duration from now ("10m", seconds, a timedelta), or None."""
 
 
@@ -130,19 +146,10 @@ class SubmitService:
         )
 
     def prepare_raw(
-        self,
-        raw: bytes,
-        *,
-        mail_from: str,
-        rcpt_to: Sequence[str],
-        tags: Sequence[str] = (),
-        category: str = "transactional",
-        idempotency_key: str | None = None,
-        idempotency_scope: str = "client",
-        deadline: Deadline = None,
+        self, raw: bytes, *, mail_from: str, rcpt_to: Sequence[str], **options: Unpack[RawOptions]
     ) -> NewMessage:
         """A message the application composed itself (:func:`mailfate.submit.raw.prepare_raw`)."""
-        _check_key(idempotency_key)
+        _check_key(options.get("idempotency_key"))
         now = self.clock()
         message = prepare_raw(
             raw,
@@ -150,11 +157,12 @@ class SubmitService:
             rcpt_to=rcpt_to,
             now=now,
             max_age=self.max_age,
-            tags=tags,
-            category=category,
-            idempotency_key=idempotency_key,
-            idempotency_scope=idempotency_scope,
+            tags=options.get("tags", ()),
+            category=options.get("category", "transactional"),
+            idempotency_key=options.get("idempotency_key"),
+            idempotency_scope=options.get("idempotency_scope", "client"),
         )
+        deadline = options.get("deadline")
         return message if deadline is None else replace(message, deadline=deadline_at(deadline, now))
 
     # -- commit and finish ----------------------------------------------------------------------

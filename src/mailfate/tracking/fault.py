@@ -1,7 +1,7 @@
 """Who is at fault for a refusal: our HELO, our envelope domain's SPF, our IP, the recipient...
 
 A reason says what kind of refusal it was; a person needs to know whose side to fix. The party
-comes from the finer cause (``mailfate.bounce.causes.Cause``), corrected by the reply's own words
+comes from the finer cause (``mailfate.model.causes.Cause``), corrected by the reply's own words
 (a Postfix ``Helo command rejected`` filed under ``blocked`` is about our HELO, not our IP), and
 the sentence names the facts of the attempt when they are known: the name we gave in EHLO, the
 envelope (VERP) domain receivers check SPF against, the From domain, our IP, the recipient.

@@ -19,9 +19,9 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from mailfate.model import AttemptResult
+from mailfate.model import AttemptResult, Claimed
 from mailfate.model.bounces import BounceClass, BounceCounts
-from mailfate.store import Claimed, Store
+from mailfate.store import Store
 from mailfate.tracking.rates import per_sending_domain
 
 __all__ = ["Metrics"]

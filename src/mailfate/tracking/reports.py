@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from mailfate.model import EventType
-from mailfate.store import NewReport, NewSuppression, ReportEvent
+from mailfate.model import EventType, NewSuppression
+from mailfate.store import NewReport, ReportEvent
 from mailfate.tracking.ports import ReportRepository
 from mailfate.tracking.suppression import SuppressionPolicy, sending_domain
 

@@ -1,7 +1,7 @@
 """The one suppression policy: which outcomes put an address on the suppression list.
 
 - a hard bounce whose evidence is stronger than the reply's code class
-  (:func:`mailfate.bounce.causes.strong_enough`): a 5xx alone is too weak — a policy block or a
+  (:func:`mailfate.model.causes.strong_enough`): a 5xx alone is too weak — a policy block or a
   full mailbox also answers 5xx;
 - a complaint (ARF, SES);
 - ``soft_streak`` messages in a row to the address all expired on soft failures.

@@ -48,7 +48,7 @@ MEANING: dict[str, str] = {
     "hasmoved": "the mailbox has moved",
     "vacation": "an automatic reply (out of office)",
     "feedback": "a complaint: the recipient reported the message as spam",
-    # Finer causes (mailfate.bounce.causes.Cause): preferred to the reason where an event has one.
+    # Finer causes (mailfate.model.causes.Cause): preferred to the reason where an event has one.
     "greylisted": "the receiver greylists unknown senders: the retry from the same IP and envelope "
     "should pass",
     "rate-limited": "the receiver limits how fast you send: mailfate slows down for this destination",

@@ -28,7 +28,8 @@ import jinja2
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from mailfate.store import ApiKey, Store
+from mailfate.model import ApiKey
+from mailfate.store import Store
 from mailfate.web import i18n
 from mailfate.web.rendering import PAGE_HEADERS
 from mailfate.web.session import SESSION_COOKIE, parse_session, valid_session

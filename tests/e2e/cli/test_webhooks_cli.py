@@ -14,7 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from mailfate.cli.app import app
-from mailfate.store import NewMessage, Store
+from mailfate.model import NewMessage
+from mailfate.store import Store
 from mailfate.tracking.webhooks_out import sign, verify_signature
 from tests.support.serve import mailfate, running
 from tests.support.webhook_receiver import Receiver

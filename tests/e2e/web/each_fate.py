@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from mailfate.model import AttemptResult, EventType
-from mailfate.store import AttemptRecord, NewMessage, Store
+from mailfate.model import AttemptRecord, AttemptResult, EventType, NewMessage
+from mailfate.store import Store
 
 __all__ = ["EXPECTED", "HARD", "SENDER", "SENT", "SOFT", "seed"]
 

@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from mailfate.store import ApiKey, Store
+from mailfate.model import ApiKey
+from mailfate.store import Store
 from mailfate.web.dashboard import mount_dashboard
 
 ROUTES = {

@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 from mailfate.cli.app import app
 from mailfate.doctor.inquiry import domain_inquiry, message_inquiry
 from mailfate.doctor.inquiry_text import render
-from mailfate.model import AttemptResult
-from mailfate.store import AttemptRecord, NewMessage, Store
+from mailfate.model import AttemptRecord, AttemptResult, NewMessage
+from mailfate.store import Store
 from tests.support.knot import KnotServer, zone_text
 
 NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)

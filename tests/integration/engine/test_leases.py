@@ -20,8 +20,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from mailfate.client import Client
 from mailfate.config import TransportSettings
-from mailfate.model import AttemptResult
-from mailfate.store import AttemptRecord, NewMessage, Store
+from mailfate.model import AttemptRecord, AttemptResult, NewMessage
+from mailfate.store import Store
 from tests.unit.engine.test_engine_paths import start_worker, stop_worker
 
 LEASE = 2.0

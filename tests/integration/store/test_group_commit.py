@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 import pytest
 
 from mailfate.errors import InputError
-from mailfate.store import NewMessage, Store, SubmitResult
+from mailfate.model import NewMessage, SubmitResult
+from mailfate.store import Store
 from mailfate.store.group import GroupCommit
 
 NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)

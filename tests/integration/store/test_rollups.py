@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from mailfate.model import AttemptResult, EventType
-from mailfate.store import AttemptRecord, NewMessage, Store
+from mailfate.model import AttemptRecord, AttemptResult, EventType, NewMessage
+from mailfate.store import Store
 from mailfate.store.rollups import LATENCY_BOUNDS, latency_bucket
 from mailfate.tracking.overview import DOMAIN_GROUPS, SERIES_GROUPS, domain_health, overview, percentile
 

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import text
 
 from mailfate.errors import InputError
-from mailfate.model import AttemptResult, EventType, Fate, fate_of, fold_step
-from mailfate.store import AttemptRecord, NewMessage, Store, StoreError
+from mailfate.model import AttemptRecord, AttemptResult, EventType, Fate, NewMessage, fate_of, fold_step
+from mailfate.store import Store, StoreError
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 OK = AttemptResult("delivered", 250, "2.0.0", "Ok: queued as ABC", "delivered", False)

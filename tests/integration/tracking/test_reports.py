@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import pytest
 
 from mailfate.errors import InputError
-from mailfate.model import EventType
-from mailfate.store import NewMessage, NewReport, ReportEvent, Store
+from mailfate.model import EventType, NewMessage
+from mailfate.store import NewReport, ReportEvent, Store
 from mailfate.tracking.reports import InboundReport, event_kind, record_reports, report_of
 from mailfate.tracking.suppression import SuppressionPolicy, sending_domain
 

@@ -16,7 +16,8 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from mailfate.config import WebhookSettings, load_settings
 from mailfate.errors import ConfigError
-from mailfate.store import NewMessage, Store
+from mailfate.model import NewMessage
+from mailfate.store import Store
 from mailfate.tracking.alert_push import AlertWatcher
 from mailfate.tracking.alerts import Alert
 from mailfate.tracking.webhooks_out import WebhookService, sign_standard, standard_key, verify_signature

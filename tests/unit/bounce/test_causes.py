@@ -8,13 +8,15 @@ from pathlib import Path
 import pytest
 
 from mailfate.bounce import classify_reply, parse_bounce
-from mailfate.bounce.causes import ADDRESS_DEAD_CAUSES, NEVER_HARD_CAUSES, Cause, Evidence, blocklist_name
+from mailfate.bounce.blocklist import blocklist_name
 from mailfate.bounce.classify import Classifier
-from mailfate.bounce.reasons import Kind, Reason
 from mailfate.bounce.record import Draft
 from mailfate.bounce.retry import retry_hint
 from mailfate.bounce.rules import compile_rule
-from mailfate.store import NewMessage, Store
+from mailfate.model import NewMessage
+from mailfate.model.causes import ADDRESS_DEAD_CAUSES, NEVER_HARD_CAUSES, Cause, Evidence
+from mailfate.model.reasons import Kind, Reason
+from mailfate.store import Store
 from mailfate.tracking.reports import InboundReport, record_reports
 
 NOW = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from mailfate.bounce.classify import Classifier
-from mailfate.bounce.reasons import Kind, Reason
 from mailfate.bounce.record import Draft
 from mailfate.bounce.rules import compile_rule, load_rules, overlay
 from mailfate.errors import ConfigError
+from mailfate.model.reasons import Kind, Reason
 
 
 def make(*tables: dict[str, object]) -> Classifier:

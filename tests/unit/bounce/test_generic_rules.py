@@ -11,9 +11,9 @@ from importlib import resources
 import pytest
 
 from mailfate.bounce.classify import Classifier, default_classifier
-from mailfate.bounce.reasons import Reason
 from mailfate.bounce.rulecheck import check_rules
 from mailfate.bounce.rules import load_rule_files
+from mailfate.model.reasons import Reason
 
 FILES = [
     resources.files("mailfate").joinpath("data", "bounce_rules", name)

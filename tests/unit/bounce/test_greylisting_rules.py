@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from mailfate.bounce.classify import classify_reply
-from mailfate.bounce.reasons import Reason
+from mailfate.model.reasons import Reason
 
 
 @pytest.mark.parametrize(

@@ -15,9 +15,9 @@ import pytest
 from mailfate.bounce import parse_bounce
 from mailfate.bounce.classify import Classifier, default_classifier
 from mailfate.bounce.mail import Mail
-from mailfate.bounce.reasons import Reason
 from mailfate.bounce.rulecheck import check_rules
 from mailfate.bounce.rules import load_rule_files
+from mailfate.model.reasons import Reason
 
 KOREA_FILE = resources.files("mailfate").joinpath("data", "bounce_rules", "20-korea.toml")
 

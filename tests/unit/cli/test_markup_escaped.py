@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from mailfate.cli.app import app
-from mailfate.model import AttemptResult
-from mailfate.store import AttemptRecord, NewMessage, Store
+from mailfate.model import AttemptRecord, AttemptResult, NewMessage
+from mailfate.store import Store
 
 runner = CliRunner()
 MARKUP = "[mailfate] [bold]x[/] [[y]] [/]"

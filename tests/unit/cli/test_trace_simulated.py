@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from mailfate.cli.app import app
-from mailfate.model import AttemptResult
+from mailfate.model import AttemptRecord, AttemptResult, NewMessage
 from mailfate.model.simulated import SIMULATED_LABEL
-from mailfate.store import AttemptRecord, NewMessage, Store
+from mailfate.store import Store
 from mailfate.tracking.timeline import steps
 
 runner = CliRunner()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from mailfate.model import AttemptResult, EventType
-from mailfate.store import AttemptRecord, NewMessage, Store
+from mailfate.model import AttemptRecord, AttemptResult, EventType, NewMessage
+from mailfate.store import Store
 from mailfate.tracking.alerts import evaluate
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)

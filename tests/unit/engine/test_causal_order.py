@@ -8,10 +8,10 @@ from pathlib import Path
 
 from mailfate.delivery.engine import Engine, EngineSettings
 from mailfate.delivery.routing import Router
-from mailfate.model import AttemptResult, Envelope
+from mailfate.model import AttemptRecord, AttemptResult, Envelope, NewMessage
 from mailfate.model.fate import fate_of, fold_step
 from mailfate.model.verp import VerpCodec
-from mailfate.store import AttemptRecord, NewMessage, Store
+from mailfate.store import Store
 from mailfate.tracking.reports import InboundReport
 
 NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)

@@ -21,8 +21,9 @@ from mailfate.config import load_settings
 from mailfate.intake.api import responses
 from mailfate.intake.api.app import create_app
 from mailfate.intake.api.errors import ErrorOut, ValidationErrorOut
+from mailfate.model import AttemptRecord, NewMessage
 from mailfate.model.records import AttemptResult
-from mailfate.store import AttemptRecord, NewMessage, Store
+from mailfate.store import Store
 
 EXPECTED: dict[tuple[str, str], set[int]] = {
     ("post", "/v1/messages"): {202, 401, 403, 409, 413, 422, 429},

@@ -16,11 +16,11 @@ from mailfate.config import load_settings
 from mailfate.delivery.engine import Engine
 from mailfate.delivery.routing import Router
 from mailfate.intake.smtp_inbound import InboundServer
-from mailfate.model import AttemptResult, Envelope
+from mailfate.model import AttemptResult, Envelope, NewMessage
 from mailfate.model.verp import VerpCodec
 from mailfate.runtime import WorkerService
 from mailfate.simulator.dsnbuild import build_dsn
-from mailfate.store import NewMessage, Store, new_message_id
+from mailfate.store import Store, new_message_id
 
 CODEC = VerpCodec(b"s" * 32, "bounces.app.example")
 NOW = datetime.now(UTC)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from mailfate.intake.ses import import_ses
-from mailfate.model import AttemptResult
-from mailfate.store import AttemptRecord, NewMessage, Store
+from mailfate.model import AttemptRecord, AttemptResult, NewMessage
+from mailfate.store import Store
 from mailfate.tracking.timeline import steps
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mailfate.intake.ses import import_ses
-from mailfate.model import AttemptResult
-from mailfate.store import AttemptRecord, NewMessage, Store
+from mailfate.model import AttemptRecord, AttemptResult, NewMessage
+from mailfate.store import Store
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 

@@ -24,8 +24,8 @@ from mailfate.client import Client
 from mailfate.config import load_settings
 from mailfate.intake.api.app import create_app
 from mailfate.intake.sns import SnsVerifier
-from mailfate.model import AttemptResult
-from mailfate.store import AttemptRecord, NewMessage, Store
+from mailfate.model import AttemptRecord, AttemptResult, NewMessage
+from mailfate.store import Store
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:ses-events"
 CERT_URL = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-test.pem"

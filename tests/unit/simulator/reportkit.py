@@ -13,7 +13,7 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from mailfate.bounce.reasons import Reason
+from mailfate.model.reasons import Reason
 from mailfate.simulator.model import (
     AcceptedMessage,
     OutgoingReport,

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from mailfate.bounce.api import parse_bounce
-from mailfate.bounce.reasons import Kind, Reason
 from mailfate.errors import ConfigError
+from mailfate.model.reasons import Kind, Reason
 from mailfate.simulator.personalities import personality_class
 from mailfate.simulator.personalities.complaint import Complaint
 from tests.unit.simulator.reportkit import MID, SENDER, T0, FakeClock, RecordingSink, accepted, services

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from mailfate.bounce.api import parse_bounce
-from mailfate.bounce.reasons import Kind, Reason
 from mailfate.errors import ConfigError
+from mailfate.model.reasons import Kind, Reason
 from mailfate.simulator.model import Reply
 from mailfate.simulator.personalities import personality_class
 from mailfate.simulator.personalities.latebounce import LateBounce

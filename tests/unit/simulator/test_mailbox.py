@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from mailfate.bounce.api import parse_bounce
-from mailfate.bounce.reasons import Kind
 from mailfate.errors import ConfigError
+from mailfate.model.reasons import Kind
 from mailfate.simulator.model import Reply
 from mailfate.simulator.personalities import personality_class
 from mailfate.simulator.personalities.mailbox import MailboxSimulator, scenario

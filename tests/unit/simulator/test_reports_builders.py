@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mailfate.bounce.api import parse_bounce
-from mailfate.bounce.reasons import Kind, Reason
 from mailfate.errors import InputError
+from mailfate.model.reasons import Kind, Reason
 from mailfate.simulator.dsnbuild import build_arf, build_autoreply, build_dsn, header_lines, header_value
 
 SENDER = "bounces+4f2a9c@mail.app.example"

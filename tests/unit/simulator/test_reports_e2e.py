@@ -15,7 +15,7 @@ import aiosmtplib
 import pytest
 
 from mailfate.bounce.api import parse_bounce
-from mailfate.bounce.reasons import Kind
+from mailfate.model.reasons import Kind
 
 runtime = pytest.importorskip("mailfate.simulator.runtime")
 config = pytest.importorskip("mailfate.simulator.config")

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from mailfate.bounce.api import parse_bounce
-from mailfate.bounce.reasons import Kind
 from mailfate.errors import ConfigError
+from mailfate.model.reasons import Kind
 from mailfate.simulator.dsnbuild import build_dsn
 from mailfate.simulator.model import OutgoingReport
 from mailfate.simulator.reports import SmtpReportSink, parse_target

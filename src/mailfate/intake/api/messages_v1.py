@@ -24,8 +24,8 @@ from mailfate.intake.api.responses import (
     suppressed_json,
 )
 from mailfate.intake.api.schemas import MessageIn, Moment, RawMessageIn
-from mailfate.intake.api.state import Api, state_of
-from mailfate.model import FINAL_FATES, Fate, MessageView
+from mailfate.intake.api.state import Api, ApiState, state_of
+from mailfate.model import FINAL_FATES, ApiKey, Fate, MessageView
 from mailfate.model.workers import STALE_AFTER
 from mailfate.submit.service import SuppressedError
 
@@ -44,25 +44,21 @@ def _final(view: MessageView) -> bool:
     return all(Fate(r.fate) in FINAL_FATES for r in view.recipients)
 
 
-@router.post(
-    "/v1/messages",
-    status_code=202,
-    response_model=MessageAccepted,
-    responses=documented(
-        401,
-        403,
-        409,
-        413,
-        422,
-        429,
-        why={409: "every recipient is suppressed: nothing was queued"},
-        models={409: SuppressedErrorOut},
-    ),
+SUBMITTED = documented(
+    401,
+    403,
+    409,
+    413,
+    422,
+    429,
+    why={409: "every recipient is suppressed: nothing was queued"},
+    models={409: SuppressedErrorOut},
 )
-async def post_message(body: MessageIn, key: SendKey, request: Request) -> Response:
-    """Queue a message (202 at once; a worker delivers it). The same ``idempotency_key`` again
-    answers the first message's id with ``"existing": true``."""
-    api = state_of(request)  # not the ``Api`` dependency: the hottest route saves its cost
+"""The answers of a route that queues a message."""
+
+
+def _within_rate(api: ApiState, key: ApiKey) -> None:
+    """429 with Retry-After when ``key`` submits faster than its rate."""
     wait = api.limiter.check(key.prefix)
     if wait:
         log.warning("API key %s over its rate (%g/s): 429", key.prefix, api.rate_per_key)
@@ -71,6 +67,14 @@ async def post_message(body: MessageIn, key: SendKey, request: Request) -> Respo
             f"this key may submit {api.rate_per_key:g} messages per second; retry in {wait:.3f} s",
             headers={"Retry-After": str(max(1, math.ceil(wait)))},
         )
+
+
+@router.post("/v1/messages", status_code=202, response_model=MessageAccepted, responses=SUBMITTED)
+async def post_message(body: MessageIn, key: SendKey, request: Request) -> Response:
+    """Queue a message (202 at once; a worker delivers it). The same ``idempotency_key`` again
+    answers the first message's id with ``"existing": true``."""
+    api = state_of(request)  # not the ``Api`` dependency: the hottest route saves its cost
+    _within_rate(api, key)
     try:
         message = api.submit.prepare(**body.model_dump(by_alias=False))
         sent = await api.submit.send_async(message)  # group commit with concurrent requests
@@ -81,34 +85,14 @@ async def post_message(body: MessageIn, key: SendKey, request: Request) -> Respo
     return answer(accepted_json(sent), 202)
 
 
-@router.post(
-    "/v1/messages/raw",
-    status_code=202,
-    response_model=MessageAccepted,
-    responses=documented(
-        401,
-        403,
-        409,
-        413,
-        422,
-        429,
-        why={409: "every recipient is suppressed: nothing was queued"},
-        models={409: SuppressedErrorOut},
-    ),
-)
+@router.post("/v1/messages/raw", status_code=202, response_model=MessageAccepted, responses=SUBMITTED)
 async def post_raw_message(body: RawMessageIn, key: SendKey, request: Request) -> Response:
     """Queue a message the application composed itself (MIME, base64) for the envelope given, as
     SMTP submission does: a missing Date or Message-ID is added; without ``idempotency_key`` the
     key is derived from the key, the Message-ID, the envelope and the bytes, so the same message
     again answers the first one's id with ``"existing": true``."""
     api = state_of(request)
-    wait = api.limiter.check(key.prefix)
-    if wait:
-        raise HTTPException(
-            429,
-            f"this key may submit {api.rate_per_key:g} messages per second; retry in {wait:.3f} s",
-            headers={"Retry-After": str(max(1, math.ceil(wait)))},
-        )
+    _within_rate(api, key)
     try:
         raw = body.message_bytes()
     except ValueError as exc:

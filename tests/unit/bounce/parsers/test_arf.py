@@ -5,7 +5,7 @@ from __future__ import annotations
 from mailfate.bounce import parse_bounce
 from mailfate.bounce.mail import Mail
 from mailfate.bounce.parsers import arf
-from mailfate.bounce.reasons import Kind, Reason
+from mailfate.model.reasons import Kind, Reason
 
 REPORT = b"""From: FBL <fbl@example.net>
 To: abuse@example.org

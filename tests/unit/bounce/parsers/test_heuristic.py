@@ -5,7 +5,7 @@ from __future__ import annotations
 from mailfate.bounce import parse_bounce
 from mailfate.bounce.mail import Mail
 from mailfate.bounce.parsers import heuristic
-from mailfate.bounce.reasons import Reason
+from mailfate.model.reasons import Reason
 
 PLAIN_BOUNCE = b"""From: MAILER-DAEMON@mail.example.net
 To: sender@example.org

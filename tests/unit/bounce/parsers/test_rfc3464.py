@@ -5,7 +5,7 @@ from __future__ import annotations
 from mailfate.bounce import parse_bounce
 from mailfate.bounce.mail import Mail
 from mailfate.bounce.parsers import rfc3464
-from mailfate.bounce.reasons import Reason
+from mailfate.model.reasons import Reason
 
 TWO_RECIPIENTS = b"""From: Mail Delivery System <MAILER-DAEMON@mx.example.net>
 To: sender@example.org

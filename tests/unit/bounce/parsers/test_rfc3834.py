@@ -7,7 +7,7 @@ import pytest
 from mailfate.bounce import parse_bounce
 from mailfate.bounce.mail import Mail
 from mailfate.bounce.parsers import rfc3834
-from mailfate.bounce.reasons import Kind, Reason
+from mailfate.model.reasons import Kind, Reason
 
 
 def _mail(headers: str, body: str = "I am out of the office until Monday.") -> bytes:

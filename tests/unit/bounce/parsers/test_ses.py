@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from mailfate.bounce.parsers.ses import PARSER_NAME, parse_ses_json, ses_drafts
-from mailfate.bounce.reasons import Reason
 from mailfate.bounce.registry import parsers
 from mailfate.errors import ParseError
+from mailfate.model.reasons import Reason
 
 MAIL: dict[str, Any] = {
     "timestamp": "2026-11-20T08:15:00.120Z",

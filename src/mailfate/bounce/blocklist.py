@@ -1,32 +1,11 @@
-"""Naming the DNS blocklist a reply cites. The cause vocabulary (:class:`Cause`, :class:`Evidence`
-and their tables) lives in :mod:`mailfate.model.causes` and is re-exported here."""
+"""Naming the DNS blocklist a reply cites (the cause ``ip-blocklisted`` gets it as its detail). The
+cause vocabulary (:class:`~mailfate.model.causes.Cause`) lives in :mod:`mailfate.model.causes`."""
 
 from __future__ import annotations
 
 import re
 
-from mailfate.model.causes import (
-    ADDRESS_DEAD_CAUSES,
-    NEVER_HARD_CAUSES,
-    REASON_CAUSE,
-    STRONG_EVIDENCE,
-    Cause,
-    Evidence,
-    cause_of_reason,
-    strong_enough,
-)
-
-__all__ = [
-    "ADDRESS_DEAD_CAUSES",
-    "NEVER_HARD_CAUSES",
-    "REASON_CAUSE",
-    "STRONG_EVIDENCE",
-    "Cause",
-    "Evidence",
-    "blocklist_name",
-    "cause_of_reason",
-    "strong_enough",
-]
+__all__ = ["blocklist_name"]
 
 _BLOCKLIST_ZONE = re.compile(
     r"\b((?:[a-z0-9-]+\.)*(?:spamhaus\.org|spamcop\.net|barracudacentral\.org|sorbs\.net|"
