@@ -27,6 +27,7 @@ from mailfate.runtime.background import start_webhooks
 from mailfate.runtime.worker_service import WorkerService
 from mailfate.store import Store
 from mailfate.store.engine import redact_url
+from mailfate.tracking.fault import facts_from_settings
 from mailfate.tracking.metrics import Metrics
 from mailfate.tracking.rollup import fold_forever
 from mailfate.web.dashboard import mount_dashboard
@@ -51,7 +52,7 @@ class ServeOptions:
 def build_app(store: Store, client: Client, **options: Any) -> FastAPI:
     """The HTTP API with the dashboard mounted on it (both sign in with the same keys)."""
     app = create_app(store, client, **options)
-    mount_dashboard(app, store, app.state.api.keys.lookup)
+    mount_dashboard(app, store, app.state.api.keys.lookup, sender=facts_from_settings(client.settings))
     return app
 
 

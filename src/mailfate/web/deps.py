@@ -9,6 +9,7 @@ key lookup, the templates) on ``app.state``; a route names what it needs in its 
   ``admin`` scope. A page answers ``None`` itself (a redirect to the sign-in, or a 401 for the live
   feed), so a request with a malformed parameter is still a 422 whoever sends it.
 - :data:`PageDep`: the request's language and its renderer.
+- :data:`SenderDep`: our side as configured (:class:`mailfate.tracking.fault.SenderFacts`).
 
 Every dependency here is ``async``: FastAPI runs a plain ``def`` dependency in a worker thread,
 which would cost every page a thread hop for a few dictionary reads.
@@ -19,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -30,6 +31,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mailfate.model import ApiKey
 from mailfate.store import Store
+from mailfate.tracking.fault import SenderFacts
 from mailfate.web import i18n
 from mailfate.web.rendering import PAGE_HEADERS
 from mailfate.web.session import SESSION_COOKIE, parse_session, valid_session
@@ -42,6 +44,7 @@ __all__ = [
     "Lookup",
     "Page",
     "PageDep",
+    "SenderDep",
     "StoreDep",
     "Viewer",
     "may_read",
@@ -64,6 +67,9 @@ class Dashboard:
     store: Store
     lookup: Lookup
     templates: jinja2.Environment
+    sender: SenderFacts = field(default_factory=SenderFacts)
+    """Our side as configured (the VERP domain, a direct transport's HELO): who is at fault in a
+    timeline, and the envelope domain whose alignment a letter computes."""
 
 
 def _shared(request: Request) -> Dashboard:
@@ -77,6 +83,13 @@ async def _store(request: Request) -> Store:
 
 
 StoreDep = Annotated[Store, Depends(_store)]
+
+
+async def _sender(request: Request) -> SenderFacts:
+    return _shared(request).sender
+
+
+SenderDep = Annotated[SenderFacts, Depends(_sender)]
 
 
 async def _viewer(request: Request) -> ApiKey | None:

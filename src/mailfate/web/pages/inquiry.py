@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from mailfate.doctor.inquiry import Inquiry, domain_inquiry, message_inquiry
 from mailfate.doctor.inquiry_text import render as write_letter
-from mailfate.web.deps import WINDOWS, PageDep, StoreDep, Viewer
+from mailfate.web.deps import WINDOWS, PageDep, SenderDep, StoreDep, Viewer
 from mailfate.web.pages.messages import MESSAGE_ID
 from mailfate.web.rendering import LETTER_HEADERS
 
@@ -24,8 +24,8 @@ Format = Annotated[str, Query(alias="format")]
 
 
 @router.get("/messages/{message_id}/inquiry")
-async def message_letter(
-    page: PageDep, viewer: Viewer, store: StoreDep, message_id: str, fmt: Format = "html"
+async def message_letter(  # noqa: PLR0917 - the path, the format and the shared parts
+    page: PageDep, viewer: Viewer, store: StoreDep, sender: SenderDep, message_id: str, fmt: Format = "html"
 ) -> Response:
     """The postmaster inquiry about this message (``mailfate report``; DNS is not asked here)."""
     if viewer is None:
@@ -33,7 +33,10 @@ async def message_letter(
     if not MESSAGE_ID.match(message_id) or await asyncio.to_thread(store.message, message_id) is None:
         return Response("no such message", status_code=404, media_type="text/plain")
     now = datetime.now(UTC)
-    built = await asyncio.to_thread(lambda: message_inquiry(store, message_id, now=now))
+    envelope = sender.envelope_domain  # alignment is computed from the envelope domain we send with
+    built = await asyncio.to_thread(
+        lambda: message_inquiry(store, message_id, now=now, envelope_domain=envelope)
+    )
     return _letter(built, page.lang, fmt)
 
 
@@ -42,6 +45,7 @@ async def domain_letter(  # noqa: PLR0917 - the path, the format and the window
     page: PageDep,
     viewer: Viewer,
     store: StoreDep,
+    sender: SenderDep,
     domain: Annotated[str, Path(max_length=255, pattern=r"^[A-Za-z0-9.-]+$")],
     fmt: Format = "html",
     window: str = "7d",
@@ -51,7 +55,10 @@ async def domain_letter(  # noqa: PLR0917 - the path, the format and the window
         return page.to_login()
     now = datetime.now(UTC)
     since = now - WINDOWS.get(window, WINDOWS["7d"])
-    built = await asyncio.to_thread(lambda: domain_inquiry(store, domain, now=now, since=since))
+    envelope = sender.envelope_domain
+    built = await asyncio.to_thread(
+        lambda: domain_inquiry(store, domain, now=now, since=since, envelope_domain=envelope)
+    )
     if not built.attempts:
         return Response(
             f"no deferral or bounce to {domain} in that window", status_code=404, media_type="text/plain"

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import RedirectResponse, Response
 
 from mailfate.tracking.timeline import steps
-from mailfate.web.deps import PageDep, StoreDep, Viewer
+from mailfate.web.deps import PageDep, SenderDep, StoreDep, Viewer
 
 __all__ = ["FATES", "MESSAGE_ID", "router"]
 
@@ -64,7 +64,9 @@ async def messages_page(  # noqa: PLR0917 - one query parameter per filter
 
 
 @router.get("/messages/{message_id}")
-async def message_page(page: PageDep, viewer: Viewer, store: StoreDep, message_id: str) -> Response:
+async def message_page(
+    page: PageDep, viewer: Viewer, store: StoreDep, sender: SenderDep, message_id: str
+) -> Response:
     if viewer is None:
         return page.to_login()
     view = await asyncio.to_thread(store.message, message_id) if MESSAGE_ID.match(message_id) else None
@@ -72,4 +74,4 @@ async def message_page(page: PageDep, viewer: Viewer, store: StoreDep, message_i
         response = page.render("message.html", "messages", view=None, rows=[])
         response.status_code = 404
         return response
-    return page.render("message.html", "messages", view=view, rows=steps(list(view.events)))
+    return page.render("message.html", "messages", view=view, rows=steps(list(view.events), sender))
