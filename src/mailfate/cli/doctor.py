@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from mailfate.cli.output import emit_json, err_console, out_console
+from mailfate.cli.output import emit_json, error, out_console
 from mailfate.doctor.findings import Finding, Severity
 from mailfate.doctor.headers import HeaderReport, analyze_headers
 from mailfate.errors import InputError
@@ -55,10 +54,7 @@ def _read(path: str) -> bytes:
         with open(path, "rb") as fh:
             return fh.read()
     except OSError as exc:
-        err_console.print(
-            f"[red]cannot read {escape(path)}:[/] {escape(str(exc.strerror or exc))}", soft_wrap=True
-        )
-        raise typer.Exit(2) from exc
+        raise error(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
 def _duration(delta: timedelta | None) -> str:
@@ -224,8 +220,7 @@ def lint_cmd(  # noqa: PLR0917 - Typer maps parameters to options
         when = parse_send_at(send_at, country) if send_at else None
         findings = lint_message(raw, country=country, kind=kind, send_at=when, lang=lang)
     except InputError as exc:
-        err_console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
-        raise typer.Exit(2) from exc
+        raise error(str(exc)) from exc
     if json_out:
         emit_json(
             {
@@ -365,8 +360,7 @@ def domain_cmd(  # noqa: PLR0917 - Typer maps parameters to options
             dkim_keys=keys,
         )
     except (InputError, ConfigError) as exc:
-        err_console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
-        raise typer.Exit(2) from exc
+        raise error(str(exc)) from exc
     checklists = evaluate_receivers(receivers, report) if receivers else []
     if json_out:
         data = report.to_json()

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from mailfate.cli.output import emit_json, err_console, out_console
+from mailfate.cli.output import emit_json, error, out_console, port_problem
 from mailfate.errors import MailfateError
 
 if TYPE_CHECKING:
@@ -48,8 +48,8 @@ UrlOpt = Annotated[str, typer.Option("--url", help="The simulator's control page
 
 
 def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[red]error:[/] {message}", soft_wrap=True)
-    return typer.Exit(2)
+    """One error line (a JSON object under ``--json``), exit status 2 (:func:`mailfate.cli.output.error`)."""
+    return error(message)
 
 
 def _load(config: Path | None, greylist_delay: float | None = None) -> SimulatorConfig:
@@ -199,7 +199,12 @@ def run_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     except MailfateError as exc:
         raise _fail(str(exc)) from exc
     except OSError as exc:
-        raise _fail(f"cannot listen: {exc}") from exc
+        control = port + 100 if control_port is None else control_port
+        ports = {
+            port: ("the simulator's SMTP server", "--port"),
+            control: ("the control page", "--control-port"),
+        }
+        raise _fail(port_problem(exc, ports)) from exc
     except KeyboardInterrupt:  # a second Ctrl-C during shutdown
         raise typer.Exit(130) from None
 

@@ -134,3 +134,37 @@ def test_a_worker_with_a_helo_receivers_reject_does_not_start_and_says_how_to_se
     error = str(_only_json(result.stderr)["error"])
     assert "the HELO name 'localhost' (configured) is not fully qualified" in error
     assert '[transports.direct]\n    helo = "mail.example.com"' in error
+
+
+@pytest.mark.parametrize(
+    ("args", "component", "flag"),
+    [
+        (["--control-port", "0", "--port"], "the simulator's SMTP server", "--port"),
+        (["--port", "0", "--control-port"], "the control page", "--control-port"),
+    ],
+)
+def test_the_simulator_names_its_port_in_use_too(
+    tmp_path: Path, busy: int, args: list[str], component: str, flag: str
+) -> None:
+    result = mailfate(
+        "simulator", "run", *args, str(busy), "--maildir", str(tmp_path / "m"),
+        "--journal", str(tmp_path / "j.jsonl"), "--json",
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    said = _only_json(result.stderr)
+    assert said["exit_code"] == 2 and f"port {busy} ({component}, `{flag}`) is in use" in str(said["error"])
+
+
+def test_doctor_errors_are_json_under_json(tmp_path: Path) -> None:
+    missing = mailfate(
+        "doctor",
+        "lint",
+        str(tmp_path / "no-such.eml"),
+        "--country",
+        "KR",
+        "--kind",
+        "transactional",
+        "--json",
+    )
+    assert missing.returncode == 2 and missing.stdout == ""
+    assert "cannot read" in str(_only_json(missing.stderr)["error"])
