@@ -9,6 +9,7 @@ that is suppressed exits 1 and says since when and why.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -214,6 +215,7 @@ def trace_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     """The timeline of one message: every attempt, its reply and what it means, the next retry, the fate."""
     from mailfate.intake.api.responses import event_json, message_json
     from mailfate.model import FINAL_FATES, Fate
+    from mailfate.model.simulated import simulated_events
     from mailfate.tracking.fault import facts_from_settings
     from mailfate.tracking.timeline import explain
 
@@ -229,15 +231,17 @@ def trace_cmd(  # noqa: PLR0917 - Typer maps parameters to options
             else:
                 print_view(view, datetime.now(UTC), facts)
             return
-        last = 0
+        last, seen = 0, []
         end = time.monotonic() + timeout
         while True:
             for event in store.events_since(message_id, last):
                 last = event.id
+                seen.append(event)  # a report is the simulator's when the attempt before it was
+                answered = simulated_events(seen)
                 if json_out:
-                    emit_json(event_json(event))
+                    emit_json(event_json(event, answered))
                 else:
-                    step = explain(event, facts)
+                    step = replace(explain(event, facts), simulated=event.id in answered)
                     out_console.print(
                         f"{step.at:%H:%M:%S} {escape(event.recipient)} {_happened(step)} "
                         f"[dim]{escape(step.meaning)}[/]"

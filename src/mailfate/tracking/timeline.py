@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from mailfate.model import Event, EventType
-from mailfate.model.simulated import SIMULATED_LABEL, simulated
+from mailfate.model.simulated import SIMULATED_LABEL, simulated, simulated_events
 from mailfate.tracking.fault import SenderFacts, facts_of, fault
 
 __all__ = ["MEANING", "SenderFacts", "Step", "explain", "next_step", "steps"]
@@ -214,7 +214,11 @@ def _with_fault(meaning: str, event: Event, facts: SenderFacts | None, text: str
 
 
 def steps(events: list[Event], facts: SenderFacts | None = None) -> list[Step]:
-    return [explain(e, facts) for e in events]
+    """Each event explained; a report the simulator sent back is labelled as its attempt was."""
+    answered = simulated_events(events)
+    return [
+        replace(step, simulated=step.event.id in answered) for step in (explain(e, facts) for e in events)
+    ]
 
 
 def next_step(fate: str, next_attempt_at: datetime | None, last_reason: str | None, now: datetime) -> str:

@@ -89,3 +89,27 @@ def test_the_timeline_step_knows_and_names_it_per_language(sent: dict[str, str])
             assert attempt.answered_by("xx") == (SIMULATED_LABEL["en"] if expected else "")
     finally:
         store.close()
+
+
+def test_a_report_after_a_simulated_attempt_is_the_simulators_too(sent: dict[str, str]) -> None:
+    """A DSN carries no transport: it is the simulator's when the attempt before it was (the
+    simulator's late bounces), and the real receiver's after a direct attempt."""
+    store = Store.open(Path(sent["data"]) / "mailfate.db")
+    try:
+        for transport in ("simulator", "direct"):
+            mid = sent[transport]
+            rid = store.find_recipient(mid, "kim@naver.com")
+            data = {"hardbounce": True, "status": "5.1.1", "diagnostic": "550 5.1.1 unknown"}
+            store.append_event(mid, rid, "bounced", NOW.replace(minute=5), data, reason="userunknown")
+    finally:
+        store.close()
+    for transport, expected in (("simulator", True), ("direct", False)):
+        shown = runner.invoke(app, ["trace", sent[transport], "--json", "--data-dir", sent["data"]])
+        assert shown.exit_code == 0, shown.stderr
+        [bounce] = [e for e in json.loads(shown.stdout)["events"] if e["type"] == "bounced"]
+        assert bounce["simulated"] is expected
+        text = runner.invoke(
+            app, ["trace", sent[transport], "--data-dir", sent["data"]], env={"COLUMNS": "200"}
+        )
+        [line] = [x for x in text.stdout.splitlines() if "5.1.1" in x and "bounce" in x.lower()]
+        assert (f"({SIMULATED_LABEL['en']})" in line) is expected

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from mailfate.model.simulated import SIMULATED_LABEL, simulated
+from mailfate.model.simulated import REPORT_TYPES, SIMULATED_LABEL, simulated, simulated_events
 
 if TYPE_CHECKING:
     from mailfate.client import Sent, SuppressedError
@@ -181,6 +181,7 @@ class MessageOut(BaseModel):
 def message_json(view: MessageView, *, no_worker: str | None = None) -> dict[str, Any]:
     """:class:`MessageOut`: what ``GET /v1/messages/{id}`` answers and ``mailfate trace --json``
     prints (``no_worker`` only when a wait ended because no worker runs)."""
+    answered = simulated_events(view.events)
     doc: dict[str, Any] = {
         "message_id": view.id,
         "fate": view.fate,
@@ -209,20 +210,22 @@ def message_json(view: MessageView, *, no_worker: str | None = None) -> dict[str
             }
             for r in view.recipients
         ],
-        "events": [event_json(e) for e in view.events],
+        "events": [event_json(e, answered) for e in view.events],
     }
     if no_worker is not None:
         doc["no_worker"] = no_worker
     return doc
 
 
-def event_json(event: Event) -> dict[str, Any]:
-    """One timeline row as JSON; an attempt says whether the built-in simulator answered it
-    (``"simulated"``, and ``"answered_by": "simulated receiver"`` when it did)."""
+def event_json(event: Event, answered: set[int] | None = None) -> dict[str, Any]:
+    """One timeline row as JSON; an attempt or a report says whether the built-in simulator
+    answered it (``"simulated"``, and ``"answered_by": "simulated receiver"`` when it did).
+    ``answered``: :func:`mailfate.model.simulated.simulated_events` of the whole timeline (a
+    report alone cannot tell; without it only an attempt's own transport counts)."""
     doc = event.to_json()
-    if event.type != "attempt":
+    if event.type != "attempt" and event.type not in REPORT_TYPES:
         return doc
-    sim = simulated(doc.get("transport"))
+    sim = event.id in answered if answered is not None else simulated(doc.get("transport"))
     return {**doc, "simulated": sim, **({"answered_by": SIMULATED_LABEL["en"]} if sim else {})}
 
 

@@ -11,6 +11,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query
 from fastapi.responses import RedirectResponse, Response
 
+from mailfate.model.simulated import SIMULATED_LABEL
 from mailfate.tracking.timeline import steps
 from mailfate.web.deps import PageDep, SenderDep, StoreDep, Viewer
 
@@ -74,4 +75,9 @@ async def message_page(
         response = page.render("message.html", "messages", view=None, rows=[])
         response.status_code = 404
         return response
-    return page.render("message.html", "messages", view=view, rows=steps(list(view.events), sender))
+    rows = steps(list(view.events), sender)
+    answered = {s.event.recipient_id for s in rows if s.simulated}  # the simulator answered them
+    label = SIMULATED_LABEL.get(page.lang, SIMULATED_LABEL["en"])
+    return page.render(
+        "message.html", "messages", view=view, rows=rows, answered=answered, simulated_label=label
+    )
