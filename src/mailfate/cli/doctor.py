@@ -5,14 +5,18 @@ from __future__ import annotations
 import re
 import sys
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from mailfate.cli.output import emit_json, error, out_console
+from mailfate.cli.messages import ConfigOpt
+from mailfate.cli.output import emit_json, err_console, error, out_console
+from mailfate.config import Settings
 from mailfate.doctor.findings import Finding, Severity
 from mailfate.doctor.headers import HeaderReport, analyze_headers
 from mailfate.errors import InputError
@@ -297,6 +301,16 @@ def _receiver_table(data: dict[str, object]) -> Table:
     return table
 
 
+def _configured_verp_domain(config: Path | None) -> str | None:
+    """The ``[verp] domain`` the settings name, None when they name none (the built-in default is
+    the simulator's, not a domain of the sender's)."""
+    from mailfate.config import load_settings
+
+    settings = load_settings(config)
+    default = Settings.__dataclass_fields__["verp_domain"].default
+    return settings.verp_domain if settings.verp_domain != default else None
+
+
 @doctor_app.command("domain")
 def domain_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     domain: Annotated[
@@ -331,6 +345,7 @@ def domain_cmd(  # noqa: PLR0917 - Typer maps parameters to options
             "--dkim-key", help="SELECTOR=FILE: a private key (PEM) to sign and verify a test message."
         ),
     ] = None,
+    config: ConfigOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Is DOMAIN set up to send mail receivers accept? SPF, DKIM, DMARC and alignment, the MAIL FROM
@@ -340,6 +355,10 @@ def domain_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     The report leads with the domain itself: "the domain does not exist" or "DNS did not answer",
     and which checks could therefore not run.
 
+    Receivers check SPF against the envelope (MAIL FROM) domain, which mailfate sets to its VERP
+    domain: without --mail-from, the ``[verp] domain`` of the settings (--config or
+    $MAILFATE_CONFIG) is checked as the MAIL FROM domain when one is configured.
+
     Exit status: 0 when no finding is an error, 1 when any is, 2 for bad options.
     """
     from mailfate.doctor.domain import check_domain
@@ -347,6 +366,14 @@ def domain_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     from mailfate.errors import ConfigError
 
     try:
+        if mail_from is None:  # what receivers check SPF against: the envelope domain we send with
+            mail_from = _configured_verp_domain(config)
+            if mail_from and not json_out:
+                err_console.print(
+                    f"MAIL FROM domain: {escape(mail_from)} ({escape('[verp]')} domain of the settings; "
+                    "--mail-from to check another)",
+                    soft_wrap=True,
+                )
         receivers = parse_receivers(receiver or [])
         keys = _dkim_keys(dkim_key or [], selector or [])
         report = check_domain(

@@ -136,3 +136,27 @@ def test_unanswering_dns_finishes_within_timeout_plus_one_second() -> None:
     assert result.exit_code == 1
     messages = [f["message"] for f in _json(result.output)["findings"]]
     assert any("DNS did not answer within 1 s" in m for m in messages)
+
+
+def test_the_configured_verp_domain_is_checked_as_the_mail_from_domain(
+    knot: KnotServer, tmp_path: Path
+) -> None:
+    """Receivers check SPF against the envelope domain mailfate sends with, its ``[verp] domain``:
+    without --mail-from, doctor checks that one (and says so), as --mail-from would."""
+    config = tmp_path / "mailfate.toml"
+    config.write_text('[verp]\ndomain = "bounce.clean.test"\n')
+    explicit = runner.invoke(doctor_app, [*_clean_args(knot), "--json"])
+    args = _clean_args(knot)[:-2]  # without --mail-from
+    configured = runner.invoke(doctor_app, [*args, "--config", str(config), "--json"])
+    assert configured.exit_code == explicit.exit_code == 0, configured.output
+    mail_from = [f for f in _json(configured.stdout)["findings"] if f["check"] == "mail-from"]
+    assert mail_from == [f for f in _json(explicit.stdout)["findings"] if f["check"] == "mail-from"]
+    assert "bounce.clean.test" in json.dumps(mail_from)
+    people = runner.invoke(doctor_app, [*args, "--config", str(config)], env=WIDE)
+    assert "MAIL FROM domain: bounce.clean.test ([verp] domain of the settings" in " ".join(
+        people.stderr.split()
+    )
+    plain = runner.invoke(doctor_app, [*args, "--json"])  # no settings: the built-in VERP domain is not ours
+    assert "bounce.clean.test" not in json.dumps(
+        [f for f in _json(plain.stdout)["findings"] if f["check"] == "mail-from"]
+    )
