@@ -18,12 +18,21 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["clean_env", "mailfate", "running"]
+__all__ = ["clean_env", "mailfate", "running", "serve_args"]
 
 
 def clean_env() -> dict[str, str]:
     """The environment without ``MAILFATE_*`` settings: each test says what it wants."""
     return {k: v for k, v in os.environ.items() if not k.startswith("MAILFATE_")}
+
+
+def serve_args(data: str | os.PathLike[str], *, submission: str = "-1") -> list[str]:
+    """``serve`` on ``data`` with every port free (0): the HTTP API, the inbound server, and SMTP
+    submission unless ``submission`` is "-1" (off, the default) or a port."""
+    return [
+        "serve", "--data-dir", str(data), "--http-port", "0", "--inbound-port", "0",
+        "--submission-port", submission,
+    ]  # fmt: skip
 
 
 def mailfate(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:

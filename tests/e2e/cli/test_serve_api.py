@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.serve import mailfate, running
+from tests.support.serve import mailfate, running, serve_args
 
 
 @pytest.fixture(scope="module")
@@ -23,17 +23,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         )["key"]
         for scope in ("send", "read", "admin")
     }
-    args = [
-        "serve",
-        "--data-dir",
-        str(data),
-        "--http-port",
-        "0",
-        "--inbound-port",
-        "0",
-        "--submission-port",
-        "0",
-    ]
+    args = serve_args(data, submission="0")
     with running(*args) as ready:
         yield {"url": ready["http"], "keys": keys, "data": data, "submission": ready["submission"]}
 

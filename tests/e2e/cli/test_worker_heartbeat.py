@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mailfate.client import Client
 from mailfate.config import load_settings
-from tests.support.serve import mailfate, running
+from tests.support.serve import mailfate, running, serve_args
 
 
 def send(data: Path, to: str = "kim@accept.mailfate.test") -> tuple[str, str]:
@@ -48,17 +48,7 @@ def test_send_and_wait_follow_the_worker_process(tmp_path: Path) -> None:
 
 def test_serve_runs_workers_unless_told_not_to(tmp_path: Path) -> None:
     data = tmp_path / "d"
-    serve = (
-        "serve",
-        "--data-dir",
-        str(data),
-        "--http-port",
-        "0",
-        "--submission-port",
-        "-1",
-        "--inbound-port",
-        "0",
-    )
+    serve = serve_args(data)
     with running(*serve, "--no-workers"):
         _, err = send(data)
         assert "no worker has ever run on this store" in err

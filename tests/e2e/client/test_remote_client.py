@@ -18,7 +18,7 @@ from mailfate import Client
 from mailfate.client.remote import RemoteClient
 from mailfate.errors import ConfigError, InputError
 from mailfate.submit.service import SuppressedError
-from tests.support.serve import mailfate, running
+from tests.support.serve import mailfate, running, serve_args
 
 
 def _key(data: Path, *scopes: str) -> str:
@@ -32,8 +32,7 @@ def _key(data: Path, *scopes: str) -> str:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     data = tmp_path_factory.mktemp("remote") / "d"
     key = _key(data, "send", "read", "admin")
-    with running("serve", "--data-dir", str(data), "--http-port", "0", "--submission-port", "-1",
-                 "--inbound-port", "0") as ready:  # fmt: skip
+    with running(*serve_args(data)) as ready:
         yield ready["http"], key
 
 
@@ -120,7 +119,7 @@ class _LoseFirstAnswer(httpx.BaseTransport):
 def test_a_lost_answer_is_retried_with_the_same_key_and_queues_one_copy(server: tuple[str, str]) -> None:
     url, key = server
     transport = _LoseFirstAnswer()
-    with Client(url=url, key=key, transport=transport) as client:
+    with RemoteClient(url=url, key=key, transport=transport) as client:
         sent = client.send(from_="no-reply@app.example", to="once@naver.com", subject="s", text="t")
     assert transport.posts == 2 and not sent.created  # the retry found the message the first made
     found = httpx.get(f"{url}/v1/messages", params={"recipient": "once@naver.com"},
@@ -131,7 +130,7 @@ def test_a_lost_answer_is_retried_with_the_same_key_and_queues_one_copy(server: 
 def test_wait_returns_at_once_when_no_worker_runs(tmp_path: Path) -> None:
     data = tmp_path / "d"
     key = _key(data, "send", "read")
-    serve = ("serve", "--data-dir", str(data), "--http-port", "0", "--submission-port", "-1", "--no-workers")
+    serve = (*serve_args(data), "--no-workers")
     with running(*serve) as ready, Client(url=ready["http"], key=key) as client:
         sent = client.send(from_="no-reply@app.example", to="kim@naver.com", subject="s", text="t")
         started = time.monotonic()

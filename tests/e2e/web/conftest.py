@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.support.debian import not_installed
-from tests.support.serve import mailfate, running
+from tests.support.serve import mailfate, running, serve_args
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 needs_chromium = pytest.mark.skipif(
@@ -68,17 +68,7 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
         )["key"]
         for scope in ("send", "read")
     }
-    args = [
-        "serve",
-        "--data-dir",
-        str(data),
-        "--http-port",
-        "0",
-        "--inbound-port",
-        "0",
-        "--submission-port",
-        "-1",
-    ]
+    args = serve_args(data)
     with (
         running(*args) as ready,
         httpx.Client(

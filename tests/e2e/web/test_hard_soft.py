@@ -21,7 +21,7 @@ from mailfate.tracking.alerts import evaluate
 from tests.e2e.web.conftest import needs_chromium, read_key, wait_for
 from tests.e2e.web.each_fate import EXPECTED, EXPIRED, HARD, SENDER, SENT, SOFT, seed
 from tests.e2e.web.test_dashboard_browser import shots
-from tests.support.serve import running
+from tests.support.serve import running, serve_args
 
 
 @pytest.fixture(scope="module")
@@ -33,17 +33,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         seed(store, datetime.now(UTC))
     finally:
         store.close()
-    args = [
-        "serve",
-        "--data-dir",
-        str(data),
-        "--http-port",
-        "0",
-        "--inbound-port",
-        "0",
-        "--submission-port",
-        "-1",
-    ]
+    args = serve_args(data)
     with (
         running(*args) as ready,
         httpx.Client(base_url=ready["http"], headers={"Authorization": f"Bearer {key}"}, timeout=20) as read,

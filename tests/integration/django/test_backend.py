@@ -16,7 +16,7 @@ from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connectio
 from mailfate.client import Client, SuppressedError
 from mailfate.errors import InputError, MailfateError
 from mailfate.store import Store
-from tests.support.serve import mailfate, running
+from tests.support.serve import mailfate, running, serve_args
 from tests.unit.engine.test_engine_paths import start_worker, stop_worker
 
 
@@ -146,17 +146,7 @@ def test_remote_mode_sends_through_the_http_api(tmp_path: Path, settings: Any) -
     data = tmp_path / "d"
     made = mailfate("keys", "create", "--scope", "send,read", "--json", "--data-dir", str(data))
     key = json.loads(made.stdout)["key"]
-    serve = (
-        "serve",
-        "--data-dir",
-        str(data),
-        "--http-port",
-        "0",
-        "--submission-port",
-        "-1",
-        "--inbound-port",
-        "0",
-    )
+    serve = serve_args(data)
     with running(*serve) as ready:
         settings.MAILFATE = {"URL": ready["http"], "KEY": key}
         settings.EMAIL_BACKEND = "mailfate.django.EmailBackend"
