@@ -301,14 +301,22 @@ def _receiver_table(data: dict[str, object]) -> Table:
     return table
 
 
-def _configured_verp_domain(config: Path | None) -> str | None:
-    """The ``[verp] domain`` the settings name, None when they name none (the built-in default is
-    the simulator's, not a domain of the sender's)."""
+def _configured_verp_domain(config: Path | None, *, say: bool) -> str | None:
+    """The ``[verp] domain`` the settings name — what receivers check SPF against, the envelope
+    domain we send with — or None when they name none (the built-in default is the simulator's,
+    not a domain of the sender's). ``say``: tell the person which domain is checked and why."""
     from mailfate.config import load_settings
 
     settings = load_settings(config)
-    default = Settings.__dataclass_fields__["verp_domain"].default
-    return settings.verp_domain if settings.verp_domain != default else None
+    if settings.verp_domain == Settings.__dataclass_fields__["verp_domain"].default:
+        return None
+    if say:
+        err_console.print(
+            f"MAIL FROM domain: {escape(settings.verp_domain)} ({escape('[verp]')} domain of the "
+            "settings; --mail-from to check another)",
+            soft_wrap=True,
+        )
+    return settings.verp_domain
 
 
 @doctor_app.command("domain")
@@ -366,14 +374,7 @@ def domain_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     from mailfate.errors import ConfigError
 
     try:
-        if mail_from is None:  # what receivers check SPF against: the envelope domain we send with
-            mail_from = _configured_verp_domain(config)
-            if mail_from and not json_out:
-                err_console.print(
-                    f"MAIL FROM domain: {escape(mail_from)} ({escape('[verp]')} domain of the settings; "
-                    "--mail-from to check another)",
-                    soft_wrap=True,
-                )
+        mail_from = mail_from or _configured_verp_domain(config, say=not json_out)
         receivers = parse_receivers(receiver or [])
         keys = _dkim_keys(dkim_key or [], selector or [])
         report = check_domain(
