@@ -155,6 +155,9 @@ def fill(path: Path, n: int, days: int, seed: int = 7) -> dict[str, str]:
             flush()
             print(f"  {i + 1:,} messages written", file=sys.stderr, flush=True)
     flush()
+    if "hard_bounce" in {row[1] for row in conn.execute("PRAGMA table_info(recipients)")}:
+        # written with the fate since migration 0010; every bounce here is a 550 user unknown: hard
+        conn.execute("UPDATE recipients SET hard_bounce = 1 WHERE fate = 'bounced'")
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
     conn.close()

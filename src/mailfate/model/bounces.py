@@ -27,8 +27,9 @@ Two views count with this definition:
   rates in ``/metrics``): :func:`bounce_class` of each event; the rollup kinds ``bounced_hard``,
   ``bounced_soft`` and ``expired`` (:data:`KIND_CLASS`);
 - **recipients** (where each one is now: ``/v1/stats``, ``mailfate_bounced_recipients``): a
-  recipient whose fate is ``bounced`` is a hard bounce if one of its bounces is hard, else a soft
-  one; a recipient whose fate is ``expired`` is a soft bounce (:func:`fate_class`).
+  recipient whose fate is ``bounced`` is a hard bounce if the bounce that ended it is marked hard
+  (the store writes that mark with the fate: ``recipients.hard_bounce``), else a soft one; a
+  recipient whose fate is ``expired`` is a soft bounce (:func:`fate_class`).
 
 The bounce rate is hard bounces / sent, where *sent* is what receivers answered for good:
 delivered plus hard and soft bounces — expiries and deferrals excluded (SES's and the mailbox
@@ -99,7 +100,7 @@ ANSWERED_KINDS = ("delivered", "bounced_hard", "bounced_soft")
 
 
 def fate_class(fate: str, hard: bool) -> BounceClass | None:
-    """The class of a recipient by its fate (``hard``: one of its bounces is marked hard)."""
+    """The class of a recipient by its fate (``hard``: the bounce that ended it is marked hard)."""
     if fate == Fate.BOUNCED:
         return BounceClass.HARD if hard else BounceClass.SOFT
     if fate == Fate.EXPIRED:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
-from mailfate.model import AttemptRecord, EventType, Fate, advance
+from mailfate.model import AttemptRecord, AttemptResult, EventType, Fate, advance
 
 __all__ = ["event_row", "plan_attempts"]
 
@@ -48,18 +48,10 @@ def plan_attempts(
         fate = Fate(fate_now)
         if lost:
             continue
-        reply = {
-            "code": res.code,
-            "status": res.status,
-            "text": res.text[:2000],
-            "at": rec.at,
-            "remote": res.remote_id or None,
-        }
+        reply = _reply(res, rec.at)
         if fate not in (Fate.SENDING, Fate.QUEUED, Fate.DEFERRED):
             if held is not None:  # a report decided it while the attempt was on its way: the lease ends
-                updates.append(
-                    {"rid": rec.recipient_id, "fate": fate.value, "next_at": None, "reason": None, **reply}
-                )
+                updates.append(_decided(rec.recipient_id, fate, reply))
             continue
         fate = advance(fate, EventType.ATTEMPT, res.outcome)
         if rec.expire:
@@ -80,11 +72,29 @@ def plan_attempts(
                 "fate": fate.value,
                 "next_at": rec.next_attempt_at if fate is Fate.DEFERRED else None,
                 "reason": res.reason,
+                "hard": bool(res.hardbounce) if fate is Fate.BOUNCED else None,  # None: unchanged
                 **reply,
             }
         )
         touched.add(message_id)
     return event_rows, updates, touched
+
+
+def _reply(res: AttemptResult, at: Any) -> dict[str, Any]:
+    """What a recipient keeps of its last attempt: the reply, when, and the receiver's queue id."""
+    return {
+        "code": res.code,
+        "status": res.status,
+        "text": res.text[:2000],
+        "at": at,
+        "remote": res.remote_id or None,
+    }
+
+
+def _decided(rid: int, fate: Fate, reply: dict[str, Any]) -> dict[str, Any]:
+    """The update of a recipient a report decided while its attempt was on its way: the fate, the
+    reason and the hard mark stay the report's; the reply becomes the last reply; the lease ends."""
+    return {"rid": rid, "fate": fate.value, "next_at": None, "reason": None, "hard": None, **reply}
 
 
 def event_row(  # noqa: PLR0917 - one event row's columns, in table order

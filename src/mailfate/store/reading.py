@@ -6,18 +6,17 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, String, and_, cast, func, or_, select
+from sqlalchemy import Engine, String, cast, func, select
 
 from mailfate.model import (
     DestinationSummary,
     Event,
-    EventType,
     Fate,
     MessageSummary,
     MessageView,
     RecipientView,
 )
-from mailfate.model.bounces import HARD_FLAG, BounceClass, BounceCounts, bounce_class, fate_class
+from mailfate.model.bounces import BounceClass, BounceCounts, bounce_class, fate_class
 from mailfate.store.rows import aware, normalize_address, to_event, to_recipient
 from mailfate.store.tables import events, messages, recipients
 
@@ -283,33 +282,15 @@ class StoreReading:
     def bounce_counts(self) -> dict[str, BounceCounts]:
         """Recipients that bounced, per recipient domain, hard or soft as
         :mod:`mailfate.model.bounces` defines them (:func:`~mailfate.model.bounces.fate_class`): a
-        recipient whose fate is ``bounced`` is hard when one of its bounces is marked hard, an
-        ``expired`` one is soft. Reads only the bounced and expired recipients and their events."""
-        r, e = recipients.c, events.c
-        # model.bounces.bounce_class(...) is HARD, said in SQL: a bounce event carrying the hard
-        # mark (a lost lease's attempt has no outcome column, so it decides nothing here either)
-        hard_mark = (
-            select(e.id)
-            .where(
-                e.message_id == r.message_id,
-                e.recipient_id == r.id,
-                or_(
-                    e.type == EventType.BOUNCED.value,
-                    and_(e.type == EventType.ATTEMPT.value, e.outcome == "bounced"),
-                ),
-                e.data[HARD_FLAG].as_boolean().is_(True),
-            )
-            .exists()
-        )
-        failed = (
-            select(r.domain, r.fate, hard_mark.label("hard"))
-            .where(r.fate.in_([Fate.BOUNCED.value, Fate.EXPIRED.value]))
-            .subquery()
-        )
-        f = failed.c
+        recipient whose fate is ``bounced`` is hard when the bounce that ended it was marked hard
+        (``recipients.hard_bounce``, written with the fate), an ``expired`` one is soft. Reads the
+        bounced and expired recipients only, never their events."""
+        r = recipients.c
         with self.reader.connect() as conn:
             rows = conn.execute(
-                select(f.domain, f.fate, f.hard, func.count()).group_by(f.domain, f.fate, f.hard)
+                select(r.domain, r.fate, r.hard_bounce, func.count())
+                .where(r.fate.in_([Fate.BOUNCED.value, Fate.EXPIRED.value]))
+                .group_by(r.domain, r.fate, r.hard_bounce)
             ).all()
         per: dict[str, dict[str, int]] = defaultdict(lambda: {"hard": 0, "soft": 0, "expired": 0})
         for domain, fate, hard, n in rows:

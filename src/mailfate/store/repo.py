@@ -31,6 +31,7 @@ from mailfate.model import (
     advance,
     message_fate,
 )
+from mailfate.model.bounces import HARD_FLAG
 from mailfate.store.attempts import event_row, plan_attempts
 from mailfate.store.engine import begin_immediate, make_engine, normalize_url, redact_url, write_lock
 from mailfate.store.errors import StoreError
@@ -76,6 +77,7 @@ _UPDATE_RECIPIENT = (
         last_text=bindparam("text"),
         updated_at=bindparam("at"),
         remote_id=func.coalesce(bindparam("remote"), recipients.c.remote_id),
+        hard_bounce=func.coalesce(bindparam("hard"), recipients.c.hard_bounce),
     )
 )
 _UPDATE_OWNED = _UPDATE_RECIPIENT.where(recipients.c.lease_owner == bindparam("owner"))
@@ -579,6 +581,8 @@ class Store(
                 values["attempts"] = r.attempts - 1  # claimed, but no attempt was made
             if reason and after is not before:
                 values["last_reason"] = reason
+            if after is Fate.BOUNCED and after is not before:  # the bounce that ended it: its mark
+                values["hard_bounce"] = data.get(HARD_FLAG) is True
             conn.execute(update(recipients).where(r.id == recipient_id).values(**values))
             self._refresh_messages(conn, {message_id})
         return eid

@@ -151,7 +151,8 @@ _INSERT_EVENT_FULL = (
 _UPDATE_RECIPIENT = (
     "UPDATE recipients SET fate=?, next_attempt_at=?, lease_until=NULL, lease_owner=NULL,"
     " last_reason=COALESCE(?, last_reason),"
-    " last_code=?, last_status=?, last_text=?, updated_at=?, remote_id=COALESCE(?, remote_id) WHERE id=?"
+    " last_code=?, last_status=?, last_text=?, updated_at=?, remote_id=COALESCE(?, remote_id),"
+    " hard_bounce=COALESCE(?, hard_bounce) WHERE id=?"
 )
 
 
@@ -200,6 +201,7 @@ def record_sqlite(cursor: Any, records: list[AttemptRecord], owner: str | None =
                 u["text"],
                 _dt(u["at"]),
                 u["remote"],
+                u["hard"],
                 u["rid"],
             )
             for u in updates

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -123,6 +124,10 @@ recipients = Table(
     Column("last_text", Text, nullable=True),
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("remote_id", Text, nullable=True),
+    Column("hard_bounce", Boolean, nullable=True),
+    # The classifier's hard mark on the bounce that made the fate ``bounced`` (None before one):
+    # hard and soft bounced recipients are counted from here (mailfate.model.bounces.fate_class),
+    # not by reading each recipient's events.
     Index("ix_recipients_due", "fate", "next_attempt_at"),
     Index("ix_recipients_remote_id", "remote_id"),
     Index("ix_recipients_lease", "fate", "lease_until"),
