@@ -35,9 +35,9 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from mailfate.client import Client
 from mailfate.errors import InputError
 from mailfate.intake.ports import SubmissionStore
-from mailfate.model import ApiKey
+from mailfate.model import ApiKey, NewMessage
 from mailfate.submit.raw import take_options
-from mailfate.submit.service import SuppressedError
+from mailfate.submit.service import SubmitService, SuppressedError
 
 __all__ = ["SubmissionServer"]
 
@@ -78,19 +78,9 @@ class _Handler:
         raw = content.encode("utf-8", "surrogateescape") if isinstance(content, str) else bytes(content)
         service = self.server.client.service
         try:
-            raw, options = take_options(raw)  # X-Mailfate-Tags and the rest: read, then taken out
-            message = await asyncio.to_thread(  # hashes the whole message: off the event loop
-                service.prepare_raw,
-                raw,
-                mail_from=_reverse_path(envelope.mail_from),
-                rcpt_to=envelope.rcpt_tos,
-                tags=options.tags,
-                category=options.category or "transactional",
-                idempotency_key=options.idempotency_key,
-                # who submits, for the derived idempotency key: a retry after a lost 250 is no copy
-                idempotency_scope=f"key:{key.id}" if key is not None else "smtp",
-                deadline=options.deadline,
-            )
+            scope = f"key:{key.id}" if key is not None else "smtp"  # a retry after a lost 250: no copy
+            # reads the X-Mailfate-* fields and hashes the whole message: off the event loop
+            message = await asyncio.to_thread(_prepare, service, raw, envelope, scope)
             sent = await service.send_async(message)  # group commit with concurrent sessions
             if not sent.created:
                 log.info("submission: %s was submitted before; not queued again", sent.message_id)
@@ -102,6 +92,22 @@ class _Handler:
             log.exception("submission: storing a message failed")
             return "451 4.3.0 Could not queue the message now, try again later"
         return f"250 2.0.0 Ok: queued as {sent.message_id}"
+
+
+def _prepare(service: SubmitService, raw: bytes, envelope: Envelope, scope: str) -> NewMessage:
+    """The message to queue: the ``X-Mailfate-*`` fields read and taken out (the API's options),
+    then prepared as any raw message, its idempotency key derived for ``scope`` (who submits)."""
+    raw, options = take_options(raw)
+    return service.prepare_raw(
+        raw,
+        mail_from=_reverse_path(envelope.mail_from),
+        rcpt_to=envelope.rcpt_tos,
+        tags=options.tags,
+        category=options.category or "transactional",
+        idempotency_key=options.idempotency_key,
+        idempotency_scope=scope,
+        deadline=options.deadline,
+    )
 
 
 class SubmissionServer:

@@ -25,7 +25,7 @@ from mailfate.intake.api.responses import (
 )
 from mailfate.intake.api.schemas import MessageIn, Moment, RawMessageIn
 from mailfate.intake.api.state import Api, ApiState, state_of
-from mailfate.model import FINAL_FATES, ApiKey, Fate, MessageView
+from mailfate.model import FINAL_FATES, ApiKey, Fate, MessageView, NewMessage
 from mailfate.model.workers import STALE_AFTER
 from mailfate.submit.service import SuppressedError
 
@@ -93,14 +93,10 @@ async def post_raw_message(body: RawMessageIn, key: SendKey, request: Request) -
     again answers the first one's id with ``"existing": true``."""
     api = state_of(request)
     _within_rate(api, key)
-    try:
-        raw = body.message_bytes()
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from exc
-    try:
-        message = await asyncio.to_thread(  # hashes the whole message: off the event loop
-            api.submit.prepare_raw,
-            raw,
+
+    def prepare() -> NewMessage:  # decodes and hashes the whole message: off the event loop
+        return api.submit.prepare_raw(
+            body.message_bytes(),
             mail_from=body.mail_from,
             rcpt_to=body.to,
             tags=body.tags,
@@ -109,6 +105,9 @@ async def post_raw_message(body: RawMessageIn, key: SendKey, request: Request) -
             idempotency_scope=f"key:{key.id}",
             deadline=body.deadline,
         )
+
+    try:
+        message = await asyncio.to_thread(prepare)
         sent = await api.submit.send_async(message)
     except SuppressedError as exc:
         raise HTTPException(409, suppressed_json(exc)) from exc

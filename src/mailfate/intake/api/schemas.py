@@ -17,13 +17,13 @@ What is refused with 422 here (one rule each):
 from __future__ import annotations
 
 import base64
-import binascii
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from mailfate.errors import InputError
 from mailfate.model.duration import parse_duration
 from mailfate.submit.compose import require_utf8
 
@@ -124,11 +124,11 @@ class RawMessageIn(_Body):
         return None if value is None else parse_duration(value, maximum=MAX_DEADLINE)
 
     def message_bytes(self) -> bytes:
-        """The decoded message (ValueError when ``raw`` is not base64)."""
+        """The decoded message (InputError when ``raw`` is not base64)."""
         try:
             return base64.b64decode(self.raw, validate=True)
-        except binascii.Error as exc:
-            raise ValueError(f"raw: not base64 ({exc})") from exc
+        except ValueError as exc:  # binascii.Error, or text that is not ASCII
+            raise InputError(f"raw: not base64 ({exc})") from exc
 
 
 class SuppressionIn(_Body):
