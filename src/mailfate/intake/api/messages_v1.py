@@ -37,7 +37,9 @@ router = APIRouter(tags=["messages"])
 MAX_WAIT = 30.0
 """The longest ``?wait=`` (proxies commonly close idle requests after 60 s)."""
 WAIT_POLL = 0.25
-"""Seconds between two looks at the store while a request waits."""
+"""Seconds between two looks at the message while a request waits."""
+ASK_WORKERS_EVERY = 1.0
+"""Seconds between two looks at the workers' heartbeats while a request waits."""
 
 
 def _final(view: MessageView) -> bool:
@@ -136,10 +138,15 @@ async def get_message(
     if view is None:
         raise HTTPException(404, f"no message {message_id!r}")
     end = time.monotonic() + wait
+    ask_workers = 0.0  # at once, then every second: the heartbeats change every 5 s
     while wait and not _final(view):
-        status = await asyncio.to_thread(api.store.worker_status, datetime.now(UTC), threshold=STALE_AFTER)
-        if not status.alive:
-            return answer(message_json(view, no_worker=status.hint))
+        if time.monotonic() >= ask_workers:
+            status = await asyncio.to_thread(
+                api.store.worker_status, datetime.now(UTC), threshold=STALE_AFTER
+            )
+            if not status.alive:
+                return answer(message_json(view, no_worker=status.hint))
+            ask_workers = time.monotonic() + ASK_WORKERS_EVERY
         if time.monotonic() >= end:
             break
         await asyncio.sleep(min(WAIT_POLL, max(0.0, end - time.monotonic())))
