@@ -28,6 +28,7 @@ from enum import StrEnum
 __all__ = [
     "FINAL_FATES",
     "OPEN_FATES",
+    "REPORT_EVENTS",
     "EventType",
     "Fate",
     "advance",
@@ -94,6 +95,10 @@ class EventType(StrEnum):
     UNSUBSCRIBED = "unsubscribed"
     """The recipient changed their subscription (SES Subscription): information."""
 
+
+REPORT_EVENTS = frozenset({EventType.BOUNCED, EventType.DELAYED, EventType.COMPLAINED, EventType.AUTOREPLIED})
+"""Events that come back from the receiving side after an attempt (a DSN, a delay notice, an ARF
+complaint, an auto-reply): they carry no transport of their own."""
 
 _ATTEMPT = {"delivered": Fate.DELIVERED, "deferred": Fate.DEFERRED, "bounced": Fate.BOUNCED}
 _AFTER_DELIVERY = OPEN_FATES | {Fate.DELIVERED, Fate.AUTOREPLIED, Fate.COMPLAINED}

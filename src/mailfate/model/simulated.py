@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from mailfate.model.fate import REPORT_EVENTS
 from mailfate.model.records import Event
 
-__all__ = ["REPORT_TYPES", "SIMULATED_LABEL", "SIMULATED_TRANSPORTS", "simulated", "simulated_events"]
+__all__ = ["SIMULATED_LABEL", "SIMULATED_TRANSPORTS", "simulated", "simulated_events"]
 
 SIMULATED_TRANSPORTS = frozenset({"simulator"})
 """Transports whose replies come from mailfate's own simulator."""
@@ -28,10 +29,6 @@ SIMULATED_LABEL = {"en": "simulated receiver", "ko": "시뮬레이터(가상 수
 def simulated(transport: str | None) -> bool:
     """True when an attempt through ``transport`` was answered by the built-in simulator."""
     return (transport or "") in SIMULATED_TRANSPORTS
-
-
-REPORT_TYPES = frozenset({"bounced", "delayed", "complained", "autoreplied"})
-"""Events that come back from the receiving side after an attempt."""
 
 
 def simulated_events(events: Iterable[Event]) -> set[int]:
@@ -46,6 +43,6 @@ def simulated_events(events: Iterable[Event]) -> set[int]:
             last_attempt[who] = simulated(event.data.get("transport"))
             if last_attempt[who]:
                 found.add(event.id)
-        elif event.type in REPORT_TYPES and last_attempt.get(who):
+        elif event.type in REPORT_EVENTS and last_attempt.get(who):
             found.add(event.id)
     return found

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from mailfate.model import Event, EventType
+from mailfate.model.fate import REPORT_EVENTS
 from mailfate.model.simulated import SIMULATED_LABEL, simulated, simulated_events
 from mailfate.tracking.fault import SenderFacts, facts_of, fault
 
@@ -162,7 +163,7 @@ def explain(event: Event, facts: SenderFacts | None = None) -> Step:
     if event.type == EventType.SUPPRESSION_ADDED:
         summary = f"address suppressed for {data.get('scope', '*')}: {data.get('reason', '')}"
         return Step(event.at, event.type, summary, "future mail to this address is refused", event)
-    if event.type in (EventType.BOUNCED, EventType.DELAYED, EventType.COMPLAINED, EventType.AUTOREPLIED):
+    if event.type in REPORT_EVENTS:
         text = _reply({"status": data.get("status"), "text": data.get("diagnostic")}) or data.get(
             "feedback_type", ""
         )

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from mailfate.model.simulated import REPORT_TYPES, SIMULATED_LABEL, simulated, simulated_events
+from mailfate.model.fate import REPORT_EVENTS
+from mailfate.model.simulated import SIMULATED_LABEL, simulated, simulated_events
 
 if TYPE_CHECKING:
     from mailfate.client import Sent, SuppressedError
@@ -223,7 +224,7 @@ def event_json(event: Event, answered: set[int] | None = None) -> dict[str, Any]
     ``answered``: :func:`mailfate.model.simulated.simulated_events` of the whole timeline (a
     report alone cannot tell; without it only an attempt's own transport counts)."""
     doc = event.to_json()
-    if event.type != "attempt" and event.type not in REPORT_TYPES:
+    if event.type != "attempt" and event.type not in REPORT_EVENTS:
         return doc
     sim = event.id in answered if answered is not None else simulated(doc.get("transport"))
     return {**doc, "simulated": sim, **({"answered_by": SIMULATED_LABEL["en"]} if sim else {})}
