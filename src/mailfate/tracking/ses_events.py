@@ -25,6 +25,7 @@ from typing import Any
 
 from mailfate.bounce.parsers.ses import BOUNCE_SUBTYPE_REASONS, DELAY_REASONS
 from mailfate.model import Event, MessageView
+from mailfate.model.bounces import BounceClass, bounce_class
 
 __all__ = ["SNS_HEADERS", "ses_event", "sns_notification", "topic_arn"]
 
@@ -145,7 +146,8 @@ def ses_event(event: Event, message: MessageView) -> dict[str, Any] | None:
     elif (kind == "attempt" and data.get("outcome") == "deferred") or kind == "delayed":
         body = {"eventType": "DeliveryDelay", "deliveryDelay": _delay(event, reason, message)}
     elif (kind == "attempt" and data.get("outcome") == "bounced") or kind == "bounced":
-        body = {"eventType": "Bounce", "bounce": _bounce(event, reason, bool(data.get("hardbounce")))}
+        hard = bounce_class(kind, data.get("outcome"), data) is BounceClass.HARD  # the one definition
+        body = {"eventType": "Bounce", "bounce": _bounce(event, reason, hard)}
     elif kind == "expired":
         body = {"eventType": "Bounce", "bounce": _bounce(event, reason, False)}
     elif kind == "suppressed":
