@@ -9,6 +9,8 @@ that is suppressed exits 1 and says since when and why.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,6 +79,16 @@ def open_store(settings: Settings, *, create: bool = False) -> Store:
         return Store.open(url)
     except MailfateError as exc:
         raise fail(str(exc)) from exc  # the store's errors show its URL with the password masked
+
+
+@contextmanager
+def stored(config: Path | None, data_dir: Path | None, *, create: bool = False) -> Iterator[Store]:
+    """The store of ``--config``/``--data-dir``, closed when the block ends (see :func:`open_store`)."""
+    store = open_store(settings_for(config, data_dir), create=create)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def styled(fate: str) -> str:
@@ -260,13 +272,10 @@ def trace_cmd(  # noqa: PLR0917 - Typer maps parameters to options
 # -- queue --------------------------------------------------------------------------------------
 def queue_cmd(config: ConfigOpt = None, data_dir: DataOpt = None, json_out: JsonOpt = False) -> None:
     """What is waiting, per destination, with the top deferral reasons."""
-    store = open_store(settings_for(config, data_dir))
-    try:
+    with stored(config, data_dir) as store:
         now = datetime.now(UTC)
         rows = store.queue_summary(now)
         counts = store.counts()
-    finally:
-        store.close()
     if json_out:
         emit_json({"counts": counts, "destinations": [r.to_json() for r in rows]})
         return

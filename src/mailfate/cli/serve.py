@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from mailfate.cli.messages import ConfigOpt, DataOpt, JsonOpt, fail, open_store, settings_for
+from mailfate.cli.messages import ConfigOpt, DataOpt, JsonOpt, fail, open_store, settings_for, stored
 from mailfate.cli.output import emit_json, err_console, out_console, port_problem
 from mailfate.errors import MailfateError
 from mailfate.intake.api.ses_keys import load_master, new_key_id, secret_for
@@ -135,11 +135,8 @@ def create_cmd(  # noqa: PLR0917 - Typer maps parameters to options
 @keys_app.command("list")
 def list_cmd(config: ConfigOpt = None, data_dir: DataOpt = None, json_out: JsonOpt = False) -> None:
     """The keys: prefix, name, scopes, when made, whether revoked (never the key itself)."""
-    store = open_store(settings_for(config, data_dir))
-    try:
+    with stored(config, data_dir) as store:
         keys = store.list_keys()
-    finally:
-        store.close()
     if json_out:
         for k in keys:
             emit_json(
@@ -173,11 +170,8 @@ def revoke_cmd(
     data_dir: DataOpt = None,
 ) -> None:
     """Revoke a key: requests with it get 401 from now on (exit 1 if there was none to revoke)."""
-    store = open_store(settings_for(config, data_dir))
-    try:
+    with stored(config, data_dir) as store:
         done = store.revoke_key(prefix, at=datetime.now(UTC))
-    finally:
-        store.close()
     out_console.print(escape(f"{prefix} revoked" if done else f"no active key {prefix}"))
     if not done:
         raise typer.Exit(1)

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from mailfate.cli.messages import ConfigOpt, DataOpt, JsonOpt, fail, open_store, settings_for
+from mailfate.cli.messages import ConfigOpt, DataOpt, JsonOpt, fail, stored
 from mailfate.cli.output import emit_json, out_console
 
 __all__ = ["app"]
@@ -27,11 +27,8 @@ def list_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Suppressed addresses, newest first."""
-    store = open_store(settings_for(config, data_dir))
-    try:
+    with stored(config, data_dir) as store:
         items = store.suppressions(scope=scope, limit=limit)
-    finally:
-        store.close()
     if json_out:
         for s in items:
             emit_json(
@@ -75,11 +72,8 @@ def add_cmd(  # noqa: PLR0917 - Typer maps parameters to options
         address = validate_address(address)
     except ValueError as exc:
         raise fail(str(exc)) from exc
-    store = open_store(settings_for(config, data_dir), create=True)
-    try:
+    with stored(config, data_dir, create=True) as store:
         added = store.suppress(scope.lower(), address, reason, at=datetime.now(UTC), detail="added by hand")
-    finally:
-        store.close()
     if json_out:
         emit_json({"address": address, "scope": scope, "added": added})
     else:
@@ -97,11 +91,8 @@ def remove_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Send to ADDRESS again (exit 1 if it was not suppressed)."""
-    store = open_store(settings_for(config, data_dir))
-    try:
+    with stored(config, data_dir) as store:
         removed = store.unsuppress(scope.lower(), address.strip().lower())
-    finally:
-        store.close()
     if json_out:
         emit_json({"address": address, "scope": scope, "removed": removed})
     else:

@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from mailfate.cli.messages import ConfigOpt, DataOpt, JsonOpt, fail, open_store, settings_for
+from mailfate.cli.messages import ConfigOpt, DataOpt, JsonOpt, fail, open_store, settings_for, stored
 from mailfate.cli.output import emit_json, out_console
 
 if TYPE_CHECKING:
@@ -96,11 +96,8 @@ def log_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """The delivery log, newest first: every POST with its status, error, duration and outcome."""
-    store = open_store(settings_for(config, data_dir))
-    try:
+    with stored(config, data_dir) as store:
         entries = store.webhook_log(subscriber=subscriber, limit=limit)
-    finally:
-        store.close()
     if json_out:
         for entry in entries:
             emit_json(entry.to_json())
