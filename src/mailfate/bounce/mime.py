@@ -17,6 +17,7 @@ import base64
 import binascii
 import email.errors
 import re
+from collections.abc import Callable
 from email.message import Message
 
 __all__ = [
@@ -175,34 +176,33 @@ def _param(value: str, name: str) -> str | None:
     return None
 
 
-def boundary(msg: Message) -> str | None:
-    """The multipart boundary, as ``Message.get_boundary`` returns it."""
+def _content_param(
+    msg: Message, name: str, stdlib: Callable[[Message], str | None]
+) -> tuple[bool, str | None]:
+    """(decided, value): the stdlib's answer for Content-Type parameter ``name`` when its parser takes
+    the header; else (False, the raw parameter) for the caller to tidy."""
     value = _content_type_value(msg)
     if value is None:
-        return None
+        return True, None
     probe = _stdlib_probe(value)
     if probe is not None:
         try:
-            return probe.get_boundary()
+            return True, stdlib(probe)
         except _STDLIB_ERRORS:  # e.g. "b*0=x; b*=y" makes the stdlib compare None with int
-            return None
-    found = _param(value, "boundary")
-    return None if found is None else _unquote(found).rstrip()
+            return True, None
+    return False, _param(value, name)
+
+
+def boundary(msg: Message) -> str | None:
+    """The multipart boundary, as ``Message.get_boundary`` returns it."""
+    decided, found = _content_param(msg, "boundary", Message.get_boundary)
+    return found if decided or found is None else _unquote(found).rstrip()
 
 
 def charset_of(msg: Message) -> str | None:
     """The charset parameter, as ``Message.get_content_charset`` returns it."""
-    value = _content_type_value(msg)
-    if value is None:
-        return None
-    probe = _stdlib_probe(value)
-    if probe is not None:
-        try:
-            return probe.get_content_charset()
-        except _STDLIB_ERRORS:
-            return None
-    found = _param(value, "charset")
-    return None if found is None or not found.isascii() else found.lower()
+    decided, found = _content_param(msg, "charset", Message.get_content_charset)
+    return found if decided or found is None or not found.isascii() else found.lower()
 
 
 def _build(text: str, depth: int, budget: list[int], default_type: str = "text/plain") -> MimeNode:
