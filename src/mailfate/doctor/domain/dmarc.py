@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mailfate.doctor.domain.context import CheckContext
-from mailfate.doctor.domain.report import CheckOutcome, dns_problem, txt_fix
+from mailfate.doctor.domain.report import CheckOutcome, dns_problem, txt_fix, vetted_fix
 from mailfate.doctor.findings import Severity
 from mailfate.mailauth.dmarc import aligned, organizational_domain
 
@@ -26,7 +26,6 @@ __all__ = [
     "misordered_dmarc",
     "parse_dmarc_tags",
     "vet_dmarc",
-    "vetted_fix",
 ]
 
 log = logging.getLogger(__name__)
@@ -321,24 +320,6 @@ def find_dmarc(ctx: CheckContext) -> tuple[str, list[str], str, Any]:
     return domain, [], "", None
 
 
-def vetted_fix(
-    name: str,
-    originals: list[str],
-    proposal: str,
-    *,
-    fixing: frozenset[str] = frozenset(),
-    drop: frozenset[str] = frozenset(),
-    fallback: str,
-) -> str:
-    """The record to publish at ``name`` — only when :func:`vet_dmarc` finds it better than the
-    originals; otherwise ``fallback``, advice in words (a worse record is never shown)."""
-    reason = vet_dmarc(originals, proposal, fixing=fixing, drop=drop)
-    if reason:
-        log.info("doctor domain: not proposing %r for %s: %s", proposal, name, reason)
-        return fallback
-    return txt_fix(name, proposal)
-
-
 def _errors_fixed(tags: DmarcTags) -> frozenset[str]:
     codes = {f"tag:{problem}" for severity, problem in tags.problems if severity is Severity.ERROR}
     return frozenset(codes | ({"head"} if not tags.head_ok else set()))
@@ -362,6 +343,7 @@ def check(ctx: CheckContext) -> CheckOutcome:
     if len(records) > 1:
         out.facts.update({"dmarc.valid": False, "dmarc.enforced": False})
         fix = vetted_fix(
+            vet_dmarc,
             name,
             records,
             merge_dmarc(records),
@@ -381,6 +363,7 @@ def check(ctx: CheckContext) -> CheckOutcome:
         return out
     tags = parse_dmarc_tags(records[0])
     fix = vetted_fix(
+        vet_dmarc,
         name,
         records,
         tags.rebuilt(),
@@ -422,6 +405,7 @@ def _misordered(ctx: CheckContext, out: CheckOutcome) -> bool:
         "record and apply no policy from it",
         evidence=answer.presentation(),
         fix=vetted_fix(
+            vet_dmarc,
             name,
             [meant],
             tags.rebuilt(),
@@ -501,6 +485,7 @@ def _policy(
             "(and BIMI needs quarantine or reject)",
             evidence=evidence,
             fix=vetted_fix(
+                vet_dmarc,
                 name,
                 [tags.raw],
                 tags.rebuilt(**{policy_tag: "quarantine"}),
@@ -525,6 +510,7 @@ def _policy(
             f"pct={pct}: the policy applies to {pct}% of failing mail only (DMARCbis drops pct)",
             evidence=evidence,
             fix=vetted_fix(
+                vet_dmarc,
                 name,
                 [tags.raw],
                 tags.rebuilt(pct=None),
@@ -555,6 +541,7 @@ def _open_subdomains(
         f"as anything.{domain} is delivered as if no policy existed",
         evidence=evidence,
         fix=vetted_fix(
+            vet_dmarc,
             name,
             [tags.raw],
             tags.rebuilt(sp=None),
@@ -580,6 +567,7 @@ def _reports(
             "No rua= tag: you get no aggregate reports, so you cannot see who sends as your domain",
             evidence=evidence,
             fix=vetted_fix(
+                vet_dmarc,
                 name,
                 [tags.raw],
                 tags.rebuilt(rua=f"mailto:dmarc-reports@{record_domain}"),
@@ -657,6 +645,7 @@ def alignment(ctx: CheckContext, facts: dict[str, Any]) -> CheckOutcome:
         name = f"_dmarc.{facts.get('dmarc.record_domain', domain)}"
         fix = (
             vetted_fix(
+                vet_dmarc,
                 name,
                 [record],
                 parse_dmarc_tags(record).rebuilt(aspf=None),

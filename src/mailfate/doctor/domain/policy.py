@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 import httpx
 
 from mailfate.doctor.domain.context import CheckContext, PolicyFetcher, PolicyFetchError
-from mailfate.doctor.domain.dmarc import find_dmarc, merge_dmarc, parse_dmarc_tags, vetted_fix
+from mailfate.doctor.domain.dmarc import find_dmarc, merge_dmarc, parse_dmarc_tags, vet_dmarc
 from mailfate.doctor.domain.infra import mx_hosts
-from mailfate.doctor.domain.report import CheckOutcome, dns_problem, txt_fix
+from mailfate.doctor.domain.report import CheckOutcome, dns_problem, txt_fix, vetted_fix
 from mailfate.doctor.findings import Severity
 
 __all__ = ["check_bimi", "check_mta_sts", "check_tls_rpt", "fetch_https", "parse_sts_policy"]
@@ -288,6 +288,7 @@ def _bimi_without_enforcement(ctx: CheckContext, out: CheckOutcome, evidence: st
     tags_d = parse_dmarc_tags(merge_dmarc(records) if records else "v=DMARC1; p=none")
     strong = tags_d.policy if tags_d.policy in ("quarantine", "reject") else "quarantine"
     dmarc_fix = vetted_fix(
+        vet_dmarc,
         dmarc_name,
         list(records),
         tags_d.rebuilt(p=strong, pct=None),

@@ -9,8 +9,9 @@ receiver rule files may only name these.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from mailfate.doctor.domain.resolve import Answer
 from mailfate.doctor.findings import Finding, Severity
@@ -168,6 +169,36 @@ def quote_txt(value: str) -> str:
 def txt_fix(name: str, value: str) -> str:
     """The record to publish: ``name. TXT "value"`` (split into ≤255-byte strings when long)."""
     return f"{name.rstrip('.')}. TXT {quote_txt(value)}"
+
+
+class Vet(Protocol):
+    """Why ``proposal`` is not better than ``originals`` (``""`` when it is): ``vet_spf``, ``vet_dmarc``."""
+
+    def __call__(
+        self, originals: list[str], proposal: str, *, fixing: frozenset[str], drop: frozenset[str]
+    ) -> str: ...
+
+
+def vetted_fix(
+    vet: Vet,
+    name: str,
+    originals: list[str],
+    proposal: str,
+    *,
+    fixing: frozenset[str] = frozenset(),
+    drop: frozenset[str] = frozenset(),
+    fallback: str,
+) -> str:
+    """The record to publish at ``name`` — only when ``vet`` finds it better than the originals (no
+    problem they lacked, nothing valid lost); otherwise ``fallback``, advice in words (a worse
+    record is never shown)."""
+    reason = vet(originals, proposal, fixing=fixing, drop=drop)
+    if reason:
+        logging.getLogger("mailfate.doctor.domain").info(
+            "doctor domain: not proposing %r for %s: %s", proposal, name, reason
+        )
+        return fallback
+    return txt_fix(name, proposal)
 
 
 def dns_problem(

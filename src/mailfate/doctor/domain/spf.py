@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import spf as pyspf
 
 from mailfate.doctor.domain.context import CheckContext
-from mailfate.doctor.domain.report import CheckOutcome, dns_problem, txt_fix
+from mailfate.doctor.domain.report import CheckOutcome, dns_problem, vetted_fix
 from mailfate.doctor.domain.resolve import Answer, DnsClient
 from mailfate.doctor.domain.spf_syntax import (
     LOOKUP_MECHANISMS,
@@ -34,7 +34,7 @@ from mailfate.doctor.findings import Severity
 from mailfate.mailauth.dns import DnsStatus
 from mailfate.mailauth.spf import SpfAnswer, SpfDns, check_spf, spf_answer
 
-__all__ = ["SpfWalk", "analyze_spf", "check", "client_spf_dns", "ip_mechanism", "vetted_fix", "walk_spf"]
+__all__ = ["SpfWalk", "analyze_spf", "check", "client_spf_dns", "ip_mechanism", "walk_spf"]
 
 log = logging.getLogger(__name__)
 
@@ -232,24 +232,6 @@ def _visit_mx(dns: DnsClient, target: str, term: SpfTerm, walk: SpfWalk, *, pass
             walk.authorized.extend(_cidr_terms(addresses, term.cidr4, term.cidr6))
 
 
-def vetted_fix(
-    domain: str,
-    originals: list[str],
-    proposal: str,
-    *,
-    fixing: frozenset[str] = frozenset(),
-    drop: frozenset[str] = frozenset(),
-    fallback: str,
-) -> str:
-    """The record to publish — only when :func:`vet_spf` finds it better than the originals (no
-    problem they lacked, every valid term kept); otherwise ``fallback``, advice in words."""
-    reason = vet_spf(originals, proposal, fixing=fixing, drop=drop)
-    if reason:
-        log.info("doctor domain: not proposing %r for %s: %s", proposal, domain, reason)
-        return fallback
-    return txt_fix(domain, proposal)
-
-
 def _unspaced(out: CheckOutcome, check: str, domain: str, answer: Answer, missing: Severity) -> bool:
     """A TXT record that starts ``v=spf1`` with no space after it (often strings joined without a
     space): receivers do not see an SPF record. ``True`` when one was reported."""
@@ -267,6 +249,7 @@ def _unspaced(out: CheckOutcome, check: str, domain: str, answer: Answer, missin
         + (" — its TXT strings are joined without a space (RFC 7208 §3.3)" if len(strings) > 1 else ""),
         evidence=answer.presentation(),
         fix=vetted_fix(
+            vet_spf,
             domain,
             [meant_record(meant, strings)],
             repair_spf(text, strings),
@@ -301,6 +284,7 @@ def analyze_spf(ctx: CheckContext, domain: str, check: str, *, missing: Severity
             "forgers",
             evidence=evidence,
             fix=vetted_fix(
+                vet_spf,
                 domain,
                 [],
                 record_with(None, ips or ["mx"]),
@@ -319,6 +303,7 @@ def analyze_spf(ctx: CheckContext, domain: str, check: str, *, missing: Severity
             "every message); merge them into one",
             evidence=evidence,
             fix=vetted_fix(
+                vet_spf,
                 domain,
                 records,
                 _merge(records),
@@ -367,6 +352,7 @@ def _syntax_findings(
     if final is not None and final.qualifier == "+":  # never restore an open door
         repaired = record_with(repaired, [], all_term="-all")
     fix = vetted_fix(
+        vet_spf,
         domain,
         [meant_record(record.raw, strings)],
         repaired,
@@ -402,6 +388,7 @@ def _open_findings(out: CheckOutcome, check: str, domain: str, record: SpfRecord
             "send as this domain and pass SPF",
             evidence="\n".join(walk.tree),
             fix=vetted_fix(
+                vet_spf,
                 domain,
                 [record.raw],
                 " ".join(t for t in record.raw.split(" ") if t and t != door),
@@ -459,6 +446,7 @@ def _limit_findings(out: CheckOutcome, check: str, domain: str, record: SpfRecor
             "provider to its own subdomain (MAIL FROM) so the record needs at most 10 lookups."
         )
         flat_fix = vetted_fix(
+            vet_spf,
             domain,
             [record.raw],
             flat,
@@ -520,55 +508,57 @@ def _all_findings(
     shown = parse_spf(base)
     meant = [meant_record(record.raw, strings)]
     term = shown.all_term
-    if term is not None and term.qualifier == "+":
-        out.add(
-            check,
-            Severity.ERROR,
-            f"{domain}'s SPF record ends in {term.raw}: every IP address on the Internet passes SPF for "
-            "this domain",
-            evidence=evidence,
-            fix=vetted_fix(
-                domain,
-                meant,
-                record_with(base, [], all_term="-all"),
-                fixing=frozenset({"all:+"}),
-                drop=frozenset({"all"}),
-                fallback=f"End {domain}'s SPF record in -all instead of {term.raw}.",
-            ),
-            source=f"{RFC} §5.1",
-        )
-    elif term is not None and term.qualifier == "?":
-        out.add(
-            check,
-            Severity.WARNING,
-            f"{domain}'s SPF record ends in ?all (neutral): mail from unlisted servers is not marked; use "
-            "~all, or -all once every sender is listed",
-            evidence=evidence,
-            fix=vetted_fix(
-                domain,
-                meant,
-                record_with(base, [], all_term="~all"),
-                fixing=frozenset({"all:?"}),
-                drop=frozenset({"all"}),
-                fallback=f"End {domain}'s SPF record in ~all instead of ?all.",
-            ),
-            source=f"{RFC} §8.2",
-        )
-    elif term is None and shown.modifier("redirect") is None:
-        out.add(
-            check,
-            Severity.WARNING,
-            f"{domain}'s SPF record has no all mechanism: unlisted servers get neutral",
-            evidence=evidence,
-            fix=vetted_fix(
-                domain,
-                meant,
-                record_with(base, [], all_term="~all"),
-                fixing=frozenset({"all:none"}),
-                fallback=f"End {domain}'s SPF record in ~all (or -all once every sender is listed).",
-            ),
-            source=f"{RFC} §4.7",
-        )
+    if term is None and shown.modifier("redirect") is not None:
+        return
+    qualifier = term.qualifier if term is not None else ""
+    if qualifier not in _WEAK_ALL:
+        return
+    severity, problem, replacement, advice, section = _WEAK_ALL[qualifier]
+    raw = term.raw if term is not None else ""
+    out.add(
+        check,
+        severity,
+        f"{domain}'s SPF record {problem.format(raw=raw)}",
+        evidence=evidence,
+        fix=vetted_fix(
+            vet_spf,
+            domain,
+            meant,
+            record_with(base, [], all_term=replacement),
+            fixing=frozenset({f"all:{qualifier or 'none'}"}),
+            drop=frozenset({"all"}) if term is not None else frozenset(),
+            fallback=f"End {domain}'s SPF record in {advice.format(raw=raw)}.",
+        ),
+        source=f"{RFC} {section}",
+    )
+
+
+# A weak final ``all`` (qualifier; "" = none) → severity, what is wrong, the all to propose, the
+# advice when no safe record can be proposed, the RFC section.
+_WEAK_ALL: dict[str, tuple[Severity, str, str, str, str]] = {
+    "+": (
+        Severity.ERROR,
+        "ends in {raw}: every IP address on the Internet passes SPF for this domain",
+        "-all",
+        "-all instead of {raw}",
+        "§5.1",
+    ),
+    "?": (
+        Severity.WARNING,
+        "ends in ?all (neutral): mail from unlisted servers is not marked; use ~all, or -all once every "
+        "sender is listed",
+        "~all",
+        "~all instead of ?all",
+        "§8.2",
+    ),
+    "": (
+        Severity.WARNING,
+        "has no all mechanism: unlisted servers get neutral",
+        "~all",
+        "~all (or -all once every sender is listed)",
+        "§4.7",
+    ),
+}
 
 
 _ALL_STRENGTH = {"-": 3, "~": 2, "?": 1}
@@ -640,6 +630,7 @@ def _evaluate(ctx: CheckContext, out: CheckOutcome) -> None:
             continue
         refused.append((ip, result.result, result.mechanism))
     fix = vetted_fix(
+        vet_spf,
         envelope,
         [records[0]],
         record_with(records[0], [ip_mechanism(ip) for ip, _, _ in refused]),
