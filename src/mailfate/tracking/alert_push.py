@@ -122,16 +122,8 @@ class AlertWatcher:
         never = asyncio.Event()
         try:
             for attempt in range(1, TRIES + 1):
-                result = await post_signed(
-                    http,
-                    hook.url,
-                    self.keys[hook.name],
-                    body,
-                    timestamp=int(self.clock().timestamp()),
-                    event_id=event_id,
-                    timeout=hook.timeout,
-                    standard=hook.signature == "standard",
-                )
+                key, at_ts = self.keys[hook.name], int(self.clock().timestamp())
+                result = await post_signed(http, hook, key, body, timestamp=at_ts, event_id=event_id)
                 if result.ok:
                     return True
                 if attempt < TRIES:

@@ -221,19 +221,19 @@ class PostResult:
 
 async def post_signed(
     http: httpx.AsyncClient,
-    url: str,
+    hook: WebhookSettings,
     secret: bytes,
     body: bytes,
     *,
     timestamp: int,
     event_id: str,
-    timeout: float,
-    standard: bool = False,
-    sns_topic: str | None = None,
+    sns: bool = False,
 ) -> PostResult:
-    """POST ``body`` signed (``standard``: with the Standard Webhooks headers too; ``sns_topic``:
-    ``body`` is an SNS notification, with SNS's headers); never raises for what the network or the
-    receiver does."""
+    """POST ``body`` to ``hook``'s URL, signed (with the Standard Webhooks headers too when the hook
+    asks for them; ``sns``: ``body`` is an SNS notification, sent with SNS's headers); never raises
+    for what the network or the receiver does."""
+    url, timeout, standard = hook.url, hook.timeout, hook.signature == "standard"
+    sns_topic = topic_arn(hook.name) if sns else None
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
@@ -427,14 +427,12 @@ class WebhookService:
         """One attempt at one event, logged: (outcome or None when the lease is lost, next_at)."""
         result = await post_signed(
             http,
-            hook.url,
+            hook,
             self.keys[hook.name],
             body,
             timestamp=int(self.clock().timestamp()),
             event_id=str(event.id),
-            timeout=hook.timeout,
-            standard=hook.signature == "standard",
-            sns_topic=topic_arn(hook.name) if hook.format == "ses" else None,
+            sns=hook.format == "ses",
         )
         now = self.clock()
         next_at: datetime | None = None
