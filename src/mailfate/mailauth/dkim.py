@@ -9,7 +9,6 @@ raises a private exception dkimpy does not catch, and the signature's result is 
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import functools
 import hashlib
@@ -31,6 +30,7 @@ from dkim.canonicalization import Relaxed
 
 from mailfate.errors import ConfigError, InputError
 from mailfate.mailauth.dns import DnsStatus, Lookup, lookup_txt, make_resolver
+from mailfate.mailauth.threads import in_thread
 
 __all__ = [
     "DEFAULT_SIGNED_HEADERS",
@@ -155,9 +155,7 @@ def _verify_one(message: bytes, index: int, header: bytes, resolver: dns.resolve
     return DkimResult("fail", domain, selector, "signature did not verify")
 
 
-async def verify_dkim_async(message: bytes, resolver: dns.resolver.Resolver | None) -> list[DkimResult]:
-    """:func:`verify_dkim` in a worker thread."""
-    return await asyncio.to_thread(verify_dkim, message, resolver)
+verify_dkim_async = in_thread(verify_dkim)
 
 
 def sign_dkim(

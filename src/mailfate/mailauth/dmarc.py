@@ -8,7 +8,6 @@ when SPF passed for a domain aligned with From, or a DKIM signature passed with 
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import re
 from collections.abc import Sequence
@@ -22,6 +21,7 @@ from publicsuffixlist import PublicSuffixList
 from mailfate.mailauth.dkim import DkimResult
 from mailfate.mailauth.dns import DnsStatus, lookup_txt, make_resolver
 from mailfate.mailauth.spf import SpfResult
+from mailfate.mailauth.threads import in_thread
 
 __all__ = [
     "DmarcRecord",
@@ -223,11 +223,4 @@ def check_dmarc(
     )
 
 
-async def check_dmarc_async(
-    from_dom: str | None,
-    spf: SpfResult | None,
-    dkims: Sequence[DkimResult],
-    resolver: dns.resolver.Resolver | None,
-) -> DmarcResult:
-    """:func:`check_dmarc` in a worker thread."""
-    return await asyncio.to_thread(check_dmarc, from_dom, spf, dkims, resolver)
+check_dmarc_async = in_thread(check_dmarc)

@@ -9,7 +9,6 @@ dispatcher uses a system resolver — never pyspf's own deprecated ``dns.resolve
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import functools
 import ipaddress
@@ -25,6 +24,7 @@ import spf as pyspf
 
 from mailfate.errors import InputError
 from mailfate.mailauth.dns import make_resolver
+from mailfate.mailauth.threads import in_thread
 
 __all__ = [
     "SpfDns",
@@ -176,16 +176,4 @@ def check_spf(
     )
 
 
-async def check_spf_async(
-    ip: str,
-    mail_from: str,
-    helo: str,
-    resolver: dns.resolver.Resolver | None,
-    *,
-    receiver: str = "",
-    timeout: float = 20.0,
-) -> SpfResult:
-    """:func:`check_spf` in a worker thread."""
-    return await asyncio.to_thread(
-        check_spf, ip, mail_from, helo, resolver, receiver=receiver, timeout=timeout
-    )
+check_spf_async = in_thread(check_spf)
