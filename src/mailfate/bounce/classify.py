@@ -122,6 +122,19 @@ class Classification(NamedTuple):
         return out
 
 
+class Where(NamedTuple):
+    """Where a reply was met: the remote host, the SMTP command it answered, the reporting MTA, and
+    whether it came in an SMTP ``reply`` or in a bounce ``mail`` (rules can be limited to either)."""
+
+    remote: str = ""
+    command: str = ""
+    reporting: str = ""
+    context: str = "reply"
+
+
+ANYWHERE = Where()
+
+
 class Verdict(NamedTuple):
     """What :meth:`Classifier.decide` found, before hard/soft and retry advice."""
 
@@ -387,21 +400,13 @@ class Classifier:
         return found, causes
 
     def match_text(
-        self,
-        text: str,
-        status: str,
-        code: str,
-        *,
-        remote: str = "",
-        command: str = "",
-        reporting: str = "",
-        context: str = "reply",
-        found: set[int] | None = None,
+        self, text: str, status: str, code: str, where: Where = ANYWHERE, found: set[int] | None = None
     ) -> tuple[Rule, str] | None:
         """The first text rule that decides, with its evidence (``found``: the candidates a
         :meth:`_scan` of the same text gave)."""
         if found is None:
             found = self._scan(text, status)[0]
+        remote, command, reporting, context = where
         # Rules for the other context, and provider rules keyed on a remote (reporting) host when
         # there is none, cannot match: skip them before paying for a call. (A membership test per
         # candidate: the candidates are a handful, the excluded sets are large.)
@@ -422,16 +427,10 @@ class Classifier:
         return None
 
     def match_status(
-        self,
-        text: str,
-        status: str,
-        code: str,
-        *,
-        remote: str = "",
-        command: str = "",
-        reporting: str = "",
-        context: str = "reply",
+        self, text: str, status: str, code: str, where: Where = ANYWHERE
     ) -> tuple[Rule, str] | None:
+        """The first status rule that decides, with its evidence."""
+        remote, command, reporting, context = where
         for i in self._status_index.get(status[:3], self._status_wild):
             rule = self.rules[i]
             if rule.context and rule.context != context:
@@ -533,16 +532,8 @@ class Classifier:
             not status and code.startswith("2") and stated is None and (not norm or norm.startswith(code))
         ):
             return Reason.DELIVERED, "fallback:2xx", status or code, "", Evidence.STATUS, None
-        hit = self.match_text(
-            norm,
-            status,
-            code,
-            remote=remote,
-            command=command,
-            reporting=reporting,
-            context=context,
-            found=found,
-        )
+        where = Where(remote, command, reporting, context)
+        hit = self.match_text(norm, status, code, where, found)
         if hit is not None:
             rule, matched = hit
             if stated is Reason.USERUNKNOWN and rule.reason not in _OVERRIDE_USERUNKNOWN | {stated}:
@@ -550,9 +541,7 @@ class Classifier:
             return rule.reason, rule.id, matched, rule.source, rule.evidence, rule.cause
         if stated is not None and stated not in (Reason.UNDEFINED, Reason.ONHOLD):
             return stated, "parser", str(stated), "", _stated_evidence(stated, status), None
-        hit = self.match_status(
-            norm, status, code, remote=remote, command=command, reporting=reporting, context=context
-        )
+        hit = self.match_status(norm, status, code, where)
         if hit is not None:
             rule, matched = hit
             return rule.reason, rule.id, matched, rule.source, rule.evidence, rule.cause
