@@ -10,22 +10,60 @@ access key id the client named.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from fastapi import Request
+from fastapi import Request, Response
 
+from mailfate.errors import InputError
 from mailfate.intake.api import sigv4
 from mailfate.intake.api.ses_keys import KEY_ID, secret_for
 from mailfate.intake.api.state import state_of
 from mailfate.model import ApiKey
+from mailfate.submit.service import SuppressedError
 
-__all__ = ["ScopeError", "authenticate", "signed_request"]
+__all__ = ["Dialect", "ScopeError", "SesError", "answer", "authenticate", "signed_request"]
 
 _UNKNOWN = "The security token included in the request is invalid."
 
 
 class ScopeError(Exception):
     """A known key without the operation's scope (SES's AccessDenied)."""
+
+
+class SesError(Exception):
+    """A refusal with SES's own status and error code."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """How one SES API version names and renders a refusal (v1: Query API, XML; v2: REST, JSON)."""
+
+    render: Callable[[int, str, str], Response]
+    refused: Mapping[sigv4.Refusal, str]  # a signature that does not hold
+    access_denied: str  # a key without the scope
+    bad_input: str  # a parameter out of shape
+
+
+async def answer(dialect: Dialect, run: Callable[[], Awaitable[Response]]) -> Response:
+    """``run()``'s response, or its refusal in the dialect's shape (what boto3 and the SDKs parse)."""
+    try:
+        return await run()
+    except sigv4.SigV4Error as exc:
+        return dialect.render(403, dialect.refused[exc.refusal], exc.message)
+    except ScopeError as exc:
+        return dialect.render(403, dialect.access_denied, str(exc))
+    except SesError as exc:
+        return dialect.render(exc.status, exc.code, exc.message)
+    except SuppressedError as exc:
+        return dialect.render(400, "MessageRejected", str(exc))
+    except InputError as exc:
+        return dialect.render(400, dialect.bad_input, str(exc))
 
 
 def signed_request(request: Request, body: bytes) -> sigv4.Request:

@@ -27,13 +27,12 @@ from xml.sax.saxutils import escape
 from fastapi import APIRouter, Request, Response
 
 from mailfate.errors import InputError
-from mailfate.intake.api.ses_auth import ScopeError, authenticate
+from mailfate.intake.api.ses_auth import Dialect, SesError, answer, authenticate
 from mailfate.intake.api.ses_mail import SesEmail, send, tags_of
 from mailfate.intake.api.ses_v2 import sent_last_day
-from mailfate.intake.api.sigv4 import Refusal, SigV4Error
+from mailfate.intake.api.sigv4 import Refusal
 from mailfate.intake.api.state import ApiState, state_of
 from mailfate.model import ApiKey
-from mailfate.submit.service import SuppressedError
 
 __all__ = ["router"]
 
@@ -51,12 +50,6 @@ _MEMBER = re.compile(r"\.member\.(\d{1,4})$")
 _MAX_FIELDS = 2000
 
 
-class V1Error(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
 def _xml(status: int, body: str) -> Response:
     text = '<?xml version="1.0" encoding="UTF-8"?>\n' + body
     return Response(text.encode("utf-8", "backslashreplace"), status_code=status, media_type="text/xml")
@@ -71,6 +64,9 @@ def v1_error(status: int, code: str, message: str) -> Response:
     )
 
 
+_DIALECT = Dialect(v1_error, _REFUSED, access_denied="AccessDenied", bad_input="InvalidParameterValue")
+
+
 def _result(action: str, inner: str) -> Response:
     return _xml(
         200,
@@ -83,7 +79,7 @@ def _form(body: bytes) -> dict[str, str]:
     try:
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=_MAX_FIELDS)
     except (UnicodeDecodeError, ValueError):
-        raise V1Error(
+        raise SesError(
             400, "InvalidParameterValue", "the body is not a form (UTF-8, at most 2000 fields)"
         ) from None
     return dict(pairs)
@@ -142,7 +138,7 @@ def _send_raw(form: dict[str, str]) -> SesEmail:
 async def _send(api: ApiState, key: ApiKey, form: dict[str, str]) -> Response:
     action = form["Action"]
     if api.limiter.check(key.prefix):
-        raise V1Error(400, "Throttling", "Maximum sending rate exceeded.")
+        raise SesError(400, "Throttling", "Maximum sending rate exceeded.")
     mail = _send_email(form) if action == "SendEmail" else _send_raw(form)
     sent = await send(api.submit, mail, key)
     return _result(action, f"<MessageId>{escape(sent.message_id)}</MessageId>")
@@ -168,20 +164,13 @@ _ACTIONS: dict[str, tuple[str, Callable[[ApiState, ApiKey, dict[str, str]], Awai
 async def query_api(request: Request) -> Response:
     """One SES v1 action, named by the form's ``Action``."""
     body = await request.body()
-    try:
+
+    async def run() -> Response:
         form = _form(body)
         action = _ACTIONS.get(form.get("Action", ""))
         key = await authenticate(request, body, action[0] if action else "read")
         if action is None:
-            raise V1Error(400, "InvalidAction", f"The action {form.get('Action', '')[:64]!r} is not valid")
+            raise SesError(400, "InvalidAction", f"The action {form.get('Action', '')[:64]!r} is not valid")
         return await action[1](state_of(request), key, form)
-    except SigV4Error as exc:
-        return v1_error(403, _REFUSED[exc.refusal], exc.message)
-    except ScopeError as exc:
-        return v1_error(403, "AccessDenied", str(exc))
-    except V1Error as exc:
-        return v1_error(exc.status, exc.code, exc.message)
-    except SuppressedError as exc:
-        return v1_error(400, "MessageRejected", str(exc))
-    except InputError as exc:
-        return v1_error(400, "InvalidParameterValue", str(exc))
+
+    return await answer(_DIALECT, run)

@@ -33,15 +33,14 @@ from urllib.parse import unquote
 from fastapi import APIRouter, Request, Response
 
 from mailfate.errors import InputError
-from mailfate.intake.api.ses_auth import ScopeError, authenticate
+from mailfate.intake.api.ses_auth import Dialect, SesError, answer, authenticate
 from mailfate.intake.api.ses_mail import SesEmail, send, tags_of
-from mailfate.intake.api.sigv4 import Refusal, SigV4Error
+from mailfate.intake.api.sigv4 import Refusal
 from mailfate.intake.api.state import ApiState, state_of
 from mailfate.model import ApiKey
 from mailfate.submit.addresses import validate_address
-from mailfate.submit.service import SuppressedError
 
-__all__ = ["V2Error", "router", "v2_error"]
+__all__ = ["router", "v2_error"]
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["ses"], include_in_schema=False)
@@ -56,12 +55,6 @@ _REFUSED = {
 _MAX_PAGE = 1000
 
 
-class V2Error(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
 def v2_error(status: int, code: str, message: str) -> Response:
     body = json.dumps({"__type": code, "message": message}, ensure_ascii=True)
     return Response(
@@ -70,6 +63,9 @@ def v2_error(status: int, code: str, message: str) -> Response:
         media_type="application/json",
         headers={"x-amzn-ErrorType": code, "x-amzn-RequestId": str(uuid.uuid4())},
     )
+
+
+_DIALECT = Dialect(v2_error, _REFUSED, access_denied="AccessDeniedException", bad_input="BadRequestException")
 
 
 def _ok(data: dict[str, Any]) -> Response:
@@ -84,28 +80,21 @@ Handler = Callable[[Request, ApiState, ApiKey, bytes], Awaitable[Response]]
 async def _run(request: Request, scope: str, handler: Handler) -> Response:
     """Authenticate, then run ``handler``; every refusal in SES's shape."""
     body = await request.body()
-    try:
+
+    async def run() -> Response:
         key = await authenticate(request, body, scope)
         return await handler(request, state_of(request), key, body)
-    except SigV4Error as exc:
-        return v2_error(403, _REFUSED[exc.refusal], exc.message)
-    except ScopeError as exc:
-        return v2_error(403, "AccessDeniedException", str(exc))
-    except V2Error as exc:
-        return v2_error(exc.status, exc.code, exc.message)
-    except SuppressedError as exc:
-        return v2_error(400, "MessageRejected", str(exc))
-    except InputError as exc:
-        return v2_error(400, "BadRequestException", str(exc))
+
+    return await answer(_DIALECT, run)
 
 
 def _json(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body or b"{}")
     except (ValueError, RecursionError):
-        raise V2Error(400, "BadRequestException", "the body is not JSON") from None
+        raise SesError(400, "BadRequestException", "the body is not JSON") from None
     if not isinstance(data, dict):
-        raise V2Error(400, "BadRequestException", "the body is not a JSON object")
+        raise SesError(400, "BadRequestException", "the body is not a JSON object")
     return data
 
 
@@ -178,7 +167,7 @@ def _email(data: dict[str, Any]) -> SesEmail:
 
 async def _send_email(request: Request, api: ApiState, key: ApiKey, body: bytes) -> Response:
     if api.limiter.check(key.prefix):
-        raise V2Error(
+        raise SesError(
             429, "TooManyRequestsException", f"Maximum sending rate exceeded: {api.rate_per_key:g}/s"
         )
     mail = _email(_json(body))
@@ -311,7 +300,7 @@ async def _get_one(request: Request, api: ApiState, key: ApiKey, body: bytes) ->
     items = await asyncio.to_thread(lambda: api.store.suppressions(scope="*", limit=100_000))
     found = next((s for s in items if s.address.lower() == address), None)
     if found is None:
-        raise V2Error(404, "NotFoundException", f"{address} is not on the suppression list")
+        raise SesError(404, "NotFoundException", f"{address} is not on the suppression list")
     return _ok(
         {
             "SuppressedDestination": {
@@ -332,7 +321,7 @@ async def get_suppressed(request: Request) -> Response:
 async def _delete(request: Request, api: ApiState, key: ApiKey, body: bytes) -> Response:
     address = _address_of(request)
     if not await asyncio.to_thread(api.store.unsuppress, "*", address):
-        raise V2Error(404, "NotFoundException", f"{address} is not on the suppression list")
+        raise SesError(404, "NotFoundException", f"{address} is not on the suppression list")
     return _ok({})
 
 
