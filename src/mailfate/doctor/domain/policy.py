@@ -17,6 +17,7 @@ from mailfate.doctor.domain.context import CheckContext, PolicyFetcher, PolicyFe
 from mailfate.doctor.domain.dmarc import find_dmarc, merge_dmarc, parse_dmarc_tags, vet_dmarc
 from mailfate.doctor.domain.infra import mx_hosts
 from mailfate.doctor.domain.report import CheckOutcome, dns_problem, txt_fix, vetted_fix
+from mailfate.doctor.domain.resolve import Answer
 from mailfate.doctor.findings import Severity
 
 __all__ = ["check_bimi", "check_mta_sts", "check_tls_rpt", "fetch_https", "parse_sts_policy"]
@@ -224,35 +225,50 @@ def _policy(ctx: CheckContext, out: CheckOutcome, body: str, evidence: str, url:
         )
 
 
+def _versioned_txt(
+    ctx: CheckContext, out: CheckOutcome, what: tuple[str, str, str, str], *, missing: str, fix: str
+) -> tuple[Answer, dict[str, str], list[str]] | None:
+    """An optional ``v=<version>;`` TXT record (TLS-RPT, BIMI): ``what`` is (check, name, version,
+    source). ``None`` when DNS failed or there is none (each reported); else the answer, the first
+    record's tags and its problems (more than one record, bad syntax, a wrong start)."""
+    check, name, version, source = what
+    answer = ctx.dns.txt(name)
+    if answer.failed:
+        out.findings.append(dns_problem(check, answer, ctx.timeout, severity=Severity.WARNING))
+        return None
+    marker = version.lower().rstrip("v0123456789")  # TLSRPTv1 → tlsrpt, BIMI1 → bimi
+    candidates = [r for r in answer.records if marker in r.lower()]
+    out.facts[f"{check.replace('-', '_')}.present"] = bool(candidates)
+    if not candidates:
+        out.add(check, Severity.INFO, missing, fix=fix, source=source)
+        return None
+    problems: list[str] = []
+    if len(candidates) > 1:
+        problems.append(f"{len(candidates)} records: senders use none unless exactly one")
+    tags, syntax = _tags(candidates[0])
+    problems.extend(syntax)
+    if not re.match(rf"^v={version}\s*(;|$)", candidates[0]):
+        problems.append(f"the record must start with v={version};")
+    return answer, tags, problems
+
+
 def check_tls_rpt(ctx: CheckContext) -> CheckOutcome:
     """The ``tls-rpt`` check."""
     out = CheckOutcome()
     domain = ctx.domain.ascii
     name = f"_smtp._tls.{domain}"
     fix = txt_fix(name, f"v=TLSRPTv1; rua=mailto:tls-reports@{domain}")
-    answer = ctx.dns.txt(name)
-    if answer.failed:
-        out.findings.append(dns_problem("tls-rpt", answer, ctx.timeout, severity=Severity.WARNING))
+    found = _versioned_txt(
+        ctx,
+        out,
+        ("tls-rpt", name, "TLSRPTv1", "RFC 8460 §3"),
+        missing=f"No TLS-RPT record at {name}: you get no reports of TLS failures delivering to {domain} "
+        "(optional; pairs with MTA-STS)",
+        fix=fix,
+    )
+    if found is None:
         return out
-    candidates = [r for r in answer.records if "tlsrpt" in r.lower()]
-    out.facts["tls_rpt.present"] = bool(candidates)
-    if not candidates:
-        out.add(
-            "tls-rpt",
-            Severity.INFO,
-            f"No TLS-RPT record at {name}: you get no reports of TLS failures delivering to {domain} "
-            "(optional; pairs with MTA-STS)",
-            fix=fix,
-            source="RFC 8460 §3",
-        )
-        return out
-    problems: list[str] = []
-    if len(candidates) > 1:
-        problems.append(f"{len(candidates)} records: senders use none unless exactly one")
-    tags, syntax = _tags(candidates[0])
-    problems.extend(syntax)
-    if not re.match(r"^v=TLSRPTv1\s*(;|$)", candidates[0]):
-        problems.append("the record must start with v=TLSRPTv1;")
+    answer, tags, problems = found
     uris = [u.strip() for u in tags.get("rua", "").split(",") if u.strip()]
     if not uris:
         problems.append("no rua= (where reports go)")
@@ -314,29 +330,17 @@ def check_bimi(ctx: CheckContext) -> CheckOutcome:
     name = f"default._bimi.{domain}"
     source = "BIMI draft-brand-indicators-for-message-identification §4 (BIMI Group)"
     fix = txt_fix(name, f"v=BIMI1; l=https://{domain}/bimi/logo.svg; a=https://{domain}/bimi/vmc.pem")
-    answer = ctx.dns.txt(name)
-    if answer.failed:
-        out.findings.append(dns_problem("bimi", answer, ctx.timeout, severity=Severity.WARNING))
+    found = _versioned_txt(
+        ctx,
+        out,
+        ("bimi", name, "BIMI1", source),
+        missing=f"No BIMI record at {name} (optional: shows your logo in supporting mailboxes; needs DMARC "
+        "quarantine or reject)",
+        fix=fix,
+    )
+    if found is None:
         return out
-    candidates = [r for r in answer.records if "bimi" in r.lower()]
-    out.facts["bimi.present"] = bool(candidates)
-    if not candidates:
-        out.add(
-            "bimi",
-            Severity.INFO,
-            f"No BIMI record at {name} (optional: shows your logo in supporting mailboxes; needs DMARC "
-            "quarantine or reject)",
-            fix=fix,
-            source=source,
-        )
-        return out
-    problems: list[str] = []
-    if len(candidates) > 1:
-        problems.append(f"{len(candidates)} BIMI records")
-    tags, syntax = _tags(candidates[0])
-    problems.extend(syntax)
-    if not re.match(r"^v=BIMI1\s*(;|$)", candidates[0]):
-        problems.append("the record must start with v=BIMI1;")
+    answer, tags, problems = found
     logo = tags.get("l", "")
     if logo and not (logo.lower().startswith("https://") and logo.lower().endswith(".svg")):
         problems.append(f"l={logo!r} must be an https:// URL of an SVG Tiny PS logo")
