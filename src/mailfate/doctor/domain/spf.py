@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import spf as pyspf
 
@@ -71,7 +72,7 @@ class SpfWalk:
 
 def walk_spf(dns: DnsClient, domain: str, record: SpfRecord) -> SpfWalk:
     walk = SpfWalk()
-    _visit(dns, domain, record, path=[domain], walk=walk, depth=0, authorizing=True, via="")
+    _visit(dns, walk, domain, record, _At((domain,), authorizing=True, via=""))
     return walk
 
 
@@ -115,17 +116,18 @@ def _cidr_terms(addresses: list[str], cidr4: int | None, cidr6: int | None) -> l
     return out
 
 
-def _visit(
-    dns: DnsClient,
-    domain: str,
-    record: SpfRecord,
-    *,
-    path: list[str],
-    walk: SpfWalk,
-    depth: int,
-    authorizing: bool,
-    via: str,
-) -> None:
+class _At(NamedTuple):
+    """Where the walk is: the domains from the top down to this one, whether a pass here gives
+    ``pass`` (no ``-``/``~``/``?`` on the way), and the top-level term that led here."""
+
+    path: tuple[str, ...]
+    authorizing: bool
+    via: str
+
+
+def _visit(dns: DnsClient, walk: SpfWalk, domain: str, record: SpfRecord, at: _At) -> None:
+    path, authorizing, via = at
+    depth = len(path) - 1
     indent = "  " * depth
     walk.tree.append(f"{indent}{domain}: {record.raw}")
     if depth > MAX_DEPTH:
@@ -144,7 +146,7 @@ def _visit(
             continue
         target = (term.value or domain).rstrip(".").lower()
         if term.name == "include":
-            _follow(dns, target, "include:", path=path, walk=walk, depth=depth, authorizing=passing, via=door)
+            _follow(dns, walk, target, "include:", at._replace(authorizing=passing, via=door))
         elif term.name == "a":
             addresses = _addresses(dns, target, walk, term.raw)
             if not addresses:
@@ -160,16 +162,7 @@ def _visit(
             walk.flattenable = False
         else:
             target = redirect.value.rstrip(".").lower()
-            _follow(
-                dns,
-                target,
-                "redirect=",
-                path=path,
-                walk=walk,
-                depth=depth,
-                authorizing=authorizing,
-                via=via or redirect.raw,
-            )
+            _follow(dns, walk, target, "redirect=", at._replace(via=via or redirect.raw))
 
 
 def _without_lookup(term: SpfTerm, walk: SpfWalk, *, passing: bool, top: bool) -> bool:
@@ -186,33 +179,14 @@ def _without_lookup(term: SpfTerm, walk: SpfWalk, *, passing: bool, top: bool) -
     return False
 
 
-def _follow(
-    dns: DnsClient,
-    target: str,
-    how: str,
-    *,
-    path: list[str],
-    walk: SpfWalk,
-    depth: int,
-    authorizing: bool,
-    via: str,
-) -> None:
+def _follow(dns: DnsClient, walk: SpfWalk, target: str, how: str, at: _At) -> None:
     """Walk into the record an include: or redirect= names, unless it is already on the path (a loop)."""
-    if target in path:
-        walk.loops.append(" → ".join([*path, target]))
+    if target in at.path:
+        walk.loops.append(" → ".join([*at.path, target]))
         return
     found = _records_of(dns, target, walk, how)
     if found is not None:
-        _visit(
-            dns,
-            target,
-            found,
-            path=[*path, target],
-            walk=walk,
-            depth=depth + 1,
-            authorizing=authorizing,
-            via=via,
-        )
+        _visit(dns, walk, target, found, at._replace(path=(*at.path, target)))
 
 
 def _visit_mx(dns: DnsClient, target: str, term: SpfTerm, walk: SpfWalk, *, passing: bool) -> None:
@@ -317,13 +291,14 @@ def analyze_spf(ctx: CheckContext, domain: str, check: str, *, missing: Severity
         return out
     record = parse_spf(records[0])
     strings = answer.strings[answer.records.index(records[0])] if answer.strings else ()
-    _syntax_findings(out, check, domain, record, evidence, strings=strings)
+    seen = _Seen(out, check, domain, record, evidence, strings)
+    _syntax_findings(seen)
     walk = walk_spf(ctx.dns, domain, record)
     _open_findings(out, check, domain, record, walk)
     out.facts.update({"lookups": walk.lookups, "void_lookups": len(walk.voids)})
     walk_ok = _walk_findings(out, check, walk)
     limits_ok = _limit_findings(out, check, domain, record, walk)
-    _all_findings(out, check, domain, record, evidence, strings=strings)
+    _all_findings(seen)
     valid = record.valid and walk_ok and limits_ok
     out.facts["valid"] = valid
     if valid:
@@ -338,15 +313,20 @@ def analyze_spf(ctx: CheckContext, domain: str, check: str, *, missing: Severity
     return out
 
 
-def _syntax_findings(
-    out: CheckOutcome,
-    check: str,
-    domain: str,
-    record: SpfRecord,
-    evidence: str,
-    *,
-    strings: tuple[bytes, ...],
-) -> None:
+class _Seen(NamedTuple):
+    """One published SPF record, as the record's findings read it: where they go, the check's name,
+    the domain, the record parsed, its DNS evidence and its TXT strings as published."""
+
+    out: CheckOutcome
+    check: str
+    domain: str
+    record: SpfRecord
+    evidence: str
+    strings: tuple[bytes, ...]
+
+
+def _syntax_findings(seen: _Seen) -> None:
+    out, check, domain, record, evidence, strings = seen
     repaired = repair_spf(record.raw, strings)
     final = parse_spf(repaired).all_term
     if final is not None and final.qualifier == "+":  # never restore an open door
@@ -492,17 +472,10 @@ def _all_text(record: SpfRecord) -> str:
     return f"{term.qualifier}all"
 
 
-def _all_findings(
-    out: CheckOutcome,
-    check: str,
-    domain: str,
-    record: SpfRecord,
-    evidence: str,
-    *,
-    strings: tuple[bytes, ...],
-) -> None:
+def _all_findings(seen: _Seen) -> None:
     """The final ``all``. A record with broken terms is judged — and fixed — as repaired, so an
     ``all`` inside a broken term (``ip4:192.0.2.10+all``) is still seen, and no fix keeps the breakage."""
+    out, check, domain, record, evidence, strings = seen
     out.facts["all"] = f"{record.all_term.qualifier}all" if record.all_term is not None else ""
     base = repair_spf(record.raw, strings) if record.problems else record.raw
     shown = parse_spf(base)
