@@ -195,7 +195,7 @@ def queue_messages(store: Any, settings: Any, n: int) -> dict[str, tuple[str, li
     batch: list[Any] = []
 
     def flush() -> None:
-        results = store.submit_many(batch, datetime.now(UTC))
+        results = store.queue.submit_many(batch, datetime.now(UTC))
         for msg, result in zip(batch, results, strict=True):
             if isinstance(result, Exception):
                 raise SystemExit(f"queueing failed: {result}")
@@ -253,7 +253,10 @@ def run_delivery(label: str, url: str, workers: int, args: argparse.Namespace, f
             flight: set[int] = set()
             dead: set[str] = set()  # lease owners killed before: their leases are not new in flight
             for mark, delay in zip(marks, delays, strict=True):
-                while store.counts().get("delivered", 0) < mark and time.monotonic() - started < args.timeout:
+                while (
+                    store.stats.counts().get("delivered", 0) < mark
+                    and time.monotonic() - started < args.timeout
+                ):
                     time.sleep(0.01)
                 time.sleep(delay)
                 for p in procs:
@@ -265,7 +268,7 @@ def run_delivery(label: str, url: str, workers: int, args: argparse.Namespace, f
                 run.in_flight_at_kill.append(len(fresh))
                 flight |= now_sending.keys()
                 dead |= set(now_sending.values())
-                delivered = store.counts().get("delivered", 0)
+                delivered = store.stats.counts().get("delivered", 0)
                 print(
                     f"  kill -9 at {delivered}/{total} delivered: {len(fresh)} in flight"
                     f" ({len(now_sending) - len(fresh)} more still leased by workers killed before)",
@@ -273,7 +276,7 @@ def run_delivery(label: str, url: str, workers: int, args: argparse.Namespace, f
                 )
                 procs = [Proc(wargs, folder / "worker.log", folder) for _ in range(workers)]
             while True:
-                counts = store.counts()
+                counts = store.stats.counts()
                 if not any(counts.get(f, 0) for f in OPEN_FATES):
                     break
                 if time.monotonic() - started > args.timeout:

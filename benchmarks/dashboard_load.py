@@ -32,6 +32,7 @@ from pathlib import Path
 
 import httpx
 
+from mailfate.model import RollupQuery
 from mailfate.store import Store, new_message_id
 
 BIG = [("naver.com", 30), ("gmail.com", 25), ("daum.net", 10), ("hanmail.net", 5), ("kakao.com", 3),
@@ -201,9 +202,9 @@ def main() -> None:
         print(f"filled {args.messages:,} messages in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     samples = json.loads(samples_file.read_text())
     store = Store.open(db)
-    backlog = store.rollup_backlog()
+    backlog = store.rollups.rollup_backlog()
     t0 = time.perf_counter()
-    store.catch_up_rollups(datetime.now(UTC) + timedelta(seconds=1))
+    store.rollups.catch_up_rollups(datetime.now(UTC) + timedelta(seconds=1))
     fold_s = time.perf_counter() - t0
     fold_rate = backlog / fold_s if backlog and fold_s else 0.0
     if backlog:
@@ -211,19 +212,19 @@ def main() -> None:
 
     now = datetime.now(UTC)
     t0 = time.perf_counter()
-    store.activity_since(now - timedelta(hours=24))
-    store.domain_stats()
-    store.counts()
+    store.stats.activity_since(now - timedelta(hours=24))
+    store.stats.domain_stats()
+    store.stats.counts()
     naive_ms = (time.perf_counter() - t0) * 1000
     t0 = time.perf_counter()
     from mailfate.tracking.overview import DOMAIN_GROUPS, SERIES_GROUPS, domain_health, overview
 
     since = now - timedelta(hours=24)
-    overview(store.rollup_sums(since, by=SERIES_GROUPS), since, now)
-    domain_health(store.rollup_sums(since, by=DOMAIN_GROUPS))
-    store.open_counts()
+    overview(store.rollups.rollup_sums(RollupQuery(since, by=SERIES_GROUPS)), since, now)
+    domain_health(store.rollups.rollup_sums(RollupQuery(since, by=DOMAIN_GROUPS)))
+    store.stats.open_counts()
     rollup_ms = (time.perf_counter() - t0) * 1000
-    key = store.create_key({"read"}, at=now, name="bench")
+    key = store.keys.create_key({"read"}, at=now, name="bench")
     store.close()
 
     proc = subprocess.Popen(

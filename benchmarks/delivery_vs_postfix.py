@@ -151,10 +151,10 @@ def wait_delivered(store: object, n: int, timeout: float = 900) -> float:
     """The wall-clock time by which ``n`` recipients are delivered."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        if store.counts().get("delivered", 0) >= n:  # type: ignore[attr-defined]
+        if store.stats.counts().get("delivered", 0) >= n:  # type: ignore[attr-defined]
             return time.time()
         time.sleep(0.05)
-    raise SystemExit(f"timeout: {store.counts()} after {timeout} s")  # type: ignore[attr-defined]
+    raise SystemExit(f"timeout: {store.stats.counts()} after {timeout} s")  # type: ignore[attr-defined]
 
 
 def body(size: int) -> str:
@@ -282,7 +282,7 @@ def run_latency(url: str, seconds: float, sink_port: int, folder: Path) -> tuple
     worker.stop()
     latencies = []
     for mid in ids:
-        view = store.message(mid)
+        view = store.messages.message(mid)
         assert view is not None
         done = next(e.at for e in view.events if e.type == "attempt" and e.data.get("outcome") == "delivered")
         latencies.append((done - view.created_at).total_seconds() * 1000)
@@ -303,7 +303,7 @@ def run_big(url: str, n: int, sink_port: int, folder: Path) -> tuple[float, floa
     raw = b"From: bench@app.example\r\nSubject: big\r\n\r\n" + body(1024).encode()
     now = datetime.now(UTC)
     mids = [
-        store.submit(NewMessage("bench@app.example", (f"u{i}@{DOMAINS[i % 5]}",), raw), now).message_id
+        store.queue.submit(NewMessage("bench@app.example", (f"u{i}@{DOMAINS[i % 5]}",), raw), now).message_id
         for i in range(n)
     ]
     worker = Worker(config)
@@ -313,7 +313,7 @@ def run_big(url: str, n: int, sink_port: int, folder: Path) -> tuple[float, floa
     times = []
     for mid in mids[:: max(1, n // 50)]:
         t = time.perf_counter()
-        store.message(mid)
+        store.messages.message(mid)
         times.append((time.perf_counter() - t) * 1000)
     store.close()
     return worker.peak_rss, statistics.median(times), rate

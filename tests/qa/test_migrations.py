@@ -61,7 +61,7 @@ def test_0010_marks_existing_bounced_recipients_from_their_events(store_url: str
         with store.engine.connect() as conn:
             marks = dict(conn.execute(select(tables.recipients.c.id, tables.recipients.c.hard_bounce)).all())
         assert marks == {1: True, 2: False, 3: None}
-        counts = store.bounce_counts()["naver.com"]
+        counts = store.stats.bounce_counts()["naver.com"]
         assert (counts.hard, counts.soft) == (1, 1)
     finally:
         store.close()

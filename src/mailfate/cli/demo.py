@@ -27,6 +27,7 @@ from rich.table import Table
 from mailfate.cli.messages import JsonOpt, fail, styled
 from mailfate.cli.output import emit_json, err_console, out_console
 from mailfate.errors import MailfateError
+from mailfate.model import NewSuppression
 
 if TYPE_CHECKING:
     from mailfate.client import Client
@@ -109,12 +110,11 @@ async def run_demo(
     runner = asyncio.create_task(engine.run(stop))
     client = Client(store, settings=settings, on_submit=engine.wake)
     now = datetime.now(UTC)
-    store.suppress(
-        "*",
-        "former-user@accept.mailfate.test",
-        "complaint",
+    store.suppressions.suppress(
+        NewSuppression(
+            "*", "former-user@accept.mailfate.test", "complaint", "reported as spam on an earlier message"
+        ),
         at=now - timedelta(days=3),
-        detail="reported as spam on an earlier message",
     )
     rows: list[dict[str, Any]] = []
     for sc in SCENARIOS:
@@ -169,14 +169,18 @@ async def _watch(
     while time.monotonic() < end:
         done = True
         for sc, row in zip(SCENARIOS, rows, strict=True):
-            view = await asyncio.to_thread(store.message, row["message_id"]) if row["message_id"] else None
+            view = (
+                await asyncio.to_thread(store.messages.message, row["message_id"])
+                if row["message_id"]
+                else None
+            )
             if view is not None:
                 r = view.recipients[0]
                 row.update(fate=r.fate, reason=r.last_reason, attempts=r.attempts)
                 if sc.name == "hard_bounce":
-                    row["suppressed"] = store.suppression(sc.to, "app.example") is not None
+                    row["suppressed"] = store.suppressions.suppression(sc.to, "app.example") is not None
                 if sc.name == "complaint":
-                    row["suppressed"] = store.suppression(sc.to, "app.example") is not None
+                    row["suppressed"] = store.suppressions.suppression(sc.to, "app.example") is not None
             finished = _finished(sc, row)
             done = done and finished
         on_change(rows)

@@ -234,7 +234,7 @@ def trace_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     settings = settings_for(config, data_dir)
     store, facts = open_store(settings), facts_from_settings(settings)
     try:
-        view = store.message(message_id)
+        view = store.messages.message(message_id)
         if view is None:
             raise fail(f"no message {message_id!r} in {store.shown}")
         if not follow:
@@ -246,7 +246,7 @@ def trace_cmd(  # noqa: PLR0917 - Typer maps parameters to options
         last, seen = 0, []
         end = time.monotonic() + timeout
         while True:
-            for event in store.events_since(message_id, last):
+            for event in store.messages.events_since(message_id, last):
                 last = event.id
                 seen.append(event)  # a report is the simulator's when the attempt before it was
                 answered = simulated_events(seen)
@@ -258,7 +258,7 @@ def trace_cmd(  # noqa: PLR0917 - Typer maps parameters to options
                         f"{step.at:%H:%M:%S} {escape(event.recipient)} {_happened(step)} "
                         f"[dim]{escape(step.meaning)}[/]"
                     )
-            view = store.message(message_id)
+            view = store.messages.message(message_id)
             assert view is not None
             if all(Fate(r.fate) in FINAL_FATES for r in view.recipients) or time.monotonic() > end:
                 break
@@ -274,8 +274,8 @@ def queue_cmd(config: ConfigOpt = None, data_dir: DataOpt = None, json_out: Json
     """What is waiting, per destination, with the top deferral reasons."""
     with stored(config, data_dir) as store:
         now = datetime.now(UTC)
-        rows = store.queue_summary(now)
-        counts = store.counts()
+        rows = store.stats.queue_summary(now)
+        counts = store.stats.counts()
     if json_out:
         emit_json({"counts": counts, "destinations": [r.to_json() for r in rows]})
         return

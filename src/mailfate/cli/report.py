@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from mailfate.doctor.findings import Finding
     from mailfate.doctor.inquiry import DnsCheck
     from mailfate.store import Store
-    from mailfate.store.inquiries import DomainTrouble
+    from mailfate.store.stats import DomainTrouble
 
 __all__ = ["report_cmd"]
 
@@ -152,7 +152,7 @@ def _all_domains(  # noqa: PLR0917 - the command's options, passed on
     from mailfate.doctor.inquiry_text import render
 
     lang, fmt, envelope = how
-    ranked = store.troubled_domains(since, limit=top)
+    ranked = store.stats.troubled_domains(since, limit=top)
     folder = out or Path("inquiries")
     folder.mkdir(parents=True, exist_ok=True)
     written: list[tuple[int, DomainTrouble, Path, str]] = []

@@ -115,9 +115,9 @@ def create_cmd(  # noqa: PLR0917 - Typer maps parameters to options
         if aws:
             key_id = new_key_id()
             key = secret_for(load_master(settings.data_dir), key_id)
-            store.add_key(key, prefix=key_id, scopes=scopes, at=datetime.now(UTC), name=name)
+            store.keys.add_key(key, prefix=key_id, scopes=scopes, at=datetime.now(UTC), name=name)
         else:
-            key = store.create_key(scopes, at=datetime.now(UTC), name=name)
+            key = store.keys.create_key(scopes, at=datetime.now(UTC), name=name)
     except MailfateError as exc:
         raise fail(str(exc)) from exc
     finally:
@@ -136,7 +136,7 @@ def create_cmd(  # noqa: PLR0917 - Typer maps parameters to options
 def list_cmd(config: ConfigOpt = None, data_dir: DataOpt = None, json_out: JsonOpt = False) -> None:
     """The keys: prefix, name, scopes, when made, whether revoked (never the key itself)."""
     with stored(config, data_dir) as store:
-        keys = store.list_keys()
+        keys = store.keys.list_keys()
     if json_out:
         for k in keys:
             emit_json(
@@ -171,7 +171,7 @@ def revoke_cmd(
 ) -> None:
     """Revoke a key: requests with it get 401 from now on (exit 1 if there was none to revoke)."""
     with stored(config, data_dir) as store:
-        done = store.revoke_key(prefix, at=datetime.now(UTC))
+        done = store.keys.revoke_key(prefix, at=datetime.now(UTC))
     out_console.print(escape(f"{prefix} revoked" if done else f"no active key {prefix}"))
     if not done:
         raise typer.Exit(1)
@@ -230,7 +230,7 @@ def ses_import_cmd(
             except OSError as exc:
                 raise fail(f"{path}: {exc.strerror}") from exc
             try:
-                one = import_ses(store, data)
+                one = import_ses(store.messages, data)
             except MailfateError as exc:
                 raise fail(f"{path}: {exc}") from exc
             for field in ("applied", "delivered", "unmatched", "ignored", "errors"):

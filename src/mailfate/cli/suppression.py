@@ -11,6 +11,7 @@ from rich.table import Table
 
 from mailfate.cli.messages import ConfigOpt, DataOpt, JsonOpt, fail, stored
 from mailfate.cli.output import emit_json, out_console
+from mailfate.model import NewSuppression
 
 __all__ = ["app"]
 
@@ -28,7 +29,7 @@ def list_cmd(
 ) -> None:
     """Suppressed addresses, newest first."""
     with stored(config, data_dir) as store:
-        items = store.suppressions(scope=scope, limit=limit)
+        items = store.suppressions.suppressions(scope=scope, limit=limit)
     if json_out:
         for s in items:
             emit_json(
@@ -73,7 +74,9 @@ def add_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     except ValueError as exc:
         raise fail(str(exc)) from exc
     with stored(config, data_dir, create=True) as store:
-        added = store.suppress(scope.lower(), address, reason, at=datetime.now(UTC), detail="added by hand")
+        added = store.suppressions.suppress(
+            NewSuppression(scope.lower(), address, reason, "added by hand"), at=datetime.now(UTC)
+        )
     if json_out:
         emit_json({"address": address, "scope": scope, "added": added})
     else:
@@ -92,7 +95,7 @@ def remove_cmd(
 ) -> None:
     """Send to ADDRESS again (exit 1 if it was not suppressed)."""
     with stored(config, data_dir) as store:
-        removed = store.unsuppress(scope.lower(), address.strip().lower())
+        removed = store.suppressions.unsuppress(scope.lower(), address.strip().lower())
     if json_out:
         emit_json({"address": address, "scope": scope, "removed": removed})
     else:

@@ -31,7 +31,7 @@ def list_cmd(config: ConfigOpt = None, data_dir: DataOpt = None, json_out: JsonO
     settings = settings_for(config, data_dir)
     store = open_store(settings)
     try:
-        states = {s.subscriber: s for s in store.webhook_states()}
+        states = {s.subscriber: s for s in store.webhooks.webhook_states()}
         rows: list[dict[str, Any]] = []
         for hook in settings.webhooks:
             state = states.pop(hook.name, None)
@@ -43,7 +43,9 @@ def list_cmd(config: ConfigOpt = None, data_dir: DataOpt = None, json_out: JsonO
                     "url": hook.url,
                     "events": list(hook.events),
                     "position": position,
-                    "backlog": store.count_events_after(position, kinds) if position is not None else None,
+                    "backlog": store.webhooks.count_events_after(position, kinds)
+                    if position is not None
+                    else None,
                     "attempts": state.attempts if state else 0,
                     "next_at": state.next_at.isoformat() if state and state.next_at else None,
                     "last_error": state.last_error if state else "",
@@ -97,7 +99,7 @@ def log_cmd(
 ) -> None:
     """The delivery log, newest first: every POST with its status, error, duration and outcome."""
     with stored(config, data_dir) as store:
-        entries = store.webhook_log(subscriber=subscriber, limit=limit)
+        entries = store.webhooks.webhook_log(subscriber=subscriber, limit=limit)
     if json_out:
         for entry in entries:
             emit_json(entry.to_json())

@@ -87,7 +87,7 @@ class Client:
         self.worker_threshold = worker_threshold
         """Seconds without a heartbeat after which no worker counts as running (``wait``)."""
         self.service = SubmitService(
-            self.store,
+            self.store.queue,
             template_dirs=template_dirs,
             max_age=float(self.settings.retry.get("max_age", 5 * 86400)),
             on_submit=on_submit,
@@ -150,7 +150,7 @@ class Client:
 
     def message(self, message_id: str) -> MessageView:
         """The message, its recipients' fates and its timeline (InputError if there is none)."""
-        view = self.store.message(message_id)
+        view = self.store.messages.message(message_id)
         if view is None:
             raise InputError(f"no message {message_id!r} in {self.store.shown}")
         return view
@@ -158,7 +158,7 @@ class Client:
     def worker_status(self) -> WorkerStatus:
         """Whether a worker runs on this store (its heartbeat; ``.hint`` says what to do if none).
         Wall-clock time, as the workers beat, whatever ``clock`` the client was given."""
-        return self.store.worker_status(datetime.now(UTC), threshold=self.worker_threshold)
+        return self.store.workers.worker_status(datetime.now(UTC), threshold=self.worker_threshold)
 
     def wait(self, message_id: str, timeout: float = 30.0, *, poll: float = 0.05) -> Waited:
         """The message as soon as every recipient's fate is known, or when ``timeout`` seconds

@@ -50,7 +50,7 @@ from mailfate.delivery.dkim import DkimSigner
 from mailfate.delivery.ports import WorkerStore
 from mailfate.delivery.routing import Router
 from mailfate.delivery.schedule import RetryPolicy
-from mailfate.model import AttemptRecord, AttemptResult, Claimed, Envelope, EventType
+from mailfate.model import AttemptRecord, AttemptResult, Claimed, Envelope, EventType, Hold, NewEvent
 from mailfate.model.reasons import Reason
 from mailfate.model.verp import VerpCodec
 from mailfate.tracking.alerts import evaluate
@@ -174,7 +174,11 @@ class Engine:
                     continue
                 want = min(room, self.settings.batch)
                 claimed = await self.db(
-                    self.store.claim, want, now=self.clock(), lease=self.settings.lease, owner=self.owner
+                    self.store.queue.claim,
+                    want,
+                    now=self.clock(),
+                    lease=self.settings.lease,
+                    owner=self.owner,
                 )
                 self._start(claimed)
                 if len(claimed) >= want:
@@ -231,7 +235,7 @@ class Engine:
                 continue
             try:
                 renewed = await self.db(
-                    self.store.renew, ids, now=self.clock(), lease=self.settings.lease, owner=self.owner
+                    self.store.queue.renew, ids, now=self.clock(), lease=self.settings.lease, owner=self.owner
                 )
             except Exception:  # loop boundary: try again at the next period (the lease has 2 more)
                 log.exception("renewing %d leases failed", len(ids))
@@ -248,7 +252,7 @@ class Engine:
         self._pauses_next = time.monotonic() + self.settings.pause_check
         try:
             # its own thread, not the store thread: a catch-up fold must not hold up the deliveries
-            alerts = await asyncio.to_thread(evaluate, self.store, self.clock())
+            alerts = await asyncio.to_thread(evaluate, self.store.rollups, self.clock())
         except Exception:  # loop boundary: keep the pauses as they were, look again later
             log.exception("the alerts could not be evaluated; marketing pauses unchanged")
             return
@@ -269,7 +273,7 @@ class Engine:
         if self._inflight:
             await asyncio.wait(self._inflight, timeout=self.settings.claim_pause)
             return
-        due = await self.db(self.store.due_in, self.clock())
+        due = await self.db(self.store.queue.due_in, self.clock())
         wait = self.settings.idle_poll if due is None else min(due, self.settings.idle_poll)
         wait = max(wait, self.settings.claim_pause)
         self._wake.clear()
@@ -287,7 +291,7 @@ class Engine:
             deadline = asyncio.get_running_loop().time() + timeout
             while asyncio.get_running_loop().time() < deadline:
                 claimed = await self.db(
-                    self.store.claim,
+                    self.store.queue.claim,
                     self.settings.batch,
                     now=self.clock(),
                     lease=self.settings.lease,
@@ -326,42 +330,31 @@ class Engine:
         limit = min(item.expires_at, item.deadline) if item.deadline else item.expires_at
         if now >= limit:
             why = "deadline" if item.deadline and now >= item.deadline else "max_age"
-            await self.db(
-                self.store.append_event,
-                item.message_id,
-                item.recipient_id,
-                EventType.EXPIRED,
-                now,
-                {"why": why, "attempts": item.attempts - 1},
-                reason=str(Reason.EXPIRED),
-                owner=self.owner,
+            facts = {"why": why, "attempts": item.attempts - 1}
+            expired = NewEvent(
+                item.message_id, item.recipient_id, EventType.EXPIRED, now, facts, str(Reason.EXPIRED)
             )
+            await self.db(self.store.messages.append_event, expired, owner=self.owner)
             return False
         found = item.suppressed
         if found is not None:
-            await self.db(
-                self.store.append_event,
-                item.message_id,
-                item.recipient_id,
-                EventType.SUPPRESSED,
-                now,
-                {"reason": found.reason, "since": found.created_at.isoformat(), "detail": found.detail},
-                reason=str(Reason.SUPPRESSED),
-                owner=self.owner,
+            why_not = {"reason": found.reason, "since": found.created_at.isoformat(), "detail": found.detail}
+            refused = NewEvent(
+                item.message_id, item.recipient_id, EventType.SUPPRESSED, now, why_not, str(Reason.SUPPRESSED)
             )
+            await self.db(self.store.messages.append_event, refused, owner=self.owner)
             return False
         pause = self.paused.get(item.sending_domain) if item.category == "marketing" else None
         if pause is not None:
             until = now + timedelta(seconds=self.settings.pause_hold)
-            await self.db(
-                self.store.hold,
+            held = Hold(
                 item.message_id,
                 item.recipient_id,
-                at=now,
-                until=until,
-                data={"alert": pause, "next_look_at": until.isoformat()},
-                owner=self.owner,
+                now,
+                until,
+                {"alert": pause, "next_look_at": until.isoformat()},
             )
+            await self.db(self.store.queue.hold, held, owner=self.owner)
             return False
         data = await self._signed_copy(item)
         envelope = Envelope(
@@ -394,7 +387,7 @@ class Engine:
         if cached is not None:
             self._signed.move_to_end(item.message_id)
             return cached
-        raw = item.raw or await self.db(self.store.raw, item.message_id)
+        raw = item.raw or await self.db(self.store.queue.raw, item.message_id)
         signed = self.signer.sign(raw, item.sending_domain)
         if signed is not raw:  # only signatures are worth caching; the claim brings the raw bytes
             self._signed[item.message_id] = signed
@@ -437,7 +430,7 @@ class Engine:
     def _suppress(self, item: Claimed, reason: str, detail: str, at: datetime) -> None:
         """On the store thread: suppress the address for the sending domain, noted on its timeline."""
         suppress(
-            self.store,
+            self.store.suppressions,
             message_id=item.message_id,
             recipient_id=item.recipient_id,
             address=item.address,
@@ -449,7 +442,7 @@ class Engine:
 
     def _soft_streak(self, item: Claimed, result: AttemptResult, at: datetime) -> None:
         """On the store thread: N expiries in a row for one address → suppress it."""
-        reason = self.policy.streak_reason(self.store, item.address, result.reason)
+        reason = self.policy.streak_reason(self.store.messages, item.address, result.reason)
         if reason is not None:
             self._suppress(item, reason, result.text, at)
 
@@ -467,7 +460,7 @@ class Engine:
             after, self._after = self._after, []
             if records:
                 try:
-                    lost = await self.db(self.store.record_attempts, records, owner=self.owner)
+                    lost = await self.db(self.store.queue.record_attempts, records, owner=self.owner)
                 finally:  # written, or failed (then the leases run out and the attempts are made again)
                     self._held.difference_update(r.recipient_id for r in records)
                 if lost:
@@ -489,7 +482,7 @@ class Engine:
         milliseconds of the 250 it reports on, and the timeline must show the attempt before the
         report about it (the cached fate is then the fold of the events in order)."""
         await self.flush()
-        await self.db(record_reports, self.store, reports, raw=raw, policy=self.policy)
+        await self.db(record_reports, self.store.messages, reports, raw=raw, policy=self.policy)
 
     async def aclose(self) -> None:
         for transport in self.router.transports():

@@ -1,18 +1,20 @@
 """What the worker needs of the store, as protocols (the worker does not import the store).
 
 :class:`QueueRepository` is the queue as :class:`~mailfate.delivery.engine.Engine` drives it:
-claim, renew, settle without an attempt, record the attempts. :class:`WorkerStore` adds what the
-tracking functions the engine calls need (the suppression policy, reports, the alerts). The runtime
-hands in a :class:`mailfate.store.Store`, which satisfies both.
+claim, renew, settle without an attempt, record the attempts. :class:`TimelineRepository` is the
+messages repository as the worker uses it (an expiry or a refusal appended, the soft-bounce
+streak, the asynchronous reports recorded). :class:`WorkerStore` names the four repositories the
+worker is handed; the runtime builds a :class:`WorkerRepositories` of ``mailfate.store.Store``'s.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-from mailfate.model import AttemptRecord, Claimed
+from mailfate.model import AttemptRecord, Claimed, Hold
 from mailfate.tracking.ports import (
     EventLog,
     FateHistory,
@@ -21,12 +23,11 @@ from mailfate.tracking.ports import (
     RollupRepository,
 )
 
-__all__ = ["QueueRepository", "WorkerStore"]
+__all__ = ["QueueRepository", "TimelineRepository", "WorkerRepositories", "WorkerStore"]
 
 
-class QueueRepository(EventLog, Protocol):
-    """The recipients due for delivery, leased to one worker at a time; an expiry or a refusal is
-    appended to the timeline (:class:`~mailfate.tracking.ports.EventLog`)."""
+class QueueRepository(Protocol):
+    """The recipients due for delivery, leased to one worker at a time."""
 
     def claim(self, limit: int, *, now: datetime, lease: float, owner: str) -> list[Claimed]: ...
 
@@ -38,20 +39,39 @@ class QueueRepository(EventLog, Protocol):
 
     def record_attempts(self, records: Sequence[AttemptRecord], *, owner: str | None = None) -> int: ...
 
-    def hold(
-        self,
-        message_id: str,
-        recipient_id: int,
-        *,
-        at: datetime,
-        until: datetime,
-        data: dict[str, Any],
-        owner: str | None = None,
-    ) -> bool: ...
+    def hold(self, held: Hold, *, owner: str | None = None) -> bool: ...
 
 
-class WorkerStore(
-    QueueRepository, FateHistory, NotedSuppressions, ReportRepository, RollupRepository, Protocol
-):
-    """Everything the worker is handed: the queue, and what its suppressions, the asynchronous
-    reports it records and the alerts that pause marketing mail read and write."""
+class TimelineRepository(EventLog, FateHistory, ReportRepository, Protocol):
+    """Messages and events as the worker writes and reads them."""
+
+
+class WorkerStore(Protocol):
+    """The repositories the worker is handed: the queue, the timeline, the suppressions its policy
+    writes, and the rollups the alerts that pause marketing mail read."""
+
+    @property
+    def queue(self) -> QueueRepository: ...
+
+    @property
+    def messages(self) -> TimelineRepository: ...
+
+    @property
+    def suppressions(self) -> NotedSuppressions: ...
+
+    @property
+    def rollups(self) -> RollupRepository: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerRepositories:
+    """A :class:`WorkerStore` made of the repositories alone (what the runtime hands the worker)."""
+
+    queue: QueueRepository
+    messages: TimelineRepository
+    suppressions: NotedSuppressions
+    rollups: RollupRepository
+
+    @classmethod
+    def of(cls, store: WorkerStore) -> WorkerRepositories:
+        return cls(store.queue, store.messages, store.suppressions, store.rollups)

@@ -17,18 +17,19 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from mailfate.doctor.findings import Finding
 from mailfate.errors import InputError
-from mailfate.model import MessageView
+from mailfate.model import MessageView, RollupQuery
 from mailfate.model.simulated import simulated
-from mailfate.store import Store
-from mailfate.store.inquiries import DomainTrouble
+from mailfate.store.messages import Messages
+from mailfate.store.rollups import Rollups
+from mailfate.store.stats import DomainTrouble, Stats
 
 __all__ = [
-    "RECIPIENT_SIDE", "Attempt", "Inquiry", "ReplyGroup", "domain_inquiry", "inquiry_from_view",
-    "message_inquiry",
+    "RECIPIENT_SIDE", "Attempt", "Inquiry", "InquirySources", "ReplyGroup", "domain_inquiry",
+    "inquiry_from_view", "message_inquiry",
 ]  # fmt: skip
 
 AUTH_CHECKS = ("spf", "dkim", "dmarc", "mail-from", "ptr", "dnsbl")
@@ -42,6 +43,20 @@ RECIPIENT_SIDE = frozenset(
 
 DnsCheck = Callable[[str], list[Finding]]
 """sending domain → the doctor's findings (``mailfate doctor domain``), or None not to ask DNS."""
+
+
+class InquirySources(Protocol):
+    """What an inquiry reads of the store: a message's timeline, a domain's attempts, the rollups."""
+
+    @property
+    def messages(self) -> Messages: ...
+
+    @property
+    def rollups(self) -> Rollups: ...
+
+    @property
+    def stats(self) -> Stats: ...
+
 
 _VARIABLE = re.compile(
     r"<[^<>@\s]+@[^<>\s]+>|\b[\w.+-]+@[\w.-]+\b|\b\d{1,3}(?:\.\d{1,3}){3}\b|\b[0-9A-Fa-f]{8,}\b|\b\d{4,}\b"
@@ -245,9 +260,11 @@ def _attempt(message_id: str, header_id: str, address: str, event: Any) -> Attem
     )
 
 
-def _health(store: Store, since: datetime, receiver: str, top: int = 8) -> list[dict[str, Any]]:
+def _health(store: InquirySources, since: datetime, receiver: str, top: int = 8) -> list[dict[str, Any]]:
     per: dict[str, Counter[str]] = {}
-    for domain, kind, n in store.rollup_sums(since, by=("rcpt_domain", "kind"), daily=True):
+    for domain, kind, n in store.rollups.rollup_sums(
+        RollupQuery(since, by=("rcpt_domain", "kind"), daily=True)
+    ):
         if kind in ("delivered", "deferred", "bounced_hard", "bounced_soft", "expired"):
             per.setdefault(domain, Counter())[kind] += n
     rows: list[dict[str, Any]] = []
@@ -280,7 +297,7 @@ def _auth(check_dns: DnsCheck | None, domains: list[str]) -> list[Finding] | Non
 
 
 def message_inquiry(
-    store: Store,
+    store: InquirySources,
     message_id: str,
     *,
     now: datetime,
@@ -291,7 +308,7 @@ def message_inquiry(
 ) -> Inquiry:
     """The inquiry about one message (to the receiver of its troubled recipients, or ``receiver``).
     ``envelope_domain``: our MAIL FROM (VERP) domain, ``[verp] domain``."""
-    view = store.message(message_id.strip())
+    view = store.messages.message(message_id.strip())
     if view is None:
         raise InputError(f"no message {message_id!r} in the store: give the id mailfate returned (m…)")
     inquiry = inquiry_from_view(view, receiver=receiver, envelope_domain=envelope_domain, ips=ips)
@@ -352,7 +369,7 @@ def _suppression(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def domain_inquiry(
-    store: Store,
+    store: InquirySources,
     domain: str,
     *,
     now: datetime,
@@ -366,7 +383,7 @@ def domain_inquiry(
     domain = domain.strip().lower().rstrip(".")
     if not domain or "@" in domain or " " in domain:
         raise InputError(f"{domain!r} is not a receiving domain: give one such as corp.example")
-    rows = store.domain_attempts(domain, since)
+    rows = store.stats.domain_attempts(domain, since)
     attempts = [_attempt(mid, hid, address, event) for mid, hid, _, address, _, event in rows]
     fates = {address: fate for _, _, _, address, fate, _ in rows}
     sending = [d for d, _ in Counter(row[2] for row in rows).most_common()]

@@ -24,7 +24,7 @@ from mailfate.bounce.parsers.ses import parse_ses_json, ses_events
 from mailfate.bounce.record import BounceRecord
 from mailfate.errors import ParseError
 from mailfate.intake.ports import SesRepository
-from mailfate.model import EventType
+from mailfate.model import EventType, NewEvent
 from mailfate.tracking.reports import EVENT_TYPES, InboundReport, event_kind, record_reports, report_of
 
 __all__ = ["SesImport", "import_ses", "split_documents"]
@@ -146,7 +146,7 @@ def _apply_info(store: SesRepository, event: dict[str, Any], kind: EventType, no
         reason = (
             "virusdetected" if key == "reject" else "contenterror" if kind == EventType.REJECTED else None
         )
-        store.append_event(found[0], found[1], kind, when, data | {"source": "ses"}, reason=reason)
+        store.append_event(NewEvent(found[0], found[1], kind, when, data | {"source": "ses"}, reason=reason))
     return bool(matched)
 
 

@@ -61,7 +61,7 @@ class _Handler:
         if len(envelope.rcpt_tos) >= 1000:
             return "452 4.5.3 Too many recipients"
         found = await asyncio.to_thread(
-            self.server.store.suppression, address, (envelope.mail_from or "").rpartition("@")[2]
+            self.server.store.suppressions.suppression, address, (envelope.mail_from or "").rpartition("@")[2]
         )
         if found is not None:
             return f"550 5.1.1 <{address}>: suppressed since {found.created_at:%Y-%m-%d} ({found.reason})"
@@ -165,7 +165,7 @@ class SubmissionServer:
             return AuthResult(success=False, handled=False)
         key = None
         if isinstance(data, LoginPassword):
-            key = self.store.find_key(data.password.decode("utf-8", "replace"))
+            key = self.store.keys.find_key(data.password.decode("utf-8", "replace"))
         if key is None or not ({"send", "admin"} & key.scopes):
             self.failures[ip].append(self.clock())
             log.warning(

@@ -103,7 +103,7 @@ class SnsUnavailable(HTTPException):
 
 
 class SeenIds(Protocol):
-    """Where taken MessageIds are kept: :class:`mailfate.store.Store`, or :class:`MemorySeen`."""
+    """Where taken MessageIds are kept: the store's ``sns`` repository, or :class:`MemorySeen`."""
 
     def sns_seen(self, message_id: str, *, now: datetime) -> bool: ...
 

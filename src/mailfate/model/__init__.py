@@ -7,6 +7,7 @@ records, suppressions, keys, webhooks).
 from __future__ import annotations
 
 from mailfate.model.causes import Cause, Evidence
+from mailfate.model.changes import Hold, NewEvent
 from mailfate.model.fate import (
     FINAL_FATES,
     OPEN_FATES,
@@ -26,6 +27,7 @@ from mailfate.model.messages import (
     RecipientView,
     SubmitResult,
 )
+from mailfate.model.queries import MessageQuery, RollupQuery
 from mailfate.model.queue import AttemptRecord, Claimed
 from mailfate.model.reasons import Kind, Reason
 from mailfate.model.records import AttemptResult, Envelope, Event, Outcome
@@ -49,14 +51,18 @@ __all__ = [
     "EventType",
     "Evidence",
     "Fate",
+    "Hold",
     "Kind",
+    "MessageQuery",
     "MessageSummary",
     "MessageView",
+    "NewEvent",
     "NewMessage",
     "NewSuppression",
     "Outcome",
     "Reason",
     "RecipientView",
+    "RollupQuery",
     "SmtpReply",
     "SubmitResult",
     "Suppression",

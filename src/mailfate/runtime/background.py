@@ -7,6 +7,7 @@ import asyncio
 from mailfate.config import Settings
 from mailfate.store import Store
 from mailfate.tracking.alert_push import AlertWatcher
+from mailfate.tracking.ports import WebhookRepositories
 from mailfate.tracking.webhooks_out import WebhookService
 
 __all__ = ["start_webhooks"]
@@ -17,6 +18,6 @@ def start_webhooks(settings: Settings, store: Store, stop: asyncio.Event) -> lis
     no webhook is configured. A subscriber without its secret raises ``ConfigError`` here."""
     if not settings.webhooks:
         return []
-    sender = WebhookService(store, settings.webhooks)
-    watcher = AlertWatcher(store, settings.webhooks, interval=settings.alert_interval)
+    sender = WebhookService(WebhookRepositories.of(store), settings.webhooks)
+    watcher = AlertWatcher(store.rollups, settings.webhooks, interval=settings.alert_interval)
     return [asyncio.create_task(sender.run(stop)), asyncio.create_task(watcher.run(stop))]

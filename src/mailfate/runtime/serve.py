@@ -20,6 +20,7 @@ from mailfate.config import Settings
 from mailfate.errors import MailfateError
 from mailfate.intake.api.app import create_app
 from mailfate.intake.api.ses_keys import load_master
+from mailfate.intake.ports import ApiRepositories, SubmissionRepositories
 from mailfate.intake.smtp_submission import SubmissionServer
 from mailfate.intake.sns import SnsVerifier
 from mailfate.intake.tls import self_signed, server_context
@@ -29,8 +30,10 @@ from mailfate.store import Store
 from mailfate.store.engine import redact_url
 from mailfate.tracking.fault import facts_from_settings
 from mailfate.tracking.metrics import Metrics
+from mailfate.tracking.ports import MetricsRepositories
 from mailfate.tracking.rollup import fold_forever
 from mailfate.web.dashboard import mount_dashboard
+from mailfate.web.deps import DashboardRepositories
 
 __all__ = ["ServeOptions", "build_app", "serve"]
 
@@ -51,8 +54,9 @@ class ServeOptions:
 
 def build_app(store: Store, client: Client, **options: Any) -> FastAPI:
     """The HTTP API with the dashboard mounted on it (both sign in with the same keys)."""
-    app = create_app(store, client, **options)
-    mount_dashboard(app, store, app.state.api.keys.lookup, sender=facts_from_settings(client.settings))
+    app = create_app(ApiRepositories.of(store), client, **options)
+    sender = facts_from_settings(client.settings)
+    mount_dashboard(app, DashboardRepositories.of(store), app.state.api.keys.lookup, sender=sender)
     return app
 
 
@@ -79,7 +83,7 @@ async def serve(
         parts.store,
         parts.client,
         metrics=metrics,
-        sns=SnsVerifier(settings.sns_topics, seen=parts.store) if settings.sns_topics else None,
+        sns=SnsVerifier(settings.sns_topics, seen=parts.store.sns) if settings.sns_topics else None,
         rate_per_key=settings.api_per_key,
         burst_per_key=settings.api_burst,
     )
@@ -96,7 +100,7 @@ async def serve(
     )
     hooks = start_webhooks(settings, parts.store, stop) if options.webhooks else []
     api = asyncio.create_task(server.serve(sockets=[api_socket]))
-    folding = asyncio.create_task(fold_forever(parts.store, stop))
+    folding = asyncio.create_task(fold_forever(parts.store.rollups, stop))
     exiting = asyncio.create_task(_exit_on(stop, server))
     try:
         port = await _listening(server, api, options)
@@ -132,7 +136,7 @@ async def _start_parts(settings: Settings, options: ServeOptions, metrics: Metri
 
     else:  # the API alone: workers run elsewhere (`mailfate worker`) on the same store
         store = await asyncio.to_thread(Store.open, settings.url)
-    metrics.watch(store)
+    metrics.watch(MetricsRepositories.of(store))
     parts = _Parts(store, Client(store, settings=settings, on_submit=wake), service)
     if options.submission_port >= 0:
         if settings.submission_cert:  # a CA's certificate: clients verify it like any server's
@@ -140,7 +144,7 @@ async def _start_parts(settings: Settings, options: ServeOptions, metrics: Metri
         else:
             cert, key = self_signed(settings.data_dir)
         parts.submission = SubmissionServer(
-            store,
+            SubmissionRepositories.of(store),
             parts.client,
             server_context(cert, key),
             host=options.http_host,

@@ -12,6 +12,7 @@ from mailfate.runtime.background import start_webhooks
 from mailfate.runtime.worker_service import WorkerService
 from mailfate.store.engine import redact_url
 from mailfate.tracking.metrics import Metrics
+from mailfate.tracking.ports import MetricsRepositories
 
 __all__ = ["WorkerOptions", "work"]
 
@@ -32,7 +33,7 @@ async def work(
     await service.start()
     assert service.inbound is not None and service.store is not None
     hooks = start_webhooks(settings, service.store, stop)  # outgoing webhooks and alerts, if any
-    metrics.watch(service.store)
+    metrics.watch(MetricsRepositories.of(service.store))
     scrape, stop_metrics = None, None
     if options.metrics_port >= 0:
         host, port, stop_metrics = metrics.serve(options.metrics_host, options.metrics_port)

@@ -23,6 +23,7 @@ from typing import Any
 from mailfate.config import Settings
 from mailfate.delivery.dkim import DkimSigner
 from mailfate.delivery.engine import Engine, EngineSettings
+from mailfate.delivery.ports import WorkerRepositories
 from mailfate.delivery.routing import Router
 from mailfate.delivery.schedule import RetryPolicy
 from mailfate.delivery.transports.base import Transport
@@ -83,7 +84,7 @@ class WorkerService:
             await engine_box[0].on_inbound(reports, raw)
 
         async def prune(before: datetime) -> int:
-            return await asyncio.to_thread(store.prune_reports, before)
+            return await asyncio.to_thread(store.messages.prune_reports, before)
 
         self.inbound = InboundServer(
             codec,
@@ -109,7 +110,7 @@ class WorkerService:
             pause_check=s.alert_interval,
         )
         self.engine = Engine(
-            store,
+            WorkerRepositories.of(store),
             router,
             codec,
             signer=signer,
@@ -124,7 +125,7 @@ class WorkerService:
         """One heartbeat (wall-clock time, whatever ``clock`` the engine is given)."""
         assert self.store is not None
         now = datetime.now(UTC)
-        self.store.worker_beat(
+        self.store.workers.worker_beat(
             self.worker_id, host=socket.gethostname(), pid=os.getpid(), started_at=self._started_at, now=now
         )
 
@@ -145,7 +146,7 @@ class WorkerService:
         self._beating = None
         assert self.store is not None
         with contextlib.suppress(Exception):  # a clean stop is known at once (else: silent for 30 s)
-            await asyncio.to_thread(self.store.worker_stopped, self.worker_id, now=datetime.now(UTC))
+            await asyncio.to_thread(self.store.workers.worker_stopped, self.worker_id, now=datetime.now(UTC))
 
     async def _start_simulator(self, config: str | None) -> tuple[str, int]:
         """The embedded simulator (started once, for every ``simulator`` transport with no host);

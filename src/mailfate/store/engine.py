@@ -6,7 +6,7 @@ promise what an MTA's acknowledgement promises.
 
 SQLite: WAL (readers never wait for the writer) with ``synchronous=FULL`` — each commit fsyncs the
 WAL, so it survives a power loss or a kernel crash; the HTTP API's group commit
-(``submit/batcher.py``, ``Store.submit_many``) pays that fsync once per batch, not once per
+(``submit/batcher.py``, ``Queue.submit_many``) pays that fsync once per batch, not once per
 message. ``?synchronous=normal`` in the URL is the explicit opt-out: a committed transaction
 still survives the process being killed (kill -9), but a power loss or a kernel crash can lose
 the last acknowledged messages, recorded results and DSNs. ``busy_timeout`` 10 s, foreign keys

@@ -1,4 +1,4 @@
-"""Group commit for threads: concurrent ``Store.submit`` calls share one transaction.
+"""Group commit for threads: concurrent ``Queue.submit`` calls share one transaction.
 
 A durable submit pays for one commit (an fsync) before it returns. Callers that submit at the same
 moment from several threads — an application's request handlers, SMTP submission sessions — do not

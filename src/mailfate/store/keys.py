@@ -5,7 +5,7 @@ so a plain SHA-256 (not a slow password hash) is the right storage, as for other
 lookup is by hash, so no key is ever compared in Python.
 
 An AWS key (``mailfate keys create --aws``) is stored the same way: its secret is derived from a
-server secret and its access key id (the ``prefix``), never stored (:meth:`StoreKeys.add_key`).
+server secret and its access key id (the ``prefix``), never stored (:meth:`Keys.add_key`).
 """
 
 from __future__ import annotations
@@ -14,18 +14,18 @@ import base64
 import os
 from datetime import datetime
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import select, update
 
 from mailfate.errors import InputError
 from mailfate.model.keys import SCOPES, ApiKey, hash_key
+from mailfate.store.database import Repository
 from mailfate.store.tables import api_keys
 
-__all__ = ["SCOPES", "ApiKey", "StoreKeys", "hash_key"]
+__all__ = ["SCOPES", "ApiKey", "Keys", "hash_key"]
 
 
-class StoreKeys:
-    engine: Engine
-    reader: Engine
+class Keys(Repository):
+    """API keys: made, found, listed, revoked."""
 
     def create_key(self, scopes: set[str] | frozenset[str], *, at: datetime, name: str = "") -> str:
         """A new key (returned once, never stored in clear)."""

@@ -2,7 +2,7 @@
 ``[inbound] keep_reports_days`` so that a recorded event can be checked against its source.
 
 A report, the events it made and the suppressions they called for are written in one transaction
-(:meth:`mailfate.store.repo.Store.record_report`)."""
+(:meth:`mailfate.store.messages.Messages.record_report`)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection
 
 from mailfate.model import EventType, NewSuppression
 from mailfate.store.tables import reports
 
-__all__ = ["NewReport", "ReportEvent", "StoreReports", "StoredReport", "insert_report"]
+__all__ = ["NewReport", "ReportEvent", "StoredReport", "insert_report"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,20 +65,3 @@ def insert_report(conn: Connection, report: NewReport) -> int:
             .returning(reports.c.id)
         ).scalar_one()
     )
-
-
-class StoreReports:
-    engine: Engine
-    reader: Engine
-
-    def report(self, report_id: int) -> StoredReport | None:
-        with self.reader.connect() as conn:
-            row = conn.execute(select(reports).where(reports.c.id == report_id)).one_or_none()
-        if row is None:
-            return None
-        return StoredReport(row.id, row.received_at, row.kind, row.message_id, bytes(row.raw), row.size)
-
-    def prune_reports(self, before: datetime) -> int:
-        """Drop the reports received before ``before``; how many went (their events stay)."""
-        with self.engine.begin() as conn:
-            return int(conn.execute(delete(reports).where(reports.c.received_at < before)).rowcount or 0)

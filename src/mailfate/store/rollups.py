@@ -1,7 +1,7 @@
 """Hourly rollups of the events: what the dashboard and the alerts read instead of the events.
 
 The events table is append-only with increasing ids, so a reader can fold it in order and remember
-how far it got. :meth:`StoreRollups.fold_rollups` reads the events after the ``rollup`` cursor,
+how far it got. :meth:`Rollups.fold_rollups` reads the events after the ``rollup`` cursor,
 counts them per (hour, sending domain, recipient domain, category, kind, reason, latency bucket)
 and adds the counts and the new cursor in one transaction: the fold is exactly-once, and two
 processes folding at once cannot both count a batch (the cursor moves by compare-and-set; the
@@ -22,14 +22,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from mailfate.model import RollupQuery
 from mailfate.model.bounces import BounceClass, bounce_class, bounce_kind, is_bounce
-from mailfate.store.tables import cursors, events, messages, recipients, rollups, rollups_daily
+from mailfate.store.database import Repository
+from mailfate.store.tables import ROLLUP_KEY, cursors, events, messages, recipients, rollups, rollups_daily
 
-__all__ = ["GROUPABLE", "LATENCY_BOUNDS", "RollupKey", "StoreRollups", "day_of", "hour_of", "latency_bucket"]
+__all__ = ["GROUPABLE", "LATENCY_BOUNDS", "RollupKey", "Rollups", "day_of", "hour_of", "latency_bucket"]
 
 LATENCY_BOUNDS: tuple[float, ...] = (
     1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 43200, 86400,
@@ -37,7 +39,7 @@ LATENCY_BOUNDS: tuple[float, ...] = (
 """Upper bounds (seconds) of the submit → accepted latency buckets; the last bucket is open."""
 
 CURSOR = "rollup"
-GROUPABLE = ("hour", "sending_domain", "rcpt_domain", "category", "kind", "reason", "bucket")
+GROUPABLE = ROLLUP_KEY
 
 
 def latency_bucket(seconds: float) -> int:
@@ -86,10 +88,8 @@ class _Folded(Exception):
     elsewhere. An explicit ``rollback()`` inside ``begin()`` would end the transaction twice."""
 
 
-class StoreRollups:
-    engine: Engine
-    reader: Engine
-    dialect: str
+class Rollups(Repository):
+    """The rollups: folded from the events, summed for the pages and the alerts."""
 
     @property
     def settle(self) -> timedelta:
@@ -200,19 +200,11 @@ class StoreRollups:
             total += n
         return total
 
-    def rollup_sums(
-        self,
-        since: datetime,
-        until: datetime | None = None,
-        *,
-        by: tuple[str, ...] = ("kind",),
-        daily: bool = False,
-    ) -> list[tuple[Any, ...]]:
-        """Sums of the rollups from ``since``'s hour to ``until``, grouped by the columns ``by``
-        (hour, sending_domain, rcpt_domain, category, kind, reason, bucket): tuples of those
-        values and the count. The database does the grouping: a page reads a few thousand tuples
-        at most, however many events there were. ``daily``: from the daily table, ``since``
-        rounded down to its day (``hour`` is then the day)."""
+    def rollup_sums(self, q: RollupQuery) -> list[tuple[Any, ...]]:
+        """Sums of the rollups as :class:`~mailfate.model.RollupQuery` says: tuples of the ``by``
+        columns' values and the count. The database does the grouping: a page reads a few thousand
+        tuples at most, however many events there were."""
+        by, since, until, daily = q.by, q.since, q.until, q.daily
         unknown = set(by) - set(GROUPABLE)
         if unknown:
             raise ValueError(f"cannot group rollups by {sorted(unknown)}")

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from mailfate.store.database import Repository
 from mailfate.store.tables import sns_seen
 
-__all__ = ["StoreSnsSeen"]
+__all__ = ["SnsSeen"]
 
 
-class StoreSnsSeen:
-    engine: Engine
-    reader: Engine
-    dialect: str
+class SnsSeen(Repository):
+    """SNS MessageIds already taken."""
 
     def sns_seen(self, message_id: str, *, now: datetime) -> bool:
         """True if ``message_id`` was taken and its row has not expired."""

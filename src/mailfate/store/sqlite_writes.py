@@ -157,7 +157,7 @@ _UPDATE_RECIPIENT = (
 
 
 def record_sqlite(cursor: Any, records: list[AttemptRecord], owner: str | None = None) -> int:
-    """``Store.record_attempts`` inside a transaction the caller began (BEGIN IMMEDIATE: no claim
+    """``Queue.record_attempts`` inside a transaction the caller began (BEGIN IMMEDIATE: no claim
     can slip in between the SELECT and the UPDATE) and commits; the number of results whose lease
     was lost."""
     ids = [r.recipient_id for r in records]

@@ -179,6 +179,10 @@ api_keys = Table(
 )
 
 
+ROLLUP_KEY = ("hour", "sending_domain", "rcpt_domain", "category", "kind", "reason", "bucket")
+"""A rollup row's key: the columns its counts are grouped by (and may be summed by)."""
+
+
 def _rollup_table(name: str) -> Table:
     return Table(
         name,
@@ -191,16 +195,7 @@ def _rollup_table(name: str) -> Table:
         Column("reason", String(32), nullable=False, default=""),
         Column("bucket", Integer, nullable=False, default=-1),
         Column("n", BigInteger, nullable=False),
-        UniqueConstraint(
-            "hour",
-            "sending_domain",
-            "rcpt_domain",
-            "category",
-            "kind",
-            "reason",
-            "bucket",
-            name=f"uq_{name}_key",
-        ),
+        UniqueConstraint(*ROLLUP_KEY, name=f"uq_{name}_key"),
     )
 
 

@@ -16,14 +16,15 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from mailfate.model.webhooks import DeliveryOutcome, WebhookLogEntry, WebhookState
+from mailfate.store.database import Repository
 from mailfate.store.tables import events, webhook_log, webhook_state
 
-__all__ = ["DeliveryOutcome", "StoreWebhooks", "WebhookLogEntry", "WebhookState"]
+__all__ = ["DeliveryOutcome", "WebhookLogEntry", "WebhookState", "Webhooks"]
 
 
 def _state(row: Any) -> WebhookState:
@@ -53,10 +54,8 @@ def _entry(row: Any) -> WebhookLogEntry:
     )
 
 
-class StoreWebhooks:
-    engine: Engine
-    reader: Engine
-    dialect: str
+class Webhooks(Repository):
+    """Each subscriber's position and lease, and the delivery log."""
 
     def _owned(self, subscriber: str, owner: str) -> Any:
         s = webhook_state.c

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, delete, select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from mailfate.model.workers import BEAT_EVERY, STALE_AFTER, WorkerBeat, WorkerStatus
+from mailfate.store.database import Repository
 from mailfate.store.tables import workers
 
-__all__ = ["BEAT_EVERY", "STALE_AFTER", "StoreWorkers", "WorkerBeat", "WorkerStatus"]
+__all__ = ["BEAT_EVERY", "STALE_AFTER", "WorkerBeat", "WorkerStatus", "Workers"]
 
 _FORGET_AFTER = timedelta(days=1)
 
@@ -28,10 +29,8 @@ def _beat(row: object) -> WorkerBeat:
     return WorkerBeat(r["id"], r["host"], r["pid"], r["started_at"], r["beat_at"], r["stopped_at"])
 
 
-class StoreWorkers:
-    engine: Engine
-    reader: Engine
-    dialect: str
+class Workers(Repository):
+    """Worker heartbeats."""
 
     def worker_beat(
         self, worker_id: str, *, host: str, pid: int, started_at: datetime, now: datetime

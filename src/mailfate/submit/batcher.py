@@ -3,7 +3,7 @@
 Requests put their prepared message in a queue and wait; one writer takes everything queued and
 stores it in one transaction, then answers each. Under load the batches grow by themselves, so the
 store's write lock and commit are paid once per burst instead of once per message; alone, a
-request waits for nobody. (Threads get the same from ``Store.submit``, :mod:`mailfate.store.group`.)
+request waits for nobody. (Threads get the same from ``Queue.submit``, :mod:`mailfate.store.group`.)
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
   :meth:`SubmitService.prepare_raw` takes one the application composed itself
   (:mod:`mailfate.submit.raw`). Either is a :class:`~mailfate.model.NewMessage`, validated, not
   stored; InputError names what is unusable.
-- **commit**: from a thread through the store's group commit (``Store.submit``:
+- **commit**: from a thread through the store's group commit (``store.queue.submit``:
   :meth:`SubmitService.send`), from an event loop through :class:`~.batcher.SubmitBatcher`
   (:meth:`SubmitService.send_async`). Concurrent submits share one transaction either way.
 - **finish**: :meth:`SubmitService.finish` wakes the worker when something was queued

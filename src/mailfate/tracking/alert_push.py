@@ -20,8 +20,8 @@ from datetime import datetime
 import httpx
 
 from mailfate.config import WebhookSettings
-from mailfate.store import Store
 from mailfate.tracking.alerts import Alert, evaluate
+from mailfate.tracking.ports import RollupRepository
 from mailfate.tracking.webhooks_out import (
     Clock,
     Sleep,
@@ -51,16 +51,16 @@ class AlertWatcher:
 
     def __init__(
         self,
-        store: Store,
+        rollups: RollupRepository,
         subscribers: Sequence[WebhookSettings],
         *,
         interval: float = 60.0,
         clock: Clock = utcnow,
         http: httpx.AsyncClient | None = None,
         sleep: Sleep = asyncio.sleep,
-        rules: Callable[[Store, datetime], list[Alert]] = evaluate,
+        rules: Callable[[RollupRepository, datetime], list[Alert]] = evaluate,
     ) -> None:
-        self.store = store
+        self.rollups = rollups
         self.subscribers = tuple(hook for hook in subscribers if hook.wants("alert"))
         self.keys = {hook.name: check_subscriber(hook) for hook in self.subscribers}
         self.interval = interval
@@ -88,7 +88,7 @@ class AlertWatcher:
     async def check(self) -> list[AlertChange]:
         """Run the rules once; log and push what changed since the last check."""
         now = self.clock()
-        found = await asyncio.to_thread(self.rules, self.store, now)
+        found = await asyncio.to_thread(self.rules, self.rollups, now)
         current = {_key(a): a for a in found}
         changes: list[AlertChange] = [("raised", a) for k, a in current.items() if k not in self.active]
         changes += [("cleared", a) for k, a in self.active.items() if k not in current]

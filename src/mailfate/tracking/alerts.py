@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from mailfate.model import RollupQuery
 from mailfate.model.bounces import ANSWERED_KINDS
 from mailfate.tracking.overview import percentile
 from mailfate.tracking.ports import RollupRepository, RollupSums
@@ -122,9 +123,8 @@ def _sending_domain_alerts(domain: str, r: Rates) -> list[Alert]:
 def _last_hour(store: RollupSums, now: datetime) -> tuple[Counter[str], Counter[str], Counter[int]]:
     """(attempts, deferred) per recipient domain and transactional latency buckets, over the current
     and the previous rollup hour."""
-    recent = store.rollup_sums(
-        now - timedelta(hours=1), now + timedelta(hours=1), by=("rcpt_domain", "category", "kind", "bucket")
-    )
+    by = ("rcpt_domain", "category", "kind", "bucket")
+    recent = store.rollup_sums(RollupQuery(now - timedelta(hours=1), now + timedelta(hours=1), by=by))
     attempts: Counter[str] = Counter()
     deferred: Counter[str] = Counter()
     waits: Counter[int] = Counter()

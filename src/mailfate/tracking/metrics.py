@@ -21,7 +21,7 @@ from prometheus_client.registry import Collector
 
 from mailfate.model import AttemptResult, Claimed
 from mailfate.model.bounces import BounceClass, BounceCounts
-from mailfate.store import Store
+from mailfate.tracking.ports import MetricsSources
 from mailfate.tracking.rates import per_sending_domain
 
 __all__ = ["Metrics"]
@@ -30,11 +30,11 @@ LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 
 
 
 class _StoreCollector(Collector):
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: MetricsSources) -> None:
         self.store = store
 
     def collect(self) -> Iterator[Metric]:
-        counts = self.store.counts()
+        counts = self.store.stats.counts()
         fates = GaugeMetricFamily("mailfate_recipients", "Recipients by fate", labels=["fate"])
         for fate, n in sorted(counts.items()):
             fates.add_metric([fate], n)
@@ -46,7 +46,7 @@ class _StoreCollector(Collector):
             "Recipients by recipient domain and fate (20 busiest)",
             labels=["domain", "fate"],
         )
-        for row in self.store.domain_stats(20):
+        for row in self.store.stats.domain_stats(20):
             for fate, n in sorted(row["fates"].items()):
                 by_domain.add_metric([row["domain"], fate], n)
         yield by_domain
@@ -56,7 +56,7 @@ class _StoreCollector(Collector):
             "Deferred recipients by the reason of their last reply",
             labels=["reason"],
         )
-        for summary in self.store.queue_summary(datetime.now().astimezone()):
+        for summary in self.store.stats.queue_summary(datetime.now().astimezone()):
             for reason, n, _ in summary.top_reasons:
                 deferred.add_metric([reason], n)
         yield deferred
@@ -64,7 +64,7 @@ class _StoreCollector(Collector):
 
     def _bounced_recipients(self) -> Metric:
         """Recipients that failed for good, hard or soft (``/v1/stats``'s ``bounces``)."""
-        total = sum(self.store.bounce_counts().values(), BounceCounts())
+        total = sum(self.store.stats.bounce_counts().values(), BounceCounts())
         family = GaugeMetricFamily(
             "mailfate_bounced_recipients",
             "Recipients that bounced: hard, or soft (a soft reason, or expired after deferrals)",
@@ -77,7 +77,7 @@ class _StoreCollector(Collector):
     def _rates(self) -> Iterator[Metric]:
         """Rolling 24-hour bounce and complaint rates per sending domain (from the hourly rollups,
         as the alerts read them): hard bounces / sent, complaints / delivered."""
-        rates = per_sending_domain(self.store, datetime.now(UTC) - timedelta(hours=24))
+        rates = per_sending_domain(self.store.rollups, datetime.now(UTC) - timedelta(hours=24))
         bounce = GaugeMetricFamily(
             "mailfate_bounce_rate_24h", "Hard bounces / sent over 24 hours", labels=["sending_domain"]
         )
@@ -102,7 +102,7 @@ class _StoreCollector(Collector):
 
 
 class Metrics:
-    def __init__(self, store: Store | None = None) -> None:
+    def __init__(self, store: MetricsSources | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         if store is not None:
             self.watch(store)
@@ -120,7 +120,7 @@ class Metrics:
             registry=self.registry,
         )
 
-    def watch(self, store: Store) -> None:
+    def watch(self, store: MetricsSources) -> None:
         """Read the store's figures at every scrape."""
         self.registry.register(_StoreCollector(store))
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from mailfate.model import RollupQuery
 from mailfate.model.bounces import ANSWERED_KINDS, BounceCounts
 from mailfate.tracking.ports import RollupSums
 
@@ -47,6 +48,6 @@ class Rates:
 def per_sending_domain(store: RollupSums, since: datetime, until: datetime | None = None) -> dict[str, Rates]:
     """The rates of each sending domain over the rollup hours from ``since`` to ``until``."""
     per: dict[str, Counter[str]] = {}
-    for sending, kind, n in store.rollup_sums(since, until, by=("sending_domain", "kind")):
+    for sending, kind, n in store.rollup_sums(RollupQuery(since, until, by=("sending_domain", "kind"))):
         per.setdefault(sending, Counter())[kind] += n
     return {domain: Rates.of(counts) for domain, counts in sorted(per.items())}

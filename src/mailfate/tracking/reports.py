@@ -10,7 +10,7 @@ classified record — and calls :func:`record_reports`, which:
 3. asks the :class:`~mailfate.tracking.suppression.SuppressionPolicy` whether the address is to be
    suppressed for the message's sending domain.
 
-All of it is one transaction (:meth:`mailfate.store.repo.Store.record_report`), committed before
+All of it is one transaction (:meth:`mailfate.store.messages.Messages.record_report`), committed before
 the call returns, so a door answers "accepted" only for what is on disk. The worker, whose
 attempts must precede the reports about them, writes its pending attempts first
 (:meth:`mailfate.delivery.engine.Engine.on_inbound`).

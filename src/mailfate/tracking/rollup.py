@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from mailfate.store import Store
+from mailfate.store.rollups import Rollups
 
 __all__ = ["fold_forever"]
 
@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 
 async def fold_forever(
-    store: Store,
+    store: Rollups,
     stop: asyncio.Event,
     *,
     interval: float = 2.0,

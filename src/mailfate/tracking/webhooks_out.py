@@ -53,8 +53,8 @@ import httpx
 from mailfate.config import WebhookSettings
 from mailfate.errors import ConfigError
 from mailfate.model import Event, MessageView
-from mailfate.store import Store
 from mailfate.store.webhooks import DeliveryOutcome
+from mailfate.tracking.ports import WebhookSources
 from mailfate.tracking.ses_events import SNS_HEADERS, ses_event, sns_notification, topic_arn
 
 __all__ = [
@@ -318,7 +318,7 @@ class WebhookService:
 
     def __init__(
         self,
-        store: Store,
+        store: WebhookSources,
         subscribers: Sequence[WebhookSettings],
         *,
         clock: Clock = utcnow,
@@ -337,7 +337,9 @@ class WebhookService:
         self.clock = clock
         self.http = http
         self.sleep = sleep
-        self.settle = settle if settle is not None else PG_SETTLE if store.dialect == "postgresql" else None
+        self.settle = (
+            settle if settle is not None else PG_SETTLE if store.webhooks.dialect == "postgresql" else None
+        )
         self.batch = batch
         self.poll_interval = poll_interval
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -365,13 +367,13 @@ class WebhookService:
                 await pause(stop, wait, self.sleep)
         finally:
             with contextlib.suppress(Exception):
-                await asyncio.to_thread(self.store.release_webhook, hook.name, self.owner)
+                await asyncio.to_thread(self.store.webhooks.release_webhook, hook.name, self.owner)
 
     async def _step(self, hook: WebhookSettings, http: httpx.AsyncClient, stop: asyncio.Event) -> float:
         """Work on one batch; the seconds to wait before the next step."""
         now = self.clock()
         state = await asyncio.to_thread(
-            self.store.claim_webhook,
+            self.store.webhooks.claim_webhook,
             hook.name,
             self.owner,
             at=now,
@@ -382,7 +384,7 @@ class WebhookService:
             return self.poll_interval
         if state.next_at is not None and state.next_at > now:
             return min((state.next_at - now).total_seconds(), self.lease.total_seconds() / 2)
-        found = await asyncio.to_thread(self.store.events_after, state.position, self.batch)
+        found = await asyncio.to_thread(self.store.messages.events_after, state.position, self.batch)
         position, attempts, skipped = state.position, state.attempts, False
         for event in found:
             if stop.is_set():
@@ -401,7 +403,7 @@ class WebhookService:
             position, attempts, skipped = event.id, 0, False
         if skipped:
             await asyncio.to_thread(
-                self.store.skip_webhook_events, hook.name, self.owner, position, at=self.clock()
+                self.store.webhooks.skip_webhook_events, hook.name, self.owner, position, at=self.clock()
             )
         return 0.0 if position > state.position else self.poll_interval
 
@@ -412,7 +414,7 @@ class WebhookService:
             return encode(event_payload(event))
         message = self._messages.get(event.message_id)
         if message is None:
-            message = await asyncio.to_thread(self.store.message, event.message_id)
+            message = await asyncio.to_thread(self.store.messages.message, event.message_id)
             if message is None:
                 return None
             if len(self._messages) > 1000:
@@ -461,7 +463,7 @@ class WebhookService:
                 next_at.isoformat(timespec="seconds"),
             )
         kept = await asyncio.to_thread(
-            self.store.record_webhook,
+            self.store.webhooks.record_webhook,
             hook.name,
             self.owner,
             event.id,

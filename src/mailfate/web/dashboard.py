@@ -22,9 +22,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from mailfate.store import Store
 from mailfate.tracking.fault import SenderFacts
-from mailfate.web.deps import LANG_COOKIE, Dashboard, Lookup
+from mailfate.web.deps import LANG_COOKIE, Dashboard, DashboardStore, Lookup
 from mailfate.web.pages import router
 from mailfate.web.rendering import environment
 from mailfate.web.session import SESSION_COOKIE
@@ -32,7 +31,9 @@ from mailfate.web.session import SESSION_COOKIE
 __all__ = ["LANG_COOKIE", "SESSION_COOKIE", "mount_dashboard"]
 
 
-def mount_dashboard(app: FastAPI, store: Store, lookup: Lookup, *, sender: SenderFacts | None = None) -> None:
+def mount_dashboard(
+    app: FastAPI, store: DashboardStore, lookup: Lookup, *, sender: SenderFacts | None = None
+) -> None:
     """Add the dashboard's routes to ``app`` (the API's application: one process, one port).
 
     ``lookup`` is the API's key lookup, so a bearer key is trusted exactly as the API trusts it.

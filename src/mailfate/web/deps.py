@@ -22,7 +22,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 from urllib.parse import quote
 
 import jinja2
@@ -30,7 +30,11 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mailfate.model import ApiKey
-from mailfate.store import Store
+from mailfate.store.keys import Keys
+from mailfate.store.messages import Messages
+from mailfate.store.rollups import Rollups
+from mailfate.store.stats import Stats
+from mailfate.store.suppressions import Suppressions
 from mailfate.tracking.fault import SenderFacts
 from mailfate.web import i18n
 from mailfate.web.rendering import PAGE_HEADERS
@@ -41,6 +45,8 @@ __all__ = [
     "LANG_COOKIE",
     "WINDOWS",
     "Dashboard",
+    "DashboardRepositories",
+    "DashboardStore",
     "Lookup",
     "Page",
     "PageDep",
@@ -60,11 +66,45 @@ Lookup = Callable[[str], Awaitable[ApiKey | None]]
 """The API's key lookup (cached for a few seconds): a bearer key is checked as the API checks it."""
 
 
+class DashboardStore(Protocol):
+    """The repositories the dashboard reads (and its sign-in checks keys in)."""
+
+    @property
+    def keys(self) -> Keys: ...
+
+    @property
+    def messages(self) -> Messages: ...
+
+    @property
+    def suppressions(self) -> Suppressions: ...
+
+    @property
+    def stats(self) -> Stats: ...
+
+    @property
+    def rollups(self) -> Rollups: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardRepositories:
+    """A :class:`DashboardStore` made of the repositories alone (what the runtime hands in)."""
+
+    keys: Keys
+    messages: Messages
+    suppressions: Suppressions
+    stats: Stats
+    rollups: Rollups
+
+    @classmethod
+    def of(cls, store: DashboardStore) -> DashboardRepositories:
+        return cls(store.keys, store.messages, store.suppressions, store.stats, store.rollups)
+
+
 @dataclass(frozen=True, slots=True)
 class Dashboard:
     """The dashboard's share of the process, set once on ``app.state.dashboard``."""
 
-    store: Store
+    store: DashboardStore
     lookup: Lookup
     templates: jinja2.Environment
     sender: SenderFacts = field(default_factory=SenderFacts)
@@ -78,11 +118,11 @@ def _shared(request: Request) -> Dashboard:
     return dashboard
 
 
-async def _store(request: Request) -> Store:
+async def _store(request: Request) -> DashboardStore:
     return _shared(request).store
 
 
-StoreDep = Annotated[Store, Depends(_store)]
+StoreDep = Annotated[DashboardStore, Depends(_store)]
 
 
 async def _sender(request: Request) -> SenderFacts:
@@ -104,12 +144,12 @@ async def _viewer(request: Request) -> ApiKey | None:
     return key if may_read(key) else None
 
 
-async def _signed_in(store: Store, cookie: str | None) -> ApiKey | None:
+async def _signed_in(store: DashboardStore, cookie: str | None) -> ApiKey | None:
     """The session's key when the cookie is its own, not expired, and the key is not revoked."""
     session = parse_session(cookie)
     if session is None or session.expires <= time.time():
         return None
-    found = await asyncio.to_thread(store.find_key_by_id, session.key_id)
+    found = await asyncio.to_thread(store.keys.find_key_by_id, session.key_id)
     if found is None:
         return None
     key, stored_hash = found

@@ -69,11 +69,13 @@ def test_list_and_log_show_positions_backlog_and_deliveries(tmp_path: Path, clea
     store = Store.open(data / "mailfate.db")
     try:
         for i in range(3):
-            store.submit(NewMessage("a@app.example", (f"u{i}@naver.test",), b"Subject: x\r\n\r\nx\r\n"), NOW)
-        ids = [e.id for e in store.events_after(0)]
+            store.queue.submit(
+                NewMessage("a@app.example", (f"u{i}@naver.test",), b"Subject: x\r\n\r\nx\r\n"), NOW
+            )
+        ids = [e.id for e in store.messages.events_after(0)]
         until = NOW + timedelta(minutes=1)
-        store.claim_webhook("app", "test", at=NOW, until=until, from_start=True)
-        store.record_webhook(
+        store.webhooks.claim_webhook("app", "test", at=NOW, until=until, from_start=True)
+        store.webhooks.record_webhook(
             "app",
             "test",
             ids[0],
@@ -84,11 +86,11 @@ def test_list_and_log_show_positions_backlog_and_deliveries(tmp_path: Path, clea
             error="",
             duration_ms=4,
         )
-        store.record_webhook(
+        store.webhooks.record_webhook(
             "app", "test", ids[1], at=NOW, attempt=1, outcome="retry", status_code=502, error="HTTP 502: bad",
             duration_ms=9, next_at=NOW + timedelta(seconds=5),
         )  # fmt: skip
-        store.claim_webhook("gone", "test", at=NOW, until=until)
+        store.webhooks.claim_webhook("gone", "test", at=NOW, until=until)
     finally:
         store.close()
     common = ["--config", str(config), "--data-dir", str(data)]

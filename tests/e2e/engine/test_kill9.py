@@ -64,7 +64,7 @@ def test_every_id_send_returned_survives_kill_9(tmp_path: Path) -> None:
         with store.engine.connect() as conn:
             assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
         for mid in ids:
-            view = store.message(mid)
+            view = store.messages.message(mid)
             assert view is not None and view.fate == "queued" and len(view.events) == 1, mid
     finally:
         store.close()
@@ -115,13 +115,13 @@ def test_a_worker_killed_mid_batch_loses_nothing(tmp_path: Path) -> None:
         worker.stdout.close()
         stored_at_kill = len(sim.stored("accept.mailfate.test"))
         assert 0 < stored_at_kill < total, "the kill must land mid-run"
-        leased = store.counts().get("sending", 0)  # in flight: sent, maybe accepted, not yet recorded
+        leased = store.stats.counts().get("sending", 0)  # in flight: sent, maybe accepted, not yet recorded
 
         worker = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=_env(tmp_path), cwd=tmp_path)
         try:
             deadline = time.monotonic() + 90
             while time.monotonic() < deadline:
-                counts = store.counts()
+                counts = store.stats.counts()
                 if counts.get("delivered", 0) == total:
                     break
                 time.sleep(0.2)
@@ -130,9 +130,9 @@ def test_a_worker_killed_mid_batch_loses_nothing(tmp_path: Path) -> None:
             worker.wait(30)
             assert worker.stdout is not None
             worker.stdout.close()
-        assert store.counts() == {"delivered": total}
+        assert store.stats.counts() == {"delivered": total}
         for mid in ids[:: total // 20]:
-            view = store.message(mid)
+            view = store.messages.message(mid)
             assert view is not None and view.fate == "delivered"
         arrived = len(sim.stored("accept.mailfate.test"))
         assert total <= arrived <= total + leased  # duplicates only for attempts that were in flight

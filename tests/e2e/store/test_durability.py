@@ -57,7 +57,7 @@ def _pragma(engine: Any, name: str) -> Any:
 def test_sqlite_store_connections_are_synchronous_full_by_default(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "store.db")
     try:
-        for engine in (store.engine, store.reader):
+        for engine in (store.engine, store.db.reader):
             assert _pragma(engine, "journal_mode") == "wal"
             assert _pragma(engine, "synchronous") == FULL
     finally:
@@ -68,7 +68,7 @@ def test_synchronous_normal_in_the_url_is_the_explicit_opt_out(tmp_path: Path) -
     store = Store.open(f"sqlite:///{tmp_path / 'store.db'}?synchronous=normal")
     try:
         assert _pragma(store.engine, "synchronous") == NORMAL
-        assert _pragma(store.reader, "synchronous") == NORMAL
+        assert _pragma(store.db.reader, "synchronous") == NORMAL
     finally:
         store.close()
 
@@ -110,7 +110,7 @@ def test_postgresql_synchronous_commit_off_is_warned_about_at_start(
     _pg_exec(pg_server, f"ALTER DATABASE {name} SET synchronous_commit = off")
     store = Store.open(url)
     try:
-        assert store.message("nothing") is None
+        assert store.messages.message("nothing") is None
     finally:
         store.close()
     (warning,) = _warnings(caplog)
@@ -328,7 +328,7 @@ def test_inbound_dsn_250_comes_after_the_fsync(traced: Traced) -> None:
         _wait_for(lambda: read.get(f"/v1/messages/{mid}").json()["fate"] == "delivered", "the delivery")
     reader = Store(traced.data / "mailfate.db")
     try:
-        rid = reader.find_recipient(mid, "kim@accept.mailfate.test")
+        rid = reader.messages.find_recipient(mid, "kim@accept.mailfate.test")
     finally:
         reader.close()
     assert rid is not None

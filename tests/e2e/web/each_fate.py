@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from mailfate.model import AttemptRecord, AttemptResult, EventType, NewMessage
+from mailfate.model import AttemptRecord, AttemptResult, EventType, NewEvent, NewMessage, NewSuppression
 from mailfate.store import Store
 
 __all__ = ["EXPECTED", "HARD", "SENDER", "SENT", "SOFT", "seed"]
@@ -55,8 +55,10 @@ GREY = AttemptResult("deferred", 451, "4.7.1", "greylisted, try again", "greylis
 
 
 def _submit(store: Store, to: str, at: datetime) -> tuple[str, int]:
-    result = store.submit(NewMessage(f"no-reply@{SENDER}", (to,), b"Subject: code\r\n\r\n123456\r\n"), at)
-    rid = store.find_recipient(result.message_id, to)
+    result = store.queue.submit(
+        NewMessage(f"no-reply@{SENDER}", (to,), b"Subject: code\r\n\r\n123456\r\n"), at
+    )
+    rid = store.messages.find_recipient(result.message_id, to)
     assert rid is not None
     return result.message_id, rid
 
@@ -65,9 +67,9 @@ def _attempt(
     store: Store, to: str, result: AttemptResult, at: datetime, *, retry: timedelta | None = None
 ) -> tuple[str, int]:
     mid, rid = _submit(store, to, at - timedelta(seconds=2))
-    [claimed] = store.claim(1, now=at, lease=60, owner="seed")
+    [claimed] = store.queue.claim(1, now=at, lease=60, owner="seed")
     assert claimed.recipient_id == rid
-    store.record_attempts([AttemptRecord(rid, result, at, at + retry if retry else None)], owner="seed")
+    store.queue.record_attempts([AttemptRecord(rid, result, at, at + retry if retry else None)], owner="seed")
     return mid, rid
 
 
@@ -78,23 +80,27 @@ def seed(store: Store, now: datetime) -> None:
     _attempt(store, "gone@hard.test", USER_UNKNOWN, at)
     _attempt(store, "kim@relay.test", RELAY_DENIED, at)
     mid, rid = _attempt(store, "moved@dsnhard.test", OK, at)
-    store.append_event(
+    store.messages.append_event(NewEvent(
         mid, rid, EventType.BOUNCED, at + timedelta(minutes=1),
         {"hardbounce": True, "status": "5.1.2", "diagnostic": "Host unknown"}, reason="hostunknown",
-    )  # fmt: skip
+    ))  # fmt: skip
     mid, rid = _attempt(store, "full@dsnsoft.test", OK, at)
-    store.append_event(
+    store.messages.append_event(NewEvent(
         mid, rid, EventType.BOUNCED, at + timedelta(minutes=1),
         {"hardbounce": False, "status": "5.2.2", "diagnostic": "Mailbox full"}, reason="mailboxfull",
-    )  # fmt: skip
+    ))  # fmt: skip
     mid, rid = _attempt(store, "ok@complained.test", OK, at)
-    store.append_event(mid, rid, EventType.COMPLAINED, at + timedelta(minutes=2), {"feedback_type": "abuse"})
+    store.messages.append_event(
+        NewEvent(mid, rid, EventType.COMPLAINED, at + timedelta(minutes=2), {"feedback_type": "abuse"})
+    )
     # greylisted, retried ten minutes later, greylisted again past the deadline: expired
     _, rid = _attempt(store, "slow@expired.test", GREY, at, retry=timedelta(minutes=10))
-    [claimed] = store.claim(1, now=at + timedelta(minutes=10), lease=60, owner="seed")
+    [claimed] = store.queue.claim(1, now=at + timedelta(minutes=10), lease=60, owner="seed")
     assert claimed.recipient_id == rid
-    store.record_attempts([AttemptRecord(rid, GREY, at + timedelta(minutes=10), expire=True)], owner="seed")
-    store.suppress(SENDER, "gone@suppressed.test", "hard bounce", at=at)
+    store.queue.record_attempts(
+        [AttemptRecord(rid, GREY, at + timedelta(minutes=10), expire=True)], owner="seed"
+    )
+    store.suppressions.suppress(NewSuppression(SENDER, "gone@suppressed.test", "hard bounce"), at=at)
     _submit(store, "gone@suppressed.test", at + timedelta(minutes=11))
     # still open: retried in an hour
     _attempt(store, "wait@deferred.test", GREY, now - timedelta(minutes=5), retry=timedelta(hours=1))

@@ -97,7 +97,9 @@ def test_v1_stats_metrics_and_alert_rates_count_the_same(served: dict[str, Any])
     store = Store.open(served["data"] / "mailfate.db")
     try:
         alerts = [
-            a for a in evaluate(store, datetime.now(UTC), min_sent=1, fold=False) if a.rule == "bounce_rate"
+            a
+            for a in evaluate(store.rollups, datetime.now(UTC), min_sent=1, fold=False)
+            if a.rule == "bounce_rate"
         ]
     finally:
         store.close()

@@ -15,6 +15,7 @@ from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connectio
 
 from mailfate.client import Client, SuppressedError
 from mailfate.errors import InputError, MailfateError
+from mailfate.model import MessageQuery, NewSuppression
 from mailfate.store import Store
 from tests.support.serve import mailfate, running, serve_args
 from tests.unit.engine.test_engine_paths import start_worker, stop_worker
@@ -37,7 +38,7 @@ def stored(store_path: str) -> Iterator[Client]:
 
 def parsed(client: Client, message_id: str) -> email.message.EmailMessage:
     """The message as the store keeps it: the bytes Django built, as they will go out."""
-    raw = client.store.raw(message_id)
+    raw = client.store.queue.raw(message_id)
     return email.message_from_bytes(raw, policy=email.policy.default)
 
 
@@ -93,7 +94,7 @@ def test_an_idempotency_key_makes_a_retry_safe(stored: Client) -> None:
     again.idempotency_key = "signup-42"
     assert first.send() == 1 and again.send() == 1
     assert first.mailfate_message_id == again.mailfate_message_id
-    assert len(stored.store.search_messages(limit=10)[0]) == 1
+    assert len(stored.store.messages.search_messages(MessageQuery(limit=10))[0]) == 1
 
 
 def test_errors_follow_fail_silently(stored: Client) -> None:
@@ -103,7 +104,9 @@ def test_errors_follow_fail_silently(stored: Client) -> None:
     with pytest.raises(InputError):
         bad().send()
     assert bad().send(fail_silently=True) == 0
-    stored.store.suppress("*", "gone@accept.mailfate.test", "hard bounce", at=stored.clock())
+    stored.store.suppressions.suppress(
+        NewSuppression("*", "gone@accept.mailfate.test", "hard bounce"), at=stored.clock()
+    )
     gone = EmailMessage("x", "y", to=["gone@accept.mailfate.test"])
     with pytest.raises(SuppressedError):
         gone.send()
@@ -120,7 +123,7 @@ def test_one_connection_sends_many_and_an_empty_list_opens_nothing(stored: Clien
         messages = [EmailMessage("n", str(i), to=[f"u{i}@accept.mailfate.test"]) for i in range(5)]
         assert connection.send_messages(messages) == 5
         assert connection.send_messages([]) == 0
-    assert len(stored.store.search_messages(limit=10)[0]) == 5
+    assert len(stored.store.messages.search_messages(MessageQuery(limit=10))[0]) == 5
 
 
 def test_a_missing_store_fails_loudly_or_silently(tmp_path: Path, settings: Any) -> None:
@@ -136,7 +139,7 @@ def test_the_store_is_the_one_the_settings_name(store_path: str) -> None:
     send_mail("x", "y", None, ["kim@accept.mailfate.test"])
     store = Store.open(store_path)
     try:
-        assert store.counts().get("queued", 0) == 1
+        assert store.stats.counts().get("queued", 0) == 1
     finally:
         store.close()
 

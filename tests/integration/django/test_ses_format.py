@@ -75,7 +75,7 @@ def test_anymails_ses_webhook_reads_mailfates_events(tmp_path: Path, anymail_url
                 await asyncio.wait_for(task, 15)
 
             asyncio.run(run())
-            log = client.store.webhook_log(subscriber="anymail")
+            log = client.store.webhooks.webhook_log(subscriber="anymail")
     finally:
         stop_worker(thread, loop, stop)
         tracking.disconnect(on_event)

@@ -41,13 +41,15 @@ class Sent:
 
 
 def deliver(store: Store, to: str, results: list[AttemptResult], at: datetime, subject: str = "code") -> str:
-    mid = store.submit(NewMessage("App <no-reply@app.test>", (to,), b"x", subject=subject), at).message_id
+    mid = store.queue.submit(
+        NewMessage("App <no-reply@app.test>", (to,), b"x", subject=subject), at
+    ).message_id
     for i, result in enumerate(results):
         when = at + timedelta(minutes=5 * i)
-        [c] = store.claim(1, now=when + timedelta(days=1), lease=60, owner="t")
+        [c] = store.queue.claim(1, now=when + timedelta(days=1), lease=60, owner="t")
         last = i == len(results) - 1
         expire = last and result.outcome == "deferred"
-        store.record_attempts(
+        store.queue.record_attempts(
             [AttemptRecord(c.recipient_id, result, when, when + timedelta(minutes=5), expire)]
         )
     return mid
@@ -84,7 +86,7 @@ def sent(tmp_path: Path) -> Iterator[Sent]:
             store, "choi@other.test", [reply("deferred", 451, "4.7.1", "Greylisted", "greylisting")], NOW
         ),
     }
-    store.catch_up_rollups(datetime.now(UTC))
+    store.rollups.catch_up_rollups(datetime.now(UTC))
     yield Sent(store, path, ids)
     store.close()
 
@@ -98,7 +100,7 @@ def test_a_message_inquiry_quotes_their_reply_and_asks_the_question(sent: Sent) 
     assert "was deferred until we gave up by your mail servers" in text
     assert "> `451 4.7.1 Client host [198.51.100.7] rejected: <b>policy</b> 99FF00AA11`" in text
     assert "mx1.corp.test (192.0.2.26) TLSv1.3" in text
-    view = sent.store.message(sent.ids["kim"])
+    view = sent.store.messages.message(sent.ids["kim"])
     assert view is not None and view.header_message_id in text
     assert "| gmail.test | 1 | 1 | 0.0% |" in text  # how the same mail fares elsewhere
     assert "Our DNS records were not checked" in text
@@ -129,7 +131,7 @@ def test_the_question_quotes_a_policy_reply_before_an_unknown_user(sent: Sent) -
 
 
 def test_troubled_domains_rank_by_recipients_affected(sent: Sent) -> None:
-    ranked = sent.store.troubled_domains(NOW - timedelta(days=1))
+    ranked = sent.store.stats.troubled_domains(NOW - timedelta(days=1))
     assert [(t.domain, t.recipients) for t in ranked] == [("corp.test", 2), ("other.test", 1)]
     assert ranked[0].bounced == 1 and ranked[0].expired == 1
 
@@ -223,14 +225,14 @@ def test_each_fate_gets_what_it_needs_not_a_letter(sent: Sent) -> None:
 
 
 def _auth_fail(store: Store, sender: str) -> str:
-    mid = store.submit(NewMessage(sender, ("kim@corp.test",), b"x", subject="code"), NOW).message_id
-    [c] = store.claim(1, now=NOW + timedelta(days=1), lease=60, owner="t")
+    mid = store.queue.submit(NewMessage(sender, ("kim@corp.test",), b"x", subject="code"), NOW).message_id
+    [c] = store.queue.claim(1, now=NOW + timedelta(days=1), lease=60, owner="t")
     text = "5.7.26 Unauthenticated email is not accepted due to the sender domain's DMARC policy"
     result = AttemptResult(
         "bounced", 550, "5.7.26", text, "authfailure", True, remote_host="mx1.corp.test",
         remote_ip="192.0.2.25", cause="dmarc-policy", transport="direct",
     )  # fmt: skip
-    store.record_attempts([AttemptRecord(c.recipient_id, result, NOW, NOW, False)])
+    store.queue.record_attempts([AttemptRecord(c.recipient_id, result, NOW, NOW, False)])
     return mid
 
 

@@ -104,7 +104,7 @@ def test_each_message_is_delivered_once_when_transactions_outlast_the_lease(
     store = Store.open(store_url)
     try:
         for mid in ids:
-            view = store.message(mid)
+            view = store.messages.message(mid)
             assert view is not None and view.fate == "delivered"
             attempts = [e for e in view.events if e.type == "attempt"]
             assert len(attempts) == 1 and "lease_lost" not in attempts[0].data
@@ -115,16 +115,16 @@ def test_each_message_is_delivered_once_when_transactions_outlast_the_lease(
 def test_renew_extends_only_what_the_owner_still_holds(store_url: str) -> None:
     store = Store.open(store_url)
     try:
-        store.submit(new_message("a@x.test", "b@x.test"), T0)
-        mine = store.claim(1, now=T0, lease=LEASE, owner="A")
-        theirs = store.claim(1, now=T0, lease=LEASE, owner="B")
+        store.queue.submit(new_message("a@x.test", "b@x.test"), T0)
+        mine = store.queue.claim(1, now=T0, lease=LEASE, owner="A")
+        theirs = store.queue.claim(1, now=T0, lease=LEASE, owner="B")
         later = T0 + timedelta(seconds=1)
-        renewed = store.renew(
+        renewed = store.queue.renew(
             [mine[0].recipient_id, theirs[0].recipient_id], now=later, lease=LEASE, owner="A"
         )
         assert renewed == {mine[0].recipient_id}
         # past the first lease: A's renewed lease holds, B's ran out and is claimed again
-        again = store.claim(5, now=T0 + timedelta(seconds=LEASE + 0.5), lease=LEASE, owner="C")
+        again = store.queue.claim(5, now=T0 + timedelta(seconds=LEASE + 0.5), lease=LEASE, owner="C")
         assert [c.recipient_id for c in again] == [theirs[0].recipient_id]
     finally:
         store.close()
@@ -135,20 +135,20 @@ def test_a_result_recorded_after_the_lease_was_lost_changes_nothing_but_the_time
 ) -> None:
     store = Store.open(store_url)
     try:
-        sent = store.submit(new_message("a@x.test"), T0)
-        [first] = store.claim(1, now=T0, lease=LEASE, owner="A")
+        sent = store.queue.submit(new_message("a@x.test"), T0)
+        [first] = store.queue.claim(1, now=T0, lease=LEASE, owner="A")
         expired = T0 + timedelta(seconds=LEASE + 1)
-        [second] = store.claim(1, now=expired, lease=LEASE, owner="B")  # A's lease ran out
+        [second] = store.queue.claim(1, now=expired, lease=LEASE, owner="B")  # A's lease ran out
         assert second.recipient_id == first.recipient_id
-        lost = store.record_attempts(
+        lost = store.queue.record_attempts(
             [AttemptRecord(first.recipient_id, GREY, expired, expired + timedelta(minutes=5))], owner="A"
         )
         assert lost == 1
-        view = store.recipient(first.recipient_id)
+        view = store.messages.recipient(first.recipient_id)
         assert view is not None and view.fate == "sending"  # still B's: A's result moved nothing
-        assert store.renew([first.recipient_id], now=expired, lease=LEASE, owner="A") == set()
-        assert store.record_attempts([AttemptRecord(second.recipient_id, OK, expired)], owner="B") == 0
-        message = store.message(sent.message_id)
+        assert store.queue.renew([first.recipient_id], now=expired, lease=LEASE, owner="A") == set()
+        assert store.queue.record_attempts([AttemptRecord(second.recipient_id, OK, expired)], owner="B") == 0
+        message = store.messages.message(sent.message_id)
         assert message is not None and message.fate == "delivered"
         attempts = [e for e in message.events if e.type == "attempt"]
         assert [(e.data["outcome"], e.data.get("lease_lost", False)) for e in attempts] == [

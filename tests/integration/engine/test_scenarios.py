@@ -26,11 +26,11 @@ def test_every_scenario_reaches_its_fate(store_url: str, tmp_path: Path) -> None
 
     store = Store.open(store_url)
     try:
-        late = store.message(by["late_bounce"]["message_id"])
+        late = store.messages.message(by["late_bounce"]["message_id"])
         assert late is not None
         kinds = [(e.type, e.data.get("outcome")) for e in late.events]
         assert kinds[:3] == [("queued", None), ("attempt", "delivered"), ("bounced", None)]
-        grey = store.message(by["greylisted"]["message_id"])
+        grey = store.messages.message(by["greylisted"]["message_id"])
         assert grey is not None
         first = next(e for e in grey.events if e.type == "attempt")
         assert (first.data["outcome"], first.data["code"]) == ("deferred", 451)

@@ -27,7 +27,7 @@ BASE = {"from": "App <no-reply@app.example>", "to": ["kim@example.com"], "subjec
 @pytest.fixture
 def api(store_url: str, tmp_path: Path) -> Iterator[tuple[httpx.Client, Client]]:
     store = Store.open(store_url)
-    key = store.create_key({"admin"}, at=datetime.now(UTC))
+    key = store.keys.create_key({"admin"}, at=datetime.now(UTC))
     client = Client(store, settings=load_settings(None, data_dir=tmp_path))
     app = build_app(store, client, max_body=1 << 20)  # the API and the dashboard, as serve builds it
     server = uvicorn.Server(

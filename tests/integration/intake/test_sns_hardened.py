@@ -135,7 +135,7 @@ def test_malformed_bodies_are_400_and_fetch_nothing(
     store: Store, tmp_path: Path, what: str, raw: bytes
 ) -> None:
     fetch = Recorder()
-    with serving(store, SnsVerifier([TOPIC], fetch=fetch, seen=store), tmp_path) as url:
+    with serving(store, SnsVerifier([TOPIC], fetch=fetch, seen=store.sns), tmp_path) as url:
         answer = post(url, raw)
     assert answer.status_code == 400, (what, answer.text)
     assert answer.json()["detail"].startswith("refused: ")
@@ -145,7 +145,7 @@ def test_malformed_bodies_are_400_and_fetch_nothing(
 def test_an_oversized_body_is_413(store: Store, tmp_path: Path) -> None:
     body = json.dumps({**good("m-1"), "Padding": "x" * MAX_BODY}).encode()
     fetch = Recorder()
-    with serving(store, SnsVerifier([TOPIC], fetch=fetch, seen=store), tmp_path) as url:
+    with serving(store, SnsVerifier([TOPIC], fetch=fetch, seen=store.sns), tmp_path) as url:
         assert post(url, body).status_code == 413
         assert post(url, good("m-2")).status_code == 200  # a real one still passes
     assert fetch.urls == [CERT_URL]
@@ -166,7 +166,7 @@ def test_an_oversized_body_is_413(store: Store, tmp_path: Path) -> None:
 )
 def test_a_malformed_signature_fetches_nothing(store: Store, signature: str) -> None:
     fetch = Recorder()
-    verifier = SnsVerifier([TOPIC], fetch=fetch, seen=store)
+    verifier = SnsVerifier([TOPIC], fetch=fetch, seen=store.sns)
     with pytest.raises(SnsMalformed) as caught:
         verifier.verify({**good("m-1"), "Signature": signature})
     assert caught.value.status_code == 400
@@ -192,7 +192,7 @@ def test_a_malformed_signature_fetches_nothing(store: Store, signature: str) -> 
 )
 def test_a_foreign_or_stale_message_is_403_and_fetches_nothing(store: Store, over: dict[str, str]) -> None:
     fetch = Recorder()
-    verifier = SnsVerifier([TOPIC], fetch=fetch, seen=store)
+    verifier = SnsVerifier([TOPIC], fetch=fetch, seen=store.sns)
     body = signed(notification(bounce("ses-1", "kim@naver.test"), "m-1", **over))
     with pytest.raises(InputError):
         verifier.verify(body)
@@ -201,11 +201,11 @@ def test_a_foreign_or_stale_message_is_403_and_fetches_nothing(store: Store, ove
 
 
 def test_a_replay_is_refused_before_any_fetch(store: Store) -> None:
-    first = SnsVerifier([TOPIC], fetch=Recorder(), seen=store)
+    first = SnsVerifier([TOPIC], fetch=Recorder(), seen=store.sns)
     first.verify(good("m-1"))
     first.close()
     fetch = Recorder()
-    fresh = SnsVerifier([TOPIC], fetch=fetch, seen=store)  # no certificate cached
+    fresh = SnsVerifier([TOPIC], fetch=fetch, seen=store.sns)  # no certificate cached
     with pytest.raises(InputError, match="seen before"):
         fresh.verify(good("m-1"))
     assert fetch.urls == []
@@ -214,17 +214,17 @@ def test_a_replay_is_refused_before_any_fetch(store: Store) -> None:
 
 def test_a_failed_fetch_is_503_and_remembered(store: Store) -> None:
     fetch = Recorder(OSError("connection refused"))
-    verifier = SnsVerifier([TOPIC], fetch=fetch, seen=store)
+    verifier = SnsVerifier([TOPIC], fetch=fetch, seen=store.sns)
     for n in range(3):
         with pytest.raises(Exception, match="could not be fetched") as caught:
             verifier.verify(good(f"m-{n}"))
         assert getattr(caught.value, "status_code", None) == 503  # SNS retries 5xx, never 4xx
     assert fetch.urls == [CERT_URL]  # one fetch: the failure is remembered
-    assert not store.sns_seen("m-0", now=NOW)  # not taken: SNS's retry may pass
+    assert not store.sns.sns_seen("m-0", now=NOW)  # not taken: SNS's retry may pass
     verifier.close()
 
     fetch = Recorder(OSError("connection refused"))
-    verifier = SnsVerifier([TOPIC], fetch=fetch, seen=store, failure_ttl=0.0)
+    verifier = SnsVerifier([TOPIC], fetch=fetch, seen=store.sns, failure_ttl=0.0)
     for n in range(2):
         with pytest.raises(Exception, match="could not be fetched"):
             verifier.verify(good(f"m-{n}"))
@@ -236,7 +236,7 @@ def test_a_failed_fetch_is_503_and_remembered(store: Store) -> None:
 
 def test_a_certificate_is_fetched_once(store: Store) -> None:
     fetch = Recorder()
-    verifier = SnsVerifier([TOPIC], fetch=fetch, seen=store)
+    verifier = SnsVerifier([TOPIC], fetch=fetch, seen=store.sns)
     for n in range(5):
         verifier.verify(good(f"m-{n}"))
     assert fetch.urls == [CERT_URL]
@@ -284,9 +284,9 @@ class HangingCertServer:
 
 
 def test_a_hanging_certificate_fetch_does_not_hold_the_api(store: Store, tmp_path: Path) -> None:
-    key = store.create_key({"read"}, at=NOW)
+    key = store.keys.create_key({"read"}, at=NOW)
     with HangingCertServer() as cert_server:
-        verifier = SnsVerifier([TOPIC], fetch=cert_server.fetch(), seen=store, fetch_timeout=30)
+        verifier = SnsVerifier([TOPIC], fetch=cert_server.fetch(), seen=store.sns, fetch_timeout=30)
         with serving(store, verifier, tmp_path, workers=6) as url, ThreadPoolExecutor(12) as pool:
             posts = [pool.submit(post, url, good(f"h-{n}")) for n in range(12)]
             early = []
@@ -313,11 +313,11 @@ def test_a_hanging_certificate_fetch_does_not_hold_the_api(store: Store, tmp_pat
 
 def test_a_fetch_that_hangs_past_the_timeout_is_503(store: Store, tmp_path: Path) -> None:
     with HangingCertServer() as cert_server:
-        verifier = SnsVerifier([TOPIC], fetch=cert_server.fetch(), seen=store, fetch_timeout=0.2)
+        verifier = SnsVerifier([TOPIC], fetch=cert_server.fetch(), seen=store.sns, fetch_timeout=0.2)
         with pytest.raises(Exception, match="did not come within") as caught:
             verifier.verify(good("t-1"))
         assert getattr(caught.value, "status_code", None) == 503
-        assert not store.sns_seen("t-1", now=NOW)
+        assert not store.sns.sns_seen("t-1", now=NOW)
         cert_server.release.set()
         verifier.close()
 
@@ -325,13 +325,13 @@ def test_a_fetch_that_hangs_past_the_timeout_is_503(store: Store, tmp_path: Path
 def test_a_replay_is_refused_after_a_restart(store_url: str) -> None:
     body = good("r-1")
     first = Store.open(store_url)
-    verifier = SnsVerifier([TOPIC], fetch=Recorder(), seen=first)
+    verifier = SnsVerifier([TOPIC], fetch=Recorder(), seen=first.sns)
     verifier.verify(body)
     verifier.close()
     first.close()
 
     again = Store.open(store_url)  # a restart: new store, new verifier, nothing in memory
-    verifier = SnsVerifier([TOPIC], fetch=Recorder(), seen=again)
+    verifier = SnsVerifier([TOPIC], fetch=Recorder(), seen=again.sns)
     with pytest.raises(InputError, match="seen before: a replay"):
         verifier.verify(body)
     verifier.verify(good("r-2"))
@@ -342,23 +342,23 @@ def test_a_replay_is_refused_after_a_restart(store_url: str) -> None:
 def test_two_processes_take_an_id_once_and_old_ids_are_pruned(store_url: str) -> None:
     one, two = Store.open(store_url), Store.open(store_url)
     later = NOW + dt.timedelta(hours=1)
-    assert one.remember_sns("p-1", expires_at=later, now=NOW)
-    assert not two.remember_sns("p-1", expires_at=later, now=NOW)
-    assert two.sns_seen("p-1", now=NOW)
-    assert one.remember_sns("p-2", expires_at=NOW - dt.timedelta(seconds=1), now=NOW)
-    assert not one.sns_seen("p-2", now=NOW)  # expired
-    assert one.remember_sns("p-2", expires_at=later, now=NOW)  # an expired id is taken over
-    assert one.remember_sns("p-3", expires_at=NOW - dt.timedelta(seconds=1), now=NOW)
-    assert two.prune_sns_seen(NOW) == 1
-    assert two.prune_sns_seen(later + dt.timedelta(seconds=1)) == 2
-    two.forget_sns("p-1")
+    assert one.sns.remember_sns("p-1", expires_at=later, now=NOW)
+    assert not two.sns.remember_sns("p-1", expires_at=later, now=NOW)
+    assert two.sns.sns_seen("p-1", now=NOW)
+    assert one.sns.remember_sns("p-2", expires_at=NOW - dt.timedelta(seconds=1), now=NOW)
+    assert not one.sns.sns_seen("p-2", now=NOW)  # expired
+    assert one.sns.remember_sns("p-2", expires_at=later, now=NOW)  # an expired id is taken over
+    assert one.sns.remember_sns("p-3", expires_at=NOW - dt.timedelta(seconds=1), now=NOW)
+    assert two.sns.prune_sns_seen(NOW) == 1
+    assert two.sns.prune_sns_seen(later + dt.timedelta(seconds=1)) == 2
+    two.sns.forget_sns("p-1")
     one.close()
     two.close()
 
 
 def test_a_failed_subscription_confirmation_can_be_retried(store: Store) -> None:
     fetch = Recorder()
-    verifier = SnsVerifier([TOPIC], fetch=fetch, seen=store)
+    verifier = SnsVerifier([TOPIC], fetch=fetch, seen=store.sns)
     body = signed(
         {
             "Type": "SubscriptionConfirmation",

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from mailfate.errors import InputError
-from mailfate.model import NewMessage, SubmitResult
+from mailfate.model import NewMessage, NewSuppression, SubmitResult
 from mailfate.store import Store
 from mailfate.store.group import GroupCommit
 
@@ -85,7 +85,7 @@ def store(store_url: str) -> Store:
 def test_threads_submitting_at_once_each_get_their_message_in_fewer_transactions(store: Store) -> None:
     def send(i: int) -> SubmitResult:
         key = f"signup-{i % 150}"  # 50 retries of a key another thread may be sending right now
-        return store.submit(
+        return store.queue.submit(
             NewMessage("no-reply@app.example", (f"u{i}@example.org",), b"x", idempotency_key=key), NOW
         )
 
@@ -97,20 +97,24 @@ def test_threads_submitting_at_once_each_get_their_message_in_fewer_transactions
             by_key.setdefault(f"signup-{i % 150}", set()).add(r.message_id)
         assert all(len(ids) == 1 for ids in by_key.values())  # one message per key
         assert sum(r.created for r in results) == 150
-        assert store.counts().get("queued", 0) == 150
-        assert store.submit_transactions < 200
+        assert store.stats.counts().get("queued", 0) == 150
+        assert store.queue.submit_transactions < 200
         with pytest.raises(InputError, match="recipient"):
-            store.submit(NewMessage("no-reply@app.example", (), b"x"), NOW)
+            store.queue.submit(NewMessage("no-reply@app.example", (), b"x"), NOW)
     finally:
         store.close()
 
 
 def test_a_batch_keeps_each_message_s_keys_and_suppressions(store: Store) -> None:
     try:
-        store.suppress("app.example", "gone@example.org", "userunknown", at=NOW)
-        store.suppress("*", "complainer@example.org", "complaint", at=NOW)
-        store.suppress("other.example", "elsewhere@example.org", "userunknown", at=NOW)
-        first = store.submit(NewMessage("a@app.example", ("x@example.org",), b"x", idempotency_key="k0"), NOW)
+        store.suppressions.suppress(NewSuppression("app.example", "gone@example.org", "userunknown"), at=NOW)
+        store.suppressions.suppress(NewSuppression("*", "complainer@example.org", "complaint"), at=NOW)
+        store.suppressions.suppress(
+            NewSuppression("other.example", "elsewhere@example.org", "userunknown"), at=NOW
+        )
+        first = store.queue.submit(
+            NewMessage("a@app.example", ("x@example.org",), b"x", idempotency_key="k0"), NOW
+        )
 
         def msg(to: tuple[str, ...], key: str | None = None) -> NewMessage:
             return NewMessage("no-reply@app.example", to, b"x", idempotency_key=key)
@@ -123,7 +127,7 @@ def test_a_batch_keeps_each_message_s_keys_and_suppressions(store: Store) -> Non
             msg(("z@example.org",), key="k1"),
             msg(("z@example.org",), key="k1"),  # the same key twice in one batch
         ]
-        results = store.submit_many(batch, NOW)
+        results = store.queue.submit_many(batch, NOW)
         assert all(isinstance(r, SubmitResult) for r in results)
         r = [x for x in results if isinstance(x, SubmitResult)]
         assert [a for a, *_ in r[0].suppressed] == ["gone@example.org"]
@@ -131,7 +135,7 @@ def test_a_batch_keeps_each_message_s_keys_and_suppressions(store: Store) -> Non
         assert r[2].suppressed == () and r[2].created
         assert (r[3].message_id, r[3].created) == (first.message_id, False)
         assert r[4].created and (r[5].message_id, r[5].created) == (r[4].message_id, False)
-        view = store.message(r[0].message_id)
+        view = store.messages.message(r[0].message_id)
         assert view is not None
         assert sorted((x.address, x.fate) for x in view.recipients) == [
             ("gone@example.org", "suppressed"),

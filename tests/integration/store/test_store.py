@@ -14,7 +14,18 @@ import pytest
 from sqlalchemy import text
 
 from mailfate.errors import InputError
-from mailfate.model import AttemptRecord, AttemptResult, EventType, Fate, NewMessage, fate_of, fold_step
+from mailfate.model import (
+    AttemptRecord,
+    AttemptResult,
+    EventType,
+    Fate,
+    Hold,
+    NewEvent,
+    NewMessage,
+    NewSuppression,
+    fate_of,
+    fold_step,
+)
 from mailfate.store import Store, StoreError
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
@@ -43,7 +54,7 @@ def new(*to: str, key: str | None = None, deadline: datetime | None = None) -> N
 
 def consistent(store: Store, message_id: str) -> None:
     """The cached fate of every recipient is the fold of its events."""
-    view = store.message(message_id)
+    view = store.messages.message(message_id)
     assert view is not None
     for r in view.recipients:
         evs = [fold_step(e.type, e.data) for e in view.events if e.recipient_id == r.id]
@@ -52,36 +63,36 @@ def consistent(store: Store, message_id: str) -> None:
 
 
 def test_submit_queues_every_recipient_once_and_idempotency_returns_the_same_message(store: Store) -> None:
-    first = store.submit(new("Kim@Naver.TEST", "Kim@naver.test", "lee@daum.test", key="signup-1"), NOW)
-    again = store.submit(new("other@x.test", key="signup-1"), NOW)
+    first = store.queue.submit(new("Kim@Naver.TEST", "Kim@naver.test", "lee@daum.test", key="signup-1"), NOW)
+    again = store.queue.submit(new("other@x.test", key="signup-1"), NOW)
     assert first.created and not again.created and again.message_id == first.message_id
-    view = store.message(first.message_id)
+    view = store.messages.message(first.message_id)
     assert view is not None
     assert [r.address for r in view.recipients] == ["Kim@naver.test", "lee@daum.test"]
     assert [e.type for e in view.events] == ["queued", "queued"]
-    assert view.fate == "queued" and bytes(store.raw(first.message_id)).startswith(b"Subject: x")
+    assert view.fate == "queued" and bytes(store.queue.raw(first.message_id)).startswith(b"Subject: x")
 
 
 def test_claim_leases_due_recipients_and_a_lost_lease_is_claimed_again(store: Store) -> None:
-    mid = store.submit(new("a@x.test", "b@y.test"), NOW).message_id
-    claimed = store.claim(10, now=NOW, lease=60, owner="w1")
+    mid = store.queue.submit(new("a@x.test", "b@y.test"), NOW).message_id
+    claimed = store.queue.claim(10, now=NOW, lease=60, owner="w1")
     assert {c.address for c in claimed} == {"a@x.test", "b@y.test"} and all(c.attempts == 1 for c in claimed)
-    assert store.claim(10, now=NOW + timedelta(seconds=30), lease=60, owner="w2") == []
-    again = store.claim(10, now=NOW + timedelta(seconds=61), lease=60, owner="w2")  # w1 died
+    assert store.queue.claim(10, now=NOW + timedelta(seconds=30), lease=60, owner="w2") == []
+    again = store.queue.claim(10, now=NOW + timedelta(seconds=61), lease=60, owner="w2")  # w1 died
     assert {c.recipient_id for c in again} == {c.recipient_id for c in claimed}
     assert all(c.attempts == 2 and c.message_id == mid for c in again)
 
 
 def test_two_workers_claiming_at_once_never_share_a_recipient(store: Store) -> None:
     for i in range(60):
-        store.submit(new(f"u{i}@x.test"), NOW)
+        store.queue.submit(new(f"u{i}@x.test"), NOW)
     got: list[list[int]] = []
     barrier = threading.Barrier(3)
 
     def worker(name: str) -> None:
         barrier.wait()
         mine: list[int] = []
-        while batch := store.claim(7, now=NOW, lease=60, owner=name):
+        while batch := store.queue.claim(7, now=NOW, lease=60, owner=name):
             mine += [c.recipient_id for c in batch]
         got.append(mine)
 
@@ -95,17 +106,17 @@ def test_two_workers_claiming_at_once_never_share_a_recipient(store: Store) -> N
 
 
 def test_results_move_fates_and_a_late_dsn_turns_delivered_into_bounced(store: Store) -> None:
-    mid = store.submit(new("a@x.test", "b@y.test", "c@z.test"), NOW).message_id
-    a, b, c = sorted(store.claim(10, now=NOW, lease=60, owner="w"), key=lambda x: x.address)
+    mid = store.queue.submit(new("a@x.test", "b@y.test", "c@z.test"), NOW).message_id
+    a, b, c = sorted(store.queue.claim(10, now=NOW, lease=60, owner="w"), key=lambda x: x.address)
     later = NOW + timedelta(minutes=5)
-    store.record_attempts(
+    store.queue.record_attempts(
         [
             AttemptRecord(a.recipient_id, OK, NOW),
             AttemptRecord(b.recipient_id, GREY, NOW, later),
             AttemptRecord(c.recipient_id, UNKNOWN, NOW),
         ]
     )
-    view = store.message(mid)
+    view = store.messages.message(mid)
     assert view is not None
     assert [(r.fate, r.last_code) for r in view.recipients] == [
         ("delivered", 250),
@@ -113,21 +124,25 @@ def test_results_move_fates_and_a_late_dsn_turns_delivered_into_bounced(store: S
         ("bounced", 550),
     ]
     assert view.fate == "deferred" and view.recipients[1].next_attempt_at == later
-    assert store.claim(10, now=NOW, lease=60, owner="w") == []
-    assert [x.recipient_id for x in store.claim(10, now=later, lease=60, owner="w")] == [b.recipient_id]
-    store.append_event(mid, a.recipient_id, EventType.BOUNCED, NOW, {"status": "5.1.1"}, reason="userunknown")
-    store.append_event(mid, c.recipient_id, EventType.COMPLAINED, NOW)  # not delivered: no complaint fate
-    view = store.message(mid)
+    assert store.queue.claim(10, now=NOW, lease=60, owner="w") == []
+    assert [x.recipient_id for x in store.queue.claim(10, now=later, lease=60, owner="w")] == [b.recipient_id]
+    store.messages.append_event(
+        NewEvent(mid, a.recipient_id, EventType.BOUNCED, NOW, {"status": "5.1.1"}, reason="userunknown")
+    )
+    store.messages.append_event(
+        NewEvent(mid, c.recipient_id, EventType.COMPLAINED, NOW)
+    )  # not delivered: no complaint fate
+    view = store.messages.message(mid)
     assert view is not None
     assert [r.fate for r in view.recipients] == ["bounced", "sending", "bounced"]
     consistent(store, mid)
 
 
 def test_expiry_with_the_last_reason(store: Store) -> None:
-    mid = store.submit(new("a@x.test", deadline=NOW + timedelta(minutes=1)), NOW).message_id
-    [a] = store.claim(1, now=NOW, lease=60, owner="w")
-    store.record_attempts([AttemptRecord(a.recipient_id, GREY, NOW, None, expire=True)])
-    view = store.message(mid)
+    mid = store.queue.submit(new("a@x.test", deadline=NOW + timedelta(minutes=1)), NOW).message_id
+    [a] = store.queue.claim(1, now=NOW, lease=60, owner="w")
+    store.queue.record_attempts([AttemptRecord(a.recipient_id, GREY, NOW, None, expire=True)])
+    view = store.messages.message(mid)
     assert view is not None
     assert view.fate == "expired" and [e.type for e in view.events] == ["queued", "attempt", "expired"]
     assert view.events[-1].data["last_reason"] == "spamdetected"
@@ -135,55 +150,57 @@ def test_expiry_with_the_last_reason(store: Store) -> None:
 
 
 def test_suppressed_recipients_are_refused_with_reason_and_date(store: Store) -> None:
-    assert store.suppress("app.example", "Kim@naver.test", "userunknown", at=NOW)
-    assert not store.suppress("app.example", "kim@naver.test", "complaint", at=NOW)
-    store.suppress("*", "lee@daum.test", "complaint", at=NOW)
-    result = store.submit(new("kim@naver.test", "lee@daum.test", "park@x.test"), NOW)
+    assert store.suppressions.suppress(NewSuppression("app.example", "Kim@naver.test", "userunknown"), at=NOW)
+    assert not store.suppressions.suppress(
+        NewSuppression("app.example", "kim@naver.test", "complaint"), at=NOW
+    )
+    store.suppressions.suppress(NewSuppression("*", "lee@daum.test", "complaint"), at=NOW)
+    result = store.queue.submit(new("kim@naver.test", "lee@daum.test", "park@x.test"), NOW)
     assert [(a, r) for a, r, _ in result.suppressed] == [
         ("kim@naver.test", "userunknown"),
         ("lee@daum.test", "complaint"),
     ]
-    view = store.message(result.message_id)
+    view = store.messages.message(result.message_id)
     assert view is not None
     assert [r.fate for r in view.recipients] == ["suppressed", "suppressed", "queued"]
     assert view.events[0].data["reason"] == "userunknown"
-    other = store.submit(NewMessage("x@other.example", ("kim@naver.test",), b"x"), NOW)
+    other = store.queue.submit(NewMessage("x@other.example", ("kim@naver.test",), b"x"), NOW)
     assert not other.suppressed  # scoped to app.example
-    assert store.unsuppress("app.example", "kim@naver.test") and not store.unsuppress(
+    assert store.suppressions.unsuppress(
         "app.example", "kim@naver.test"
-    )
-    assert [s.address for s in store.suppressions()] == ["lee@daum.test"]
+    ) and not store.suppressions.unsuppress("app.example", "kim@naver.test")
+    assert [s.address for s in store.suppressions.suppressions()] == ["lee@daum.test"]
 
 
 def test_queue_summary_and_counts(store: Store) -> None:
-    mid = store.submit(new("a@naver.test", "b@naver.test", "c@gmail.test"), NOW).message_id
-    claimed = store.claim(10, now=NOW, lease=60, owner="w")
-    store.record_attempts(
+    mid = store.queue.submit(new("a@naver.test", "b@naver.test", "c@gmail.test"), NOW).message_id
+    claimed = store.queue.claim(10, now=NOW, lease=60, owner="w")
+    store.queue.record_attempts(
         [
             AttemptRecord(c.recipient_id, GREY, NOW, NOW + timedelta(minutes=5))
             for c in claimed
             if c.domain == "naver.test"
         ]
     )
-    rows = {r.domain: r for r in store.queue_summary(NOW)}
+    rows = {r.domain: r for r in store.stats.queue_summary(NOW)}
     assert (rows["naver.test"].deferred, rows["gmail.test"].sending) == (2, 1)
     assert rows["naver.test"].top_reasons == (("spamdetected", 2, "Greylisted"),)
-    assert store.counts() == {"deferred": 2, "sending": 1}
-    assert store.due_in(NOW) == pytest.approx(60)
-    assert store.find_recipient(mid, "A@NAVER.test") == claimed[0].recipient_id
+    assert store.stats.counts() == {"deferred": 2, "sending": 1}
+    assert store.queue.due_in(NOW) == pytest.approx(60)
+    assert store.messages.find_recipient(mid, "A@NAVER.test") == claimed[0].recipient_id
 
 
 def test_unknown_recipient_for_an_event_is_an_input_error(store: Store) -> None:
-    mid = store.submit(new("a@x.test"), NOW).message_id
+    mid = store.queue.submit(new("a@x.test"), NOW).message_id
     with pytest.raises(InputError):
-        store.append_event(mid, 999_999, EventType.BOUNCED, NOW)
-    assert store.message("m" + "0" * 26) is None
+        store.messages.append_event(NewEvent(mid, 999_999, EventType.BOUNCED, NOW))
+    assert store.messages.message("m" + "0" * 26) is None
 
 
 def test_a_full_database_is_a_store_error_and_nothing_is_half_written(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "full.db")
     try:
-        mid = store.submit(new("a@x.test"), NOW).message_id
+        mid = store.queue.submit(new("a@x.test"), NOW).message_id
         with store.engine.connect() as conn:
             pages = conn.execute(text("PRAGMA page_count")).scalar()
         big = NewMessage("no-reply@app.example", tuple(f"u{i}@x.test" for i in range(200)), b"x" * 400_000)
@@ -198,9 +215,9 @@ def test_a_full_database_is_a_store_error_and_nothing_is_half_written(tmp_path: 
         store.engine.dispose()
         event.listen(store.engine, "connect", shrink)
         with pytest.raises(StoreError, match="full"):
-            store.submit(big, NOW)
-        assert store.counts() == {"queued": 1}  # the failed submit left nothing behind
-        assert store.message(mid) is not None
+            store.queue.submit(big, NOW)
+        assert store.stats.counts() == {"queued": 1}  # the failed submit left nothing behind
+        assert store.messages.message(mid) is not None
     finally:
         store.close()
 
@@ -226,57 +243,67 @@ def test_a_report_stored_at_any_moment_of_the_attempts_gives_the_fate_of_the_eve
     moments = ("leased 1", "deferred", "leased 2", "delivered")
     for where in [*((m,) for m in moments), *itertools.product(moments, repeat=2)]:
         for kinds in itertools.product(_REPORT_FATES, repeat=len(where)):
-            mid = store.submit(new("kim@example.org"), NOW).message_id
-            [rid] = [r.id for r in store.message(mid).recipients]  # type: ignore[union-attr]
+            mid = store.queue.submit(new("kim@example.org"), NOW).message_id
+            [rid] = [r.id for r in store.messages.message(mid).recipients]  # type: ignore[union-attr]
 
             def report(moment: str, rid: int = rid, mid: str = mid, plan: tuple[Any, ...] = ()) -> None:
                 for at, kind in plan:
                     if at == moment:
-                        store.append_event(mid, rid, kind, NOW, {"status": "5.1.1"}, reason="userunknown")
+                        store.messages.append_event(
+                            NewEvent(mid, rid, kind, NOW, {"status": "5.1.1"}, reason="userunknown")
+                        )
 
             report = functools.partial(report, plan=tuple(zip(where, kinds, strict=True)))
 
-            claimed = store.claim(1, now=NOW, lease=60, owner="w")
+            claimed = store.queue.claim(1, now=NOW, lease=60, owner="w")
             report("leased 1")
-            store.record_attempts([AttemptRecord(rid, GREY, NOW, next_attempt_at=NOW)], owner="w")
+            store.queue.record_attempts([AttemptRecord(rid, GREY, NOW, next_attempt_at=NOW)], owner="w")
             report("deferred")
-            claimed = store.claim(1, now=NOW + timedelta(seconds=1), lease=60, owner="w")
+            claimed = store.queue.claim(1, now=NOW + timedelta(seconds=1), lease=60, owner="w")
             report("leased 2")
             if claimed:  # no second attempt once a report has decided
-                store.record_attempts([AttemptRecord(rid, OK, NOW + timedelta(seconds=1))], owner="w")
+                store.queue.record_attempts([AttemptRecord(rid, OK, NOW + timedelta(seconds=1))], owner="w")
             report("delivered")
-            view = store.message(mid)
+            view = store.messages.message(mid)
             assert view is not None
             [recipient] = view.recipients
             expected = Fate.BOUNCED if EventType.BOUNCED in kinds else Fate.COMPLAINED
             assert recipient.fate == expected, (where, kinds)
             assert not any(e.data.get("lease_lost") for e in view.events), (where, kinds)
             consistent(store, mid)
-    assert store.claim(10, now=NOW + timedelta(hours=1), lease=60, owner="w") == []
+    assert store.queue.claim(10, now=NOW + timedelta(hours=1), lease=60, owner="w") == []
 
 
 def test_a_worker_that_lost_its_lease_cannot_expire_suppress_or_hold_the_recipient(store: Store) -> None:
-    mid = store.submit(new("kim@example.org"), NOW).message_id
-    [first] = store.claim(1, now=NOW, lease=5, owner="w1")
-    [second] = store.claim(1, now=NOW + timedelta(seconds=10), lease=60, owner="w2")  # w1's lease ran out
+    mid = store.queue.submit(new("kim@example.org"), NOW).message_id
+    [first] = store.queue.claim(1, now=NOW, lease=5, owner="w1")
+    [second] = store.queue.claim(
+        1, now=NOW + timedelta(seconds=10), lease=60, owner="w2"
+    )  # w1's lease ran out
     rid = first.recipient_id
     assert second.recipient_id == rid
     at = NOW + timedelta(seconds=11)
-    store.append_event(mid, rid, EventType.EXPIRED, at, {"why": "deadline"}, reason="expired", owner="w1")
-    store.append_event(mid, rid, EventType.SUPPRESSED, at, {"reason": "x"}, reason="suppressed", owner="w1")
-    assert not store.hold(mid, rid, at=at, until=at + timedelta(minutes=5), data={}, owner="w1")
-    view = store.message(mid)
+    store.messages.append_event(
+        NewEvent(mid, rid, EventType.EXPIRED, at, {"why": "deadline"}, reason="expired"), owner="w1"
+    )
+    store.messages.append_event(
+        NewEvent(mid, rid, EventType.SUPPRESSED, at, {"reason": "x"}, reason="suppressed"), owner="w1"
+    )
+    assert not store.queue.hold(Hold(mid, rid, at, at + timedelta(minutes=5), {}), owner="w1")
+    view = store.messages.message(mid)
     assert view is not None
     assert view.recipients[0].fate == "sending"  # still w2's
     assert [e.data.get("lease_lost") for e in view.events if e.type in ("expired", "suppressed")] == [
         True,
         True,
     ]
-    store.record_attempts([AttemptRecord(rid, OK, at)], owner="w2")
-    assert store.recipient(rid).fate == "delivered"  # type: ignore[union-attr]
+    store.queue.record_attempts([AttemptRecord(rid, OK, at)], owner="w2")
+    assert store.messages.recipient(rid).fate == "delivered"  # type: ignore[union-attr]
     consistent(store, mid)
     # the owner itself settles it
-    mid2 = store.submit(new("lee@example.org"), NOW).message_id
-    [mine] = store.claim(1, now=NOW, lease=60, owner="w1")
-    store.append_event(mid2, mine.recipient_id, EventType.EXPIRED, at, {}, reason="expired", owner="w1")
-    assert store.recipient(mine.recipient_id).fate == "expired"  # type: ignore[union-attr]
+    mid2 = store.queue.submit(new("lee@example.org"), NOW).message_id
+    [mine] = store.queue.claim(1, now=NOW, lease=60, owner="w1")
+    store.messages.append_event(
+        NewEvent(mid2, mine.recipient_id, EventType.EXPIRED, at, {}, reason="expired"), owner="w1"
+    )
+    assert store.messages.recipient(mine.recipient_id).fate == "expired"  # type: ignore[union-attr]

@@ -29,28 +29,30 @@ def rows(store: Store) -> int:
 def test_the_heartbeat_says_alive_stale_stopped_or_never(store_url: str) -> None:
     store = Store.open(store_url)
     try:
-        never = store.worker_status(T0)
+        never = store.workers.worker_status(T0)
         assert not never.alive and never.last is None
         assert never.hint is not None and never.hint.startswith("no worker has ever run on this store")
-        store.worker_beat("w1", host="a", pid=11, started_at=T0, now=T0)
-        assert store.worker_status(T0 + timedelta(seconds=10)).alive
-        stale = store.worker_status(T0 + timedelta(seconds=31))  # six beats missed: a dead worker
+        store.workers.worker_beat("w1", host="a", pid=11, started_at=T0, now=T0)
+        assert store.workers.worker_status(T0 + timedelta(seconds=10)).alive
+        stale = store.workers.worker_status(T0 + timedelta(seconds=31))  # six beats missed: a dead worker
         assert not stale.alive and stale.idle == 31 and stale.last is not None and stale.last.pid == 11
         assert stale.hint is not None and stale.hint.startswith(
             "no worker has run for 31 s (a pid 11 last beat"
         )
-        assert store.worker_status(T0 + timedelta(seconds=31), threshold=60).alive
-        store.worker_beat("w2", host="b", pid=22, started_at=T0, now=T0 + timedelta(seconds=40))
-        store.worker_stopped("w1", now=T0 + timedelta(seconds=41))  # a newer stop hides no live worker
-        live = store.worker_status(T0 + timedelta(seconds=42))
+        assert store.workers.worker_status(T0 + timedelta(seconds=31), threshold=60).alive
+        store.workers.worker_beat("w2", host="b", pid=22, started_at=T0, now=T0 + timedelta(seconds=40))
+        store.workers.worker_stopped(
+            "w1", now=T0 + timedelta(seconds=41)
+        )  # a newer stop hides no live worker
+        live = store.workers.worker_status(T0 + timedelta(seconds=42))
         assert live.alive and live.hint is None and live.last is not None and live.last.id == "w2"
-        store.worker_stopped("w2", now=T0 + timedelta(seconds=43))
-        stopped = store.worker_status(T0 + timedelta(seconds=45))  # a clean stop is known at once
+        store.workers.worker_stopped("w2", now=T0 + timedelta(seconds=43))
+        stopped = store.workers.worker_status(T0 + timedelta(seconds=45))  # a clean stop is known at once
         assert not stopped.alive and stopped.hint is not None and "stopped at" in stopped.hint
-        store.worker_beat("w2", host="b", pid=22, started_at=T0, now=T0 + timedelta(seconds=50))
-        assert store.worker_status(T0 + timedelta(seconds=51)).alive  # beating again: alive again
+        store.workers.worker_beat("w2", host="b", pid=22, started_at=T0, now=T0 + timedelta(seconds=50))
+        assert store.workers.worker_status(T0 + timedelta(seconds=51)).alive  # beating again: alive again
         assert rows(store) == 2
-        store.worker_beat("w3", host="c", pid=33, started_at=T0, now=T0 + timedelta(days=2))
+        store.workers.worker_beat("w3", host="c", pid=33, started_at=T0, now=T0 + timedelta(days=2))
         assert rows(store) == 1  # workers silent for a day are forgotten by a live one's beat
     finally:
         store.close()
@@ -105,7 +107,7 @@ def test_send_prints_the_hint_once_when_no_worker_runs(
     assert "no worker has ever run" in as_json.stderr
     store = Store.open(tmp_path / "d" / "mailfate.db")
     try:
-        store.worker_beat("w", host="h", pid=1, started_at=datetime.now(UTC), now=datetime.now(UTC))
+        store.workers.worker_beat("w", host="h", pid=1, started_at=datetime.now(UTC), now=datetime.now(UTC))
     finally:
         store.close()
     quiet = CliRunner().invoke(app, [*args, *data])

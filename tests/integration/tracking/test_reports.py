@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from mailfate.errors import InputError
-from mailfate.model import EventType, NewMessage
+from mailfate.model import EventType, NewEvent, NewMessage
 from mailfate.store import NewReport, ReportEvent, Store
 from mailfate.tracking.reports import InboundReport, event_kind, record_reports, report_of
 from mailfate.tracking.suppression import SuppressionPolicy, sending_domain
@@ -26,8 +26,8 @@ def store(store_url: str) -> Iterator[Store]:
 
 
 def _sent(store: Store, address: str, sender: str = "no-reply@App.Example") -> tuple[str, int]:
-    mid = store.submit(NewMessage(sender, (address,), b"x"), NOW).message_id
-    rid = store.find_recipient(mid, address)
+    mid = store.queue.submit(NewMessage(sender, (address,), b"x"), NOW).message_id
+    rid = store.messages.find_recipient(mid, address)
     assert rid is not None
     return mid, rid
 
@@ -49,9 +49,9 @@ def _bounce(mid: str, rid: int, *, evidence: str = "status", kind: str = "bounce
 def test_the_raw_report_is_kept_and_each_event_names_it(store: Store) -> None:
     mid, rid = _sent(store, "kim@naver.test")
     raw = b"From: MAILER-DAEMON\r\n\r\nthe DSN as received\r\n"
-    assert record_reports(store, [_bounce(mid, rid)], raw=raw, at=NOW) == 1
-    [bounced] = [e for e in store.events_since(mid, 0) if e.type == "bounced"]
-    kept = store.report(int(bounced.data["report_id"]))
+    assert record_reports(store.messages, [_bounce(mid, rid)], raw=raw, at=NOW) == 1
+    [bounced] = [e for e in store.messages.events_since(mid, 0) if e.type == "bounced"]
+    kept = store.messages.report(int(bounced.data["report_id"]))
     assert kept is not None
     assert (kept.kind, kept.message_id, kept.raw, kept.size, kept.received_at) == (
         "dsn",
@@ -65,32 +65,32 @@ def test_the_raw_report_is_kept_and_each_event_names_it(store: Store) -> None:
 def test_a_complaint_is_kept_as_arf_and_suppresses_for_the_sending_domain(store: Store) -> None:
     mid, rid = _sent(store, "lee@daum.test")
     report = InboundReport(message_id=mid, recipient_id=rid, kind="complained", feedback_type="abuse", at=NOW)
-    record_reports(store, [report], raw=b"arf")
-    [event] = [e for e in store.events_since(mid, 0) if e.type == "complained"]
-    kept = store.report(int(event.data["report_id"]))
+    record_reports(store.messages, [report], raw=b"arf")
+    [event] = [e for e in store.messages.events_since(mid, 0) if e.type == "complained"]
+    kept = store.messages.report(int(event.data["report_id"]))
     assert kept is not None and kept.kind == "arf"
-    found = store.suppression("lee@daum.test", "app.example")
+    found = store.suppressions.suppression("lee@daum.test", "app.example")
     assert found is not None and found.reason == "complaint"
-    assert [e.data for e in store.events_since(mid, 0) if e.type == EventType.SUPPRESSION_ADDED] == [
+    assert [e.data for e in store.messages.events_since(mid, 0) if e.type == EventType.SUPPRESSION_ADDED] == [
         {"scope": "app.example", "reason": "complaint"}
     ]
 
 
 def test_without_raw_nothing_is_kept_and_a_report_on_no_known_recipient_is_skipped(store: Store) -> None:
     mid, rid = _sent(store, "kim@naver.test")
-    assert record_reports(store, [_bounce(mid, rid + 99), _bounce("0" * 32, rid)], raw=b"x") == 0
-    assert record_reports(store, [_bounce(mid, rid)]) == 1
-    [bounced] = [e for e in store.events_since(mid, 0) if e.type == "bounced"]
+    assert record_reports(store.messages, [_bounce(mid, rid + 99), _bounce("0" * 32, rid)], raw=b"x") == 0
+    assert record_reports(store.messages, [_bounce(mid, rid)]) == 1
+    [bounced] = [e for e in store.messages.events_since(mid, 0) if e.type == "bounced"]
     assert "report_id" not in bounced.data
 
 
 def test_weak_evidence_and_a_policy_without_hard_do_not_suppress(store: Store) -> None:
     weak = _sent(store, "a@example.org")
     off = _sent(store, "b@example.org")
-    record_reports(store, [_bounce(*weak, evidence="code-class")])
-    record_reports(store, [_bounce(*off)], policy=SuppressionPolicy(hard=False))
-    assert store.suppression("a@example.org", "app.example") is None
-    assert store.suppression("b@example.org", "app.example") is None
+    record_reports(store.messages, [_bounce(*weak, evidence="code-class")])
+    record_reports(store.messages, [_bounce(*off)], policy=SuppressionPolicy(hard=False))
+    assert store.suppressions.suppression("a@example.org", "app.example") is None
+    assert store.suppressions.suppression("b@example.org", "app.example") is None
 
 
 def test_the_policy_decides_once_for_attempts_and_reports() -> None:
@@ -113,13 +113,16 @@ def test_the_policy_decides_once_for_attempts_and_reports() -> None:
 
 def test_the_soft_streak_needs_n_expiries_in_a_row(store: Store) -> None:
     address = "c@example.org"
-    assert SuppressionPolicy(soft_streak=0).streak_reason(store, address, "mailboxfull") is None
+    assert SuppressionPolicy(soft_streak=0).streak_reason(store.messages, address, "mailboxfull") is None
     policy = SuppressionPolicy(soft_streak=2)
     for _ in range(2):
         mid, rid = _sent(store, address)
-        store.append_event(mid, rid, EventType.EXPIRED, NOW, {"why": "max_age"})
-    assert policy.streak_reason(store, address, "mailboxfull") == "2 soft bounces in a row (mailboxfull)"
-    assert SuppressionPolicy(soft_streak=3).streak_reason(store, address, "mailboxfull") is None
+        store.messages.append_event(NewEvent(mid, rid, EventType.EXPIRED, NOW, {"why": "max_age"}))
+    assert (
+        policy.streak_reason(store.messages, address, "mailboxfull")
+        == "2 soft bounces in a row (mailboxfull)"
+    )
+    assert SuppressionPolicy(soft_streak=3).streak_reason(store.messages, address, "mailboxfull") is None
 
 
 def test_one_mapping_from_a_classified_record_to_a_report_kind() -> None:
@@ -156,11 +159,11 @@ def test_one_mapping_from_a_classified_record_to_a_report_kind() -> None:
 
 def test_old_reports_are_pruned_and_their_events_stay(store: Store) -> None:
     mid, rid = _sent(store, "kim@naver.test")
-    record_reports(store, [_bounce(mid, rid)], raw=b"old", at=NOW - timedelta(days=31))
-    record_reports(store, [_bounce(mid, rid)], raw=b"new", at=NOW)
-    assert store.prune_reports(NOW - timedelta(days=30)) == 1
-    ids = [int(e.data["report_id"]) for e in store.events_since(mid, 0) if e.type == "bounced"]
-    assert [store.report(i) is None for i in ids] == [True, False]
+    record_reports(store.messages, [_bounce(mid, rid)], raw=b"old", at=NOW - timedelta(days=31))
+    record_reports(store.messages, [_bounce(mid, rid)], raw=b"new", at=NOW)
+    assert store.messages.prune_reports(NOW - timedelta(days=30)) == 1
+    ids = [int(e.data["report_id"]) for e in store.messages.events_since(mid, 0) if e.type == "bounced"]
+    assert [store.messages.report(i) is None for i in ids] == [True, False]
 
 
 def test_a_report_and_what_it_made_are_one_transaction(store: Store) -> None:
@@ -168,6 +171,6 @@ def test_a_report_and_what_it_made_are_one_transaction(store: Store) -> None:
     good = ReportEvent(mid, rid, EventType.BOUNCED, NOW, {"status": "5.1.1"}, reason="userunknown")
     bad = ReportEvent(mid, rid + 99, EventType.BOUNCED, NOW)  # no such recipient: the write fails
     with pytest.raises(InputError):
-        store.record_report(NewReport("dsn", b"raw", NOW, mid), [good, bad])
-    assert store.report(1) is None
-    assert [e.type for e in store.events_since(mid, 0)] == ["queued"]
+        store.messages.record_report(NewReport("dsn", b"raw", NOW, mid), [good, bad])
+    assert store.messages.report(1) is None
+    assert [e.type for e in store.messages.events_since(mid, 0)] == ["queued"]

@@ -55,7 +55,9 @@ async def run_until(service: WebhookService, condition: Callable[[], bool]) -> N
 def test_events_verify_with_the_standard_webhooks_library(store: Store) -> None:
     now = datetime.now(UTC)  # the library checks the timestamp against the real clock
     for i in range(3):
-        store.submit(NewMessage("app@app.example", (f"user{i}@naver.test",), b"Subject: x\r\n\r\nx\r\n"), now)
+        store.queue.submit(
+            NewMessage("app@app.example", (f"user{i}@naver.test",), b"Subject: x\r\n\r\nx\r\n"), now
+        )
     with Receiver() as receiver:
         service = WebhookService(store, [hook(receiver.url, signature="standard")], settle=None)
         asyncio.run(run_until(service, lambda: len(receiver.received()) >= 3))
@@ -79,7 +81,7 @@ def test_events_verify_with_the_standard_webhooks_library(store: Store) -> None:
 
 
 def test_a_default_subscriber_gets_no_standard_headers(store: Store) -> None:
-    store.submit(
+    store.queue.submit(
         NewMessage("app@app.example", ("u@naver.test",), b"Subject: x\r\n\r\nx\r\n"), datetime.now(UTC)
     )
     with Receiver() as receiver:
@@ -93,7 +95,7 @@ def test_alerts_verify_with_the_library(store: Store) -> None:
     alert = Alert("bounce_rate", "critical", "app.example", 0.12, 0.10, "12.0% hard-bounced", "SES")
     with Receiver() as receiver:
         ops = hook(receiver.url, name="ops", events=("alert",), signature="standard")
-        watcher = AlertWatcher(store, [ops], rules=lambda s, now: [alert])
+        watcher = AlertWatcher(store.rollups, [ops], rules=lambda s, now: [alert])
         assert asyncio.run(watcher.check()) == [("raised", alert)]
         (r,) = receiver.received()
     assert Webhook(SECRET).verify(r.body, r.headers)["alert"]["rule"] == "bounce_rate"

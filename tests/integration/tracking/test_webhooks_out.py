@@ -69,10 +69,12 @@ def receiver() -> Iterator[Receiver]:
 
 def add_events(store: Store, n: int, at: datetime = NOW) -> list[int]:
     """``n`` messages of one recipient each: one ``queued`` event each; their ids."""
-    before = {e.id for e in store.events_after(0, 10_000)}
+    before = {e.id for e in store.messages.events_after(0, 10_000)}
     for i in range(n):
-        store.submit(NewMessage("app@app.example", (f"user{i}@naver.test",), b"Subject: x\r\n\r\nx\r\n"), at)
-    return [e.id for e in store.events_after(0, 10_000) if e.id not in before]
+        store.queue.submit(
+            NewMessage("app@app.example", (f"user{i}@naver.test",), b"Subject: x\r\n\r\nx\r\n"), at
+        )
+    return [e.id for e in store.messages.events_after(0, 10_000) if e.id not in before]
 
 
 def hook(url: str, **kw: Any) -> WebhookSettings:
@@ -154,13 +156,13 @@ def test_every_event_is_posted_in_order_signed_and_logged(store: Store, receiver
     assert set(payload) == {"id", "type", "message_id", "recipient", "at", "outcome", "reason", "data"}
     assert payload["id"] == ids[0] and payload["type"] == "queued"
     assert payload["recipient"] == "user0@naver.test" and payload["at"] == NOW.isoformat()
-    state = store.webhook_state("crm")
+    state = store.webhooks.webhook_state("crm")
     assert state is not None and state.position == ids[-1] and state.attempts == 0
-    log = store.webhook_log(subscriber="crm")
+    log = store.webhooks.webhook_log(subscriber="crm")
     assert [(e.event_id, e.outcome, e.attempt, e.status_code) for e in reversed(log)] == [
         (i, "delivered", 1, 200) for i in ids
     ]
-    assert store.count_events_after(state.position) == 0
+    assert store.webhooks.count_events_after(state.position) == 0
 
 
 def test_a_failing_receiver_is_retried_with_backoff_and_order_is_kept(store: Store) -> None:
@@ -171,7 +173,7 @@ def test_a_failing_receiver_is_retried_with_backoff_and_order_is_kept(store: Sto
         asyncio.run(run_until(service, lambda: len(receiver.delivered_ids()) >= 3))
         assert receiver.delivered_ids() == ids
         assert [int(r.event_id) for r in receiver.received()][:5] == [ids[0]] * 5
-    log = list(reversed(store.webhook_log(subscriber="crm")))
+    log = list(reversed(store.webhooks.webhook_log(subscriber="crm")))
     head = [e for e in log if e.event_id == ids[0]]
     assert [(e.attempt, e.outcome, e.status_code) for e in head] == [
         (1, "retry", 503), (2, "retry", 503), (3, "retry", 503), (4, "retry", 503), (5, "delivered", 200),
@@ -179,7 +181,7 @@ def test_a_failing_receiver_is_retried_with_backoff_and_order_is_kept(store: Sto
     assert head[0].error == "HTTP 503: no"
     gaps = [(b.at - a.at).total_seconds() for a, b in itertools.pairwise(head)]
     assert gaps == [5, 10, 20, 40]
-    state = store.webhook_state("crm")
+    state = store.webhooks.webhook_state("crm")
     assert state is not None and state.position == ids[-1] and state.last_error == ""
 
 
@@ -192,11 +194,11 @@ def test_failed_after_max_attempts_then_the_next_event_goes(store: Store) -> Non
         )
         asyncio.run(run_until(service, lambda: len(receiver.delivered_ids()) >= 1))
         assert receiver.delivered_ids() == [ids[1]]
-    log = list(reversed(store.webhook_log()))
+    log = list(reversed(store.webhooks.webhook_log()))
     assert [(e.event_id, e.attempt, e.outcome) for e in log] == [
         (ids[0], 1, "retry"), (ids[0], 2, "retry"), (ids[0], 3, "failed"), (ids[1], 1, "delivered"),
     ]  # fmt: skip
-    assert store.webhook_state("crm").position == ids[1]  # type: ignore[union-attr]
+    assert store.webhooks.webhook_state("crm").position == ids[1]  # type: ignore[union-attr]
 
 
 def test_network_errors_and_timeouts_are_retries(store: Store) -> None:
@@ -206,17 +208,17 @@ def test_network_errors_and_timeouts_are_retries(store: Store) -> None:
         closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
     fake = FakeTime(NOW + timedelta(hours=1))
     service = WebhookService(store, [hook(closed)], clock=fake.clock, sleep=fake.sleep)
-    asyncio.run(run_until(service, lambda: len(store.webhook_log()) >= 2))
-    first = store.webhook_log()[-1]
+    asyncio.run(run_until(service, lambda: len(store.webhooks.webhook_log()) >= 2))
+    first = store.webhooks.webhook_log()[-1]
     assert first.outcome == "retry" and first.status_code is None and "Connect" in first.error
-    assert store.webhook_state("crm").position < event_id  # type: ignore[union-attr]
+    assert store.webhooks.webhook_state("crm").position < event_id  # type: ignore[union-attr]
     with Receiver(hold_at=1) as slow:
         service = WebhookService(
             store, [hook(slow.url, name="slow", timeout=0.2)], clock=fake.clock, sleep=fake.sleep
         )
-        asyncio.run(run_until(service, lambda: len(store.webhook_log(subscriber="slow")) >= 1))
+        asyncio.run(run_until(service, lambda: len(store.webhooks.webhook_log(subscriber="slow")) >= 1))
         slow.release()
-    timed_out = store.webhook_log(subscriber="slow")[-1]
+    timed_out = store.webhooks.webhook_log(subscriber="slow")[-1]
     assert timed_out.outcome == "retry" and timed_out.status_code is None
     assert "timed out" in timed_out.error or "Timeout" in timed_out.error
 
@@ -239,7 +241,7 @@ def test_a_restart_resumes_at_the_stored_position_without_losing_an_event(
 
     asyncio.run(crash())
     receiver.release()
-    state = first_store.webhook_state("crm")
+    state = first_store.webhooks.webhook_state("crm")
     assert state is not None and state.position == ids[2]
     first_store.close()
     second_store = Store.open(store_url)  # a new process on the same store
@@ -248,8 +250,8 @@ def test_a_restart_resumes_at_the_stored_position_without_losing_an_event(
         asyncio.run(run_until(service, lambda: ids[-1] in receiver.delivered_ids()))
         got = [int(r.event_id) for r in receiver.received()]
         assert got == [*ids[:4], *ids[3:]]  # the in-flight one twice, nothing lost, in order
-        assert second_store.webhook_state("crm").position == ids[-1]  # type: ignore[union-attr]
-        assert len(second_store.webhook_log(subscriber="crm")) == 10  # the crashed POST left no row
+        assert second_store.webhooks.webhook_state("crm").position == ids[-1]  # type: ignore[union-attr]
+        assert len(second_store.webhooks.webhook_log(subscriber="crm")) == 10  # the crashed POST left no row
     finally:
         second_store.close()
 
@@ -264,7 +266,7 @@ def test_unwanted_events_are_passed_over_and_a_new_subscriber_starts_at_the_late
     service = WebhookService(store, [only_bounces, latest], clock=fake.clock, sleep=fake.sleep)
 
     def both_started() -> bool:
-        states = {s.subscriber: s.position for s in store.webhook_states()}
+        states = {s.subscriber: s.position for s in store.webhooks.webhook_states()}
         return states.get("bounces") == old[-1] and "latest" in states
 
     asyncio.run(run_until(service, both_started))
@@ -273,7 +275,7 @@ def test_unwanted_events_are_passed_over_and_a_new_subscriber_starts_at_the_late
     service = WebhookService(store, [only_bounces, latest], clock=fake.clock, sleep=fake.sleep)
     asyncio.run(run_until(service, lambda: len(receiver.received()) >= 1))
     assert [(r.path, int(r.event_id)) for r in receiver.received()] == [("/latest", new[0])]
-    assert store.webhook_log(subscriber="bounces") == []
+    assert store.webhooks.webhook_log(subscriber="bounces") == []
 
 
 def test_events_newer_than_the_settle_delay_wait(store: Store, receiver: Receiver) -> None:
@@ -293,7 +295,7 @@ def test_events_newer_than_the_settle_delay_wait(store: Store, receiver: Receive
         )
         stop = asyncio.Event()
         task = asyncio.create_task(service.run(stop))
-        await until(lambda: store.webhook_state("crm") is not None)
+        await until(lambda: store.webhooks.webhook_state("crm") is not None)
         for _ in range(20):  # several rounds see the event and leave it: it is too recent
             await asyncio.sleep(0.005)
         assert receiver.received() == []
@@ -308,13 +310,13 @@ def test_events_newer_than_the_settle_delay_wait(store: Store, receiver: Receive
 
 def test_one_sender_per_subscriber_holds_the_lease(store: Store) -> None:
     [event_id] = add_events(store, 1)
-    a = store.claim_webhook("crm", "a", at=NOW, until=NOW + timedelta(seconds=60), from_start=True)
+    a = store.webhooks.claim_webhook("crm", "a", at=NOW, until=NOW + timedelta(seconds=60), from_start=True)
     assert a is not None and a.position == 0 and a.lease_owner == "a"
-    assert store.claim_webhook("crm", "b", at=NOW, until=NOW + timedelta(seconds=60)) is None
+    assert store.webhooks.claim_webhook("crm", "b", at=NOW, until=NOW + timedelta(seconds=60)) is None
     later = NOW + timedelta(seconds=61)  # a's lease ran out: b takes over
-    b = store.claim_webhook("crm", "b", at=later, until=later + timedelta(seconds=60))
+    b = store.webhooks.claim_webhook("crm", "b", at=later, until=later + timedelta(seconds=60))
     assert b is not None and b.lease_owner == "b"
-    kept = store.record_webhook(
+    kept = store.webhooks.record_webhook(
         "crm",
         "a",
         event_id,
@@ -326,17 +328,17 @@ def test_one_sender_per_subscriber_holds_the_lease(store: Store) -> None:
         duration_ms=3,
     )
     assert not kept  # a's POST is logged, but the position is b's to move
-    assert store.webhook_state("crm").position == 0  # type: ignore[union-attr]
-    assert [e.outcome for e in store.webhook_log()] == ["delivered"]
-    assert store.record_webhook(
+    assert store.webhooks.webhook_state("crm").position == 0  # type: ignore[union-attr]
+    assert [e.outcome for e in store.webhooks.webhook_log()] == ["delivered"]
+    assert store.webhooks.record_webhook(
         "crm", "b", event_id, at=later, attempt=1, outcome="retry", status_code=None, error="x",
         duration_ms=1, next_at=later + backoff(1),
     )  # fmt: skip
-    state = store.webhook_state("crm")
+    state = store.webhooks.webhook_state("crm")
     assert state is not None and state.attempts == 1 and state.next_at == later + timedelta(seconds=5)
-    store.release_webhook("crm", "b")
-    assert store.claim_webhook("crm", "c", at=later, until=later + timedelta(seconds=60)) is not None
-    assert store.claim_webhook("new", "c", at=later, until=later).position == event_id  # type: ignore[union-attr]
+    store.webhooks.release_webhook("crm", "b")
+    assert store.webhooks.claim_webhook("crm", "c", at=later, until=later + timedelta(seconds=60)) is not None
+    assert store.webhooks.claim_webhook("new", "c", at=later, until=later).position == event_id  # type: ignore[union-attr]
 
 
 # -- alerts -------------------------------------------------------------------------------------
@@ -349,7 +351,7 @@ def test_alert_watcher_logs_and_posts_raised_then_cleared(
     alerts_hook = hook(receiver.url + "/alerts", name="ops", events=("alert",))
     events_hook = hook(receiver.url + "/events", name="crm", events=("*",))
     watcher = AlertWatcher(
-        store,
+        store.rollups,
         [alerts_hook, events_hook],
         clock=fake.clock,
         sleep=fake.sleep,
@@ -385,13 +387,13 @@ def test_alert_watcher_retries_a_failing_receiver_and_runs_on_its_interval(store
     fake = FakeTime(NOW)
     calls: list[datetime] = []
 
-    def rules(_: Store, now: datetime) -> list[Alert]:
+    def rules(_: object, now: datetime) -> list[Alert]:
         calls.append(now)
         return [spike]
 
     with Receiver(fail_first=2) as receiver:
         watcher = AlertWatcher(
-            store,
+            store.rollups,
             [hook(receiver.url, events=("alert",))],
             interval=60,
             clock=fake.clock,
@@ -412,7 +414,7 @@ def test_alert_watcher_retries_a_failing_receiver_and_runs_on_its_interval(store
 
 
 def test_the_default_rules_run_on_a_store(store: Store) -> None:
-    watcher = AlertWatcher(store, [])
+    watcher = AlertWatcher(store.rollups, [])
     assert asyncio.run(watcher.check()) == []  # an empty store crosses no threshold
 
 

@@ -196,23 +196,25 @@ def _report(mid: str, rid: int, evidence: str) -> InboundReport:
 def test_weak_evidence_does_not_suppress(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "s.db")
     try:
-        weak = store.submit(NewMessage("no-reply@app.example", ("a@example.org",), b"x"), NOW)
-        strong = store.submit(NewMessage("no-reply@app.example", ("b@example.org",), b"x"), NOW)
-        rid_weak = store.find_recipient(weak.message_id, "a@example.org")
-        rid_strong = store.find_recipient(strong.message_id, "b@example.org")
+        weak = store.queue.submit(NewMessage("no-reply@app.example", ("a@example.org",), b"x"), NOW)
+        strong = store.queue.submit(NewMessage("no-reply@app.example", ("b@example.org",), b"x"), NOW)
+        rid_weak = store.messages.find_recipient(weak.message_id, "a@example.org")
+        rid_strong = store.messages.find_recipient(strong.message_id, "b@example.org")
         assert rid_weak is not None and rid_strong is not None
         applied = record_reports(
-            store,
+            store.messages,
             [
                 _report(weak.message_id, rid_weak, "code-class"),
                 _report(strong.message_id, rid_strong, "status"),
             ],
         )
         assert applied == 2
-        assert store.suppression("a@example.org", "app.example") is None
-        assert store.suppression("b@example.org", "app.example") is not None
+        assert store.suppressions.suppression("a@example.org", "app.example") is None
+        assert store.suppressions.suppression("b@example.org", "app.example") is not None
         cause_events = [
-            e.data.get("evidence") for e in store.events_since(weak.message_id, 0) if e.type == "bounced"
+            e.data.get("evidence")
+            for e in store.messages.events_since(weak.message_id, 0)
+            if e.type == "bounced"
         ]
         assert cause_events == ["code-class"]
     finally:

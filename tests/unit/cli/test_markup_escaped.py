@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from mailfate.cli.app import app
-from mailfate.model import AttemptRecord, AttemptResult, NewMessage
+from mailfate.model import AttemptRecord, AttemptResult, NewMessage, NewSuppression
 from mailfate.store import Store
 
 runner = CliRunner()
@@ -106,17 +106,17 @@ def _store_with_replies(folder: Path) -> tuple[str, str]:
     folder.mkdir(parents=True, exist_ok=True)
     store = Store.open(folder / "mailfate.db")
     try:
-        deferred = store.submit(NewMessage("a@app.example", ("kim@example.org",), b"x"), NOW)
-        [claimed] = store.claim(1, now=NOW, lease=60, owner="w")
+        deferred = store.queue.submit(NewMessage("a@app.example", ("kim@example.org",), b"x"), NOW)
+        [claimed] = store.queue.claim(1, now=NOW, lease=60, owner="w")
         reply = AttemptResult("deferred", 451, "4.7.1", f"4.7.1 {MARKUP}", "spamdetected", False)
         later = datetime.now(UTC) + timedelta(hours=1)
-        store.record_attempts([AttemptRecord(claimed.recipient_id, reply, NOW, later)], owner="w")
-        bounced = store.submit(NewMessage("a@app.example", ("lee@example.org",), b"x"), NOW)
-        [claimed] = store.claim(1, now=NOW, lease=60, owner="w")
+        store.queue.record_attempts([AttemptRecord(claimed.recipient_id, reply, NOW, later)], owner="w")
+        bounced = store.queue.submit(NewMessage("a@app.example", ("lee@example.org",), b"x"), NOW)
+        [claimed] = store.queue.claim(1, now=NOW, lease=60, owner="w")
         refusal = AttemptResult("bounced", 550, "5.7.1", f"5.7.1 {MARKUP}", "blocked", False, cause="blocked")
-        store.record_attempts([AttemptRecord(claimed.recipient_id, refusal, NOW)], owner="w")
-        store.suppress("*", "park@example.org", MARKUP, at=NOW, detail=MARKUP)
-        store.record_webhook(
+        store.queue.record_attempts([AttemptRecord(claimed.recipient_id, refusal, NOW)], owner="w")
+        store.suppressions.suppress(NewSuppression("*", "park@example.org", MARKUP, MARKUP), at=NOW)
+        store.webhooks.record_webhook(
             MARKUP, "w", 1, at=NOW, attempt=1, outcome="retry", status_code=500, error=MARKUP, duration_ms=3
         )
     finally:

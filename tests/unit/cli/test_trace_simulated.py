@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mailfate.cli.app import app
-from mailfate.model import AttemptRecord, AttemptResult, NewMessage
+from mailfate.model import AttemptRecord, AttemptResult, NewEvent, NewMessage
 from mailfate.model.simulated import SIMULATED_LABEL
 from mailfate.store import Store
 from mailfate.tracking.timeline import steps
@@ -31,12 +31,12 @@ def sent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     ids: dict[str, str] = {"data": str(data)}
     try:
         for transport in ("simulator", "direct"):
-            message = store.submit(NewMessage("no-reply@app.example", ("kim@naver.com",), b"x"), NOW)
-            [claimed] = store.claim(1, now=NOW, lease=60, owner="w")
+            message = store.queue.submit(NewMessage("no-reply@app.example", ("kim@naver.com",), b"x"), NOW)
+            [claimed] = store.queue.claim(1, now=NOW, lease=60, owner="w")
             result = AttemptResult(
                 "delivered", 250, "2.0.0", "Ok: queued as Q1", "delivered", False, transport=transport
             )
-            store.record_attempts([AttemptRecord(claimed.recipient_id, result, NOW)], owner="w")
+            store.queue.record_attempts([AttemptRecord(claimed.recipient_id, result, NOW)], owner="w")
             ids[transport] = message.message_id
     finally:
         store.close()
@@ -81,7 +81,7 @@ def test_the_timeline_step_knows_and_names_it_per_language(sent: dict[str, str])
     store = Store.open(Path(sent["data"]) / "mailfate.db")
     try:
         for transport, expected in (("simulator", True), ("direct", False)):
-            view = store.message(sent[transport])
+            view = store.messages.message(sent[transport])
             assert view is not None
             [attempt] = [s for s in steps(list(view.events)) if s.type == "attempt"]
             assert attempt.simulated is expected
@@ -98,9 +98,11 @@ def test_a_report_after_a_simulated_attempt_is_the_simulators_too(sent: dict[str
     try:
         for transport in ("simulator", "direct"):
             mid = sent[transport]
-            rid = store.find_recipient(mid, "kim@naver.com")
+            rid = store.messages.find_recipient(mid, "kim@naver.com")
             data = {"hardbounce": True, "status": "5.1.1", "diagnostic": "550 5.1.1 unknown"}
-            store.append_event(mid, rid, "bounced", NOW.replace(minute=5), data, reason="userunknown")
+            store.messages.append_event(
+                NewEvent(mid, rid, "bounced", NOW.replace(minute=5), data, reason="userunknown")
+            )
     finally:
         store.close()
     for transport, expected in (("simulator", True), ("direct", False)):

@@ -93,9 +93,10 @@ def capture() -> None:
         rows = asyncio.run(run_demo(Path(tmp), lambda rows: None))
         store = Store.open(Path(tmp) / "mailfate.db")
         try:
-            store.catch_up_rollups(datetime.now(UTC))
+            store.rollups.catch_up_rollups(datetime.now(UTC))
             views = {
-                sc.name: store.message(row["message_id"]) for sc, row in zip(SCENARIOS, rows, strict=True)
+                sc.name: store.messages.message(row["message_id"])
+                for sc, row in zip(SCENARIOS, rows, strict=True)
             }
             start = min(v.created_at for v in views.values() if v is not None)
             delta = BASE - start

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from mailfate.model import AttemptRecord, AttemptResult, EventType, NewMessage
+from mailfate.model import AttemptRecord, AttemptResult, EventType, NewEvent, NewMessage
 from mailfate.store import Store
 from mailfate.tracking.alerts import evaluate
 
@@ -27,17 +27,20 @@ def send(
 ) -> list[tuple[str, int]]:
     out = []
     for i in range(n):
-        mid = store.submit(
+        mid = store.queue.submit(
             NewMessage(sender, (f"u{i}.{result.outcome}@{domain}",), b"x"), created or at
         ).message_id
-        [c] = store.claim(1, now=at, lease=60, owner="t")
-        store.record_attempts([AttemptRecord(c.recipient_id, result, at, at + timedelta(minutes=5))])
+        [c] = store.queue.claim(1, now=at, lease=60, owner="t")
+        store.queue.record_attempts([AttemptRecord(c.recipient_id, result, at, at + timedelta(minutes=5))])
         out.append((mid, c.recipient_id))
     return out
 
 
 def rules(store: Store) -> dict[tuple[str, str], str]:
-    return {(a.rule, a.subject): a.severity for a in evaluate(store, NOW + timedelta(minutes=1), min_sent=50)}
+    return {
+        (a.rule, a.subject): a.severity
+        for a in evaluate(store.rollups, NOW + timedelta(minutes=1), min_sent=50)
+    }
 
 
 def test_bounce_and_complaint_rates_cross_the_ses_and_gmail_lines(tmp_path: Path) -> None:
@@ -48,7 +51,7 @@ def test_bounce_and_complaint_rates_cross_the_ses_and_gmail_lines(tmp_path: Path
     send(store, 12, "a@bad.example", "naver.test", HARD)  # 13 %: over 10 %
     delivered = send(store, 60, "a@spam.example", "gmail.test", OK)
     for mid, rid in delivered[:1]:  # 1 / 60 = 1.7 %: over every complaint line
-        store.append_event(mid, rid, EventType.COMPLAINED, NOW)
+        store.messages.append_event(NewEvent(mid, rid, EventType.COMPLAINED, NOW))
     found = rules(store)
     assert found[("bounce_rate", "bad.example")] == "critical"
     assert ("bounce_rate", "good.example") not in found

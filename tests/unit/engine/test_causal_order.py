@@ -30,8 +30,8 @@ class _NoTransport:
 def test_a_dsn_right_after_the_250_is_stored_after_the_attempt(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "s.db")
     try:
-        sent = store.submit(NewMessage("no-reply@app.example", ("kim@example.org",), b"x"), NOW)
-        [claimed] = store.claim(1, now=NOW, lease=60, owner="w")
+        sent = store.queue.submit(NewMessage("no-reply@app.example", ("kim@example.org",), b"x"), NOW)
+        [claimed] = store.queue.claim(1, now=NOW, lease=60, owner="w")
         engine = Engine(
             store,
             Router([], _NoTransport()),
@@ -57,10 +57,14 @@ def test_a_dsn_right_after_the_250_is_stored_after_the_attempt(tmp_path: Path) -
         )
         # ... when the DSN about that delivery arrives 50 ms later.
         asyncio.run(engine.on_inbound([dsn], b""))
-        events = [e for e in store.events_since(sent.message_id, 0) if e.recipient_id == claimed.recipient_id]
+        events = [
+            e
+            for e in store.messages.events_since(sent.message_id, 0)
+            if e.recipient_id == claimed.recipient_id
+        ]
         assert [e.type for e in events if e.type in ("attempt", "bounced")] == ["attempt", "bounced"]
         folded = fate_of(fold_step(e.type, e.data) for e in events)
-        view = store.recipient(claimed.recipient_id)
+        view = store.messages.recipient(claimed.recipient_id)
         assert view is not None and str(view.fate) == str(folded) == "bounced"
         engine.store_thread.shutdown(wait=True)
     finally:

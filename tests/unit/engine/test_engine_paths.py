@@ -145,7 +145,9 @@ def test_n_expiries_in_a_row_suppress_the_address(tmp_path: Path) -> None:
             assert fates == ["expired", "expired"]
             # the streak is looked at just after the batch that recorded the expiry is written
             deadline = time.monotonic() + 10
-            while (found := client.store.suppression("full@greylist.mailfate.test", "app.example")) is None:
+            while (
+                found := client.store.suppressions.suppression("full@greylist.mailfate.test", "app.example")
+            ) is None:
                 assert time.monotonic() < deadline, "no suppression after two expiries in a row"
                 time.sleep(0.05)
             assert found.reason.startswith("2 soft bounces in a row")
@@ -157,6 +159,8 @@ def test_n_expiries_in_a_row_suppress_the_address(tmp_path: Path) -> None:
                 deadline=2.0,
             )
             assert client.wait(other.message_id, timeout=20).fate == "expired"
-            assert client.store.suppression("other@greylist.mailfate.test", "app.example") is None
+            assert (
+                client.store.suppressions.suppression("other@greylist.mailfate.test", "app.example") is None
+            )
     finally:
         stop_worker(thread, loop, stop)

@@ -58,7 +58,7 @@ def test_marketing_waits_while_the_bounce_rate_is_past_the_pause_line(tmp_path: 
             )
             assert first_attempt(client, held, timeout=0.5).events[-1].type == "held"
         reader = Store.open(settings.url)
-        assert reader.open_counts()["paused"] == 1  # what the dashboard's overview shows
+        assert reader.stats.open_counts()["paused"] == 1  # what the dashboard's overview shows
         reader.close()
         assert set(service.engine.paused) == {"bad.example"}
     finally:

@@ -39,7 +39,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Client
 
     data: Path = tmp_path_factory.mktemp("hostile")
     store = Store.open(data / "s.db")
-    key = store.create_key({"admin"}, at=datetime.now(UTC))
+    key = store.keys.create_key({"admin"}, at=datetime.now(UTC))
     app = create_app(store, Client(store, settings=load_settings(None, data_dir=data)), max_body=1 << 20)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")

@@ -21,7 +21,7 @@ from mailfate.config import load_settings
 from mailfate.intake.api import responses
 from mailfate.intake.api.app import create_app
 from mailfate.intake.api.errors import ErrorOut, ValidationErrorOut
-from mailfate.model import AttemptRecord, NewMessage
+from mailfate.model import AttemptRecord, NewMessage, NewSuppression
 from mailfate.model.records import AttemptResult
 from mailfate.store import Store
 
@@ -52,7 +52,7 @@ def call(
     store: Store, tmp_path: Path, *requests: tuple[str, str, dict[str, Any] | None]
 ) -> list[httpx.Response]:
     """Each request, in order, with an admin key, to a fresh app over ASGI."""
-    key = store.create_key({"admin"}, at=datetime.now(UTC))
+    key = store.keys.create_key({"admin"}, at=datetime.now(UTC))
     app = create_app(store, Client(store, settings=load_settings(None, data_dir=tmp_path)))
 
     async def run() -> list[httpx.Response]:
@@ -105,11 +105,11 @@ def fits(model: type[BaseModel], body: Any) -> None:
 
 def test_what_the_routes_answer_fits_their_models(store: Store, tmp_path: Path) -> None:
     now = datetime.now(UTC)
-    mid = store.submit(NewMessage("no-reply@app.example", ("kim@naver.test",), b"x"), now).message_id
-    [claimed] = store.claim(1, now=now, lease=60, owner="w")
+    mid = store.queue.submit(NewMessage("no-reply@app.example", ("kim@naver.test",), b"x"), now).message_id
+    [claimed] = store.queue.claim(1, now=now, lease=60, owner="w")
     result = AttemptResult("deferred", 421, "4.7.0", "try later", "greylisted", False, connect_ms=2.5)
-    store.record_attempts([AttemptRecord(claimed.recipient_id, result, now)])
-    store.suppress("*", "gone@example.com", "hard-bounce", at=now, detail="550 5.1.1")
+    store.queue.record_attempts([AttemptRecord(claimed.recipient_id, result, now)])
+    store.suppressions.suppress(NewSuppression("*", "gone@example.com", "hard-bounce", "550 5.1.1"), at=now)
     message = {"from": "a@app.example", "subject": "s", "text": "x"}
     answers = call(
         store,
@@ -154,7 +154,7 @@ def test_what_the_routes_answer_fits_their_models(store: Store, tmp_path: Path) 
     assert set(accepted) == {"message_id", "suppressed"}  # no "existing": it is new
     view = answers[2].json()
     assert view["from"] == "no-reply@app.example" and view["events"][-1]["connect_ms"] == 2.5
-    assert view == responses.message_json(store.message(mid))  # type: ignore[arg-type]
+    assert view == responses.message_json(store.messages.message(mid))  # type: ignore[arg-type]
 
 
 def test_intake_imports_nothing_of_the_cli() -> None:

@@ -46,8 +46,8 @@ async def send(port: int, raw: bytes, rcpt: str) -> str:
 
 def test_a_dsn_is_stored_raw_with_its_events_before_the_250(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "s.db")
-    mid = store.submit(NewMessage("no-reply@app.example", ("kim@naver.test",), b"x"), NOW).message_id
-    rid = store.find_recipient(mid, "kim@naver.test")
+    mid = store.queue.submit(NewMessage("no-reply@app.example", ("kim@naver.test",), b"x"), NOW).message_id
+    rid = store.messages.find_recipient(mid, "kim@naver.test")
     assert rid is not None
     verp = CODEC.encode(mid, rid)
     original = f"Return-Path: <{verp}>\r\nFrom: no-reply@app.example\r\nTo: kim@naver.test\r\n\r\nhi\r\n"
@@ -67,8 +67,8 @@ def test_a_dsn_is_stored_raw_with_its_events_before_the_250(tmp_path: Path) -> N
         # read right after the 250, from another connection: the report and its events are durable
         other = Store(store.url)
         try:
-            [bounced] = [e for e in other.events_since(mid, 0) if e.type == "bounced"]
-            kept = other.report(int(bounced.data["report_id"]))
+            [bounced] = [e for e in other.messages.events_since(mid, 0) if e.type == "bounced"]
+            kept = other.messages.report(int(bounced.data["report_id"]))
         finally:
             other.close()
         assert kept is not None and (kept.kind, kept.message_id) == ("dsn", mid)
@@ -121,7 +121,7 @@ def test_a_report_naming_no_recipient_we_sent_is_stored_raw_but_adds_no_event(tm
 
     try:
         asyncio.run(main())
-        kept = store.report(1)
+        kept = store.messages.report(1)
         assert kept is not None and kept.message_id == unknown
         assert not (tmp_path / "unmatched").exists()
     finally:

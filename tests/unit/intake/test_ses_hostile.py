@@ -51,7 +51,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     keys = {}
     for scope in ("send", "admin"):
         key_id = new_key_id()
-        store.add_key(secret_for(master, key_id), prefix=key_id, scopes={scope}, at=datetime.now(UTC))
+        store.keys.add_key(secret_for(master, key_id), prefix=key_id, scopes={scope}, at=datetime.now(UTC))
         keys[scope] = (key_id, secret_for(master, key_id))
     app = create_app(store, Client(store, settings=load_settings(None, data_dir=data)), max_body=1 << 20)
     app.state.aws_master = master
@@ -197,14 +197,14 @@ def test_v2_simple_cc_bcc_and_tags_become_headers_envelope_and_tags(server: dict
     assert answer.status_code == 200, answer.text
     mid = answer.json()["MessageId"]
     store = server["store"]
-    view = store.message(mid)
+    view = store.messages.message(mid)
     assert sorted(r.address for r in view.recipients) == [
         "audit@accept.mailfate.test",
         "kim@accept.mailfate.test",
         "lee@accept.mailfate.test",
     ]
     assert set(view.tags) == {"flow:signup", "configset:tx"}
-    head = store.raw(mid).partition(b"\r\n\r\n")[0]
+    head = store.queue.raw(mid).partition(b"\r\n\r\n")[0]
     assert b"\r\nCc: lee@accept.mailfate.test" in b"\r\n" + head
     assert b"Reply-To: help@app.example" in head and b"audit@" not in head
 
@@ -219,13 +219,13 @@ def test_v2_raw_keeps_bcc_in_the_envelope_only(server: dict[str, Any]) -> None:
     answer = _post(server, "/v2/email/outbound-emails", json.dumps(body).encode())
     assert answer.status_code == 200, answer.text
     mid = answer.json()["MessageId"]
-    view = server["store"].message(mid)
+    view = server["store"].messages.message(mid)
     assert sorted(r.address for r in view.recipients) == [
         "hidden@accept.mailfate.test",
         "kim@accept.mailfate.test",
         "other@accept.mailfate.test",
     ]
-    stored = server["store"].raw(mid)
+    stored = server["store"].queue.raw(mid)
     assert b"hidden@" not in stored and b"other@" not in stored and stored.endswith(b"Bcc: in the body\r\n")
 
 

@@ -54,8 +54,8 @@ def sent(tmp_path: Path) -> tuple[Store, list[str]]:
     store = Store.open(tmp_path / "s.db")
     ids = []
     for i, address in enumerate(("kim@naver.test", "lee@daum.test")):
-        mid = store.submit(NewMessage("no-reply@app.example", (address,), b"x"), NOW).message_id
-        [claimed] = store.claim(1, now=NOW, lease=60, owner="w")
+        mid = store.queue.submit(NewMessage("no-reply@app.example", (address,), b"x"), NOW).message_id
+        [claimed] = store.queue.claim(1, now=NOW, lease=60, owner="w")
         result = AttemptResult(
             "delivered",
             250,
@@ -66,7 +66,7 @@ def sent(tmp_path: Path) -> tuple[Store, list[str]]:
             transport="ses",
             remote_id=f"0100018c-ses-{i}",
         )
-        store.record_attempts([AttemptRecord(claimed.recipient_id, result, NOW)])
+        store.queue.record_attempts([AttemptRecord(claimed.recipient_id, result, NOW)])
         ids.append(mid)
     return store, ids
 
@@ -79,20 +79,20 @@ def test_bounce_and_complaint_events_reach_their_messages_and_suppress(sent: tup
         event("Bounce", "0100018c-unknown", "x@y.test"),
     ]
     data = "\n".join(json.dumps(x) for x in lines).encode() + b"\nnot json at all\n"
-    result = import_ses(store, data, now=NOW)
+    result = import_ses(store.messages, data, now=NOW)
     assert (result.applied, result.unmatched, result.errors) == (2, 1, 1)
-    bounced, complained = (store.message(m) for m in ids)
+    bounced, complained = (store.messages.message(m) for m in ids)
     assert bounced is not None and complained is not None
     assert (bounced.fate, complained.fate) == ("bounced", "complained")
-    assert store.suppression("kim@naver.test", "app.example") is not None
-    assert store.suppression("lee@daum.test", "app.example").reason == "complaint"  # type: ignore[union-attr]
+    assert store.suppressions.suppression("kim@naver.test", "app.example") is not None
+    assert store.suppressions.suppression("lee@daum.test", "app.example").reason == "complaint"  # type: ignore[union-attr]
     store.close()
 
 
 def test_a_json_array_of_events_is_read_too(sent: tuple[Store, list[str]]) -> None:
     store, _ = sent
     result = import_ses(
-        store, json.dumps([event("Bounce", "0100018c-ses-0", "kim@naver.test")]).encode(), now=NOW
+        store.messages, json.dumps([event("Bounce", "0100018c-ses-0", "kim@naver.test")]).encode(), now=NOW
     )
     assert result.applied == 1
     store.close()
@@ -139,9 +139,9 @@ def test_every_other_ses_event_type_lands_on_the_timeline(sent: tuple[Store, lis
         ),
         info_event("Future Type", "future", ses, address, {}),
     ]
-    result = import_ses(store, "\n".join(lines).encode(), now=NOW)
+    result = import_ses(store.messages, "\n".join(lines).encode(), now=NOW)
     assert (result.applied, result.delivered, result.ignored, result.unmatched) == (5, 1, 1, 0)
-    view = store.message(ids[0])
+    view = store.messages.message(ids[0])
     assert view is not None
     kinds = [e.type for e in view.events]
     assert kinds[-5:] == ["sent", "delivery_report", "opened", "clicked", "unsubscribed"]
@@ -163,9 +163,9 @@ def test_reject_and_rendering_failure_reject_the_message(sent: tuple[Store, list
                    {"errorMessage": "Attribute 'name' is not present", "templateName": "welcome"}),
         info_event("Reject", "reject", "0100018c-nobody", "x@y.test", {"reason": "Bad content"}),
     ]  # fmt: skip
-    result = import_ses(store, "\n".join(lines).encode(), now=NOW)
+    result = import_ses(store.messages, "\n".join(lines).encode(), now=NOW)
     assert (result.applied, result.unmatched) == (2, 1)
-    first, second = store.message(ids[0]), store.message(ids[1])
+    first, second = store.messages.message(ids[0]), store.messages.message(ids[1])
     assert first is not None and second is not None
     assert first.fate == "rejected" and first.events[-1].data["reason"] == "virusdetected"
     assert first.events[-1].data["detail"] == "Bad content"

@@ -15,8 +15,8 @@ NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
 
 def _sent_through_ses(store: Store, address: str, ses_id: str) -> str:
-    mid = store.submit(NewMessage("no-reply@app.example", (address,), b"x"), NOW).message_id
-    [claimed] = store.claim(1, now=NOW, lease=60, owner="w")
+    mid = store.queue.submit(NewMessage("no-reply@app.example", (address,), b"x"), NOW).message_id
+    [claimed] = store.queue.claim(1, now=NOW, lease=60, owner="w")
     result = AttemptResult(
         "delivered",
         250,
@@ -27,7 +27,7 @@ def _sent_through_ses(store: Store, address: str, ses_id: str) -> str:
         transport="ses",
         remote_id=ses_id,
     )
-    store.record_attempts([AttemptRecord(claimed.recipient_id, result, NOW)])
+    store.queue.record_attempts([AttemptRecord(claimed.recipient_id, result, NOW)])
     return mid
 
 
@@ -51,10 +51,10 @@ def test_a_delivery_delay_is_recorded_and_its_document_kept(tmp_path: Path) -> N
             },
         }
         document = json.dumps(event).encode()
-        result = import_ses(store, document, now=NOW)
+        result = import_ses(store.messages, document, now=NOW)
         assert (result.applied, result.ignored) == (1, 0)
-        [delayed] = [e for e in store.events_since(mid, 0) if e.type == "delayed"]
-        kept = store.report(int(delayed.data["report_id"]))
+        [delayed] = [e for e in store.messages.events_since(mid, 0) if e.type == "delayed"]
+        kept = store.messages.report(int(delayed.data["report_id"]))
         assert kept is not None
         assert (kept.kind, kept.message_id, kept.raw, kept.received_at) == ("ses", mid, document, NOW)
     finally:

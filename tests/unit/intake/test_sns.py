@@ -114,9 +114,9 @@ def bounce(ses_id: str, address: str) -> dict[str, Any]:
 def api(tmp_path: Path) -> Iterator[tuple[str, Store, list[str]]]:
     store = Store.open(tmp_path / "s.db")
     now = dt.datetime.now(dt.UTC)
-    mid = store.submit(NewMessage("no-reply@app.example", ("kim@naver.test",), b"x"), now).message_id
-    [claimed] = store.claim(1, now=now, lease=60, owner="w")
-    store.record_attempts(
+    mid = store.queue.submit(NewMessage("no-reply@app.example", ("kim@naver.test",), b"x"), now).message_id
+    [claimed] = store.queue.claim(1, now=now, lease=60, owner="w")
+    store.queue.record_attempts(
         [
             AttemptRecord(
                 claimed.recipient_id,
@@ -136,7 +136,7 @@ def api(tmp_path: Path) -> Iterator[tuple[str, Store, list[str]]]:
     app = create_app(
         store,
         Client(store, settings=load_settings(None, data_dir=tmp_path)),
-        sns=SnsVerifier([TOPIC], fetch=fetch, seen=store),
+        sns=SnsVerifier([TOPIC], fetch=fetch, seen=store.sns),
     )
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
@@ -164,7 +164,7 @@ def test_a_genuine_bounce_is_applied_and_a_replay_refused(
     body = signed(notification(bounce("ses-1", "kim@naver.test"), "n-1"), version)
     first = post(url, body)
     assert first.status_code == 200 and first.json()["applied"] == 1
-    view = store.message(mid)
+    view = store.messages.message(mid)
     assert view is not None and view.fate == "bounced"
     assert post(url, body).status_code == 403  # the same MessageId again
 
@@ -187,7 +187,7 @@ def test_forged_altered_foreign_and_stale_messages_are_refused(api: tuple[str, S
     garbage = {**good, "Signature": "not base64!!"}
     assert post(url, garbage).status_code == 400  # not even a signature
     assert httpx.post(url, content=b"{not json", timeout=10).status_code == 400
-    view = store.message(mid)
+    view = store.messages.message(mid)
     assert view is not None and view.fate == "delivered"  # nothing was applied
 
 

@@ -29,7 +29,7 @@ def run(
     cert, key = certificate(tmp_path)
     store = Store.open(tmp_path / "s.db")
     now = datetime.now(UTC)
-    keys = {s: store.create_key({s}, at=now) for s in ("send", "read")}
+    keys = {s: store.keys.create_key({s}, at=now) for s in ("send", "read")}
 
     async def main() -> None:
         client = Client(store, settings=load_settings(None, data_dir=tmp_path))
@@ -77,9 +77,9 @@ def test_auth_needs_tls_and_a_send_key_and_the_250_names_the_message(tmp_path: P
             errors, text = await client.sendmail("bounces@app.example", ["kim@naver.test"], MSG)
             assert not errors and "Ok: queued as m" in text
         mid = text.rsplit(" ", 1)[1]
-        view = server.client.store.message(mid)
+        view = server.client.store.messages.message(mid)
         assert view is not None and view.fate == "queued" and view.from_addr == "no-reply@app.example"
-        raw = server.client.store.raw(mid)
+        raw = server.client.store.queue.raw(mid)
         assert raw.endswith(MSG) and b"Message-ID: <" in raw and b"Date: " in raw
 
     run(tmp_path, body)

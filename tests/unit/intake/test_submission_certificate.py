@@ -43,7 +43,7 @@ def test_the_configured_certificate_is_verified_by_a_client_trusting_its_ca(tmp_
     settings = load_settings(config, data_dir=tmp_path / "d")
     assert (settings.submission_cert, settings.submission_key) == (str(cert), str(key))
     store = Store.open(tmp_path / "s.db")
-    secret = store.create_key({"send"}, at=datetime.now(UTC))
+    secret = store.keys.create_key({"send"}, at=datetime.now(UTC))
 
     async def main(trusting: ssl.SSLContext) -> str:
         client = Client(store, settings=settings)

@@ -16,6 +16,7 @@ from mailfate.client import Client, Sent
 from mailfate.config import load_settings
 from mailfate.errors import InputError
 from mailfate.intake.smtp_submission import SubmissionServer
+from mailfate.model import MessageQuery
 from mailfate.store import Store
 from mailfate.submit.idempotency import MAX_KEY_LENGTH, derived_key
 from tests.unit.intake.test_submission import run, smtp
@@ -29,7 +30,7 @@ def message(message_id: str | None, body: str = "123456") -> bytes:
 
 
 def stored(store: Store) -> list[str]:
-    found, _ = store.search_messages(limit=100)
+    found, _ = store.messages.search_messages(MessageQuery(limit=100))
     return [m.id for m in found]
 
 
@@ -52,7 +53,7 @@ def test_the_same_message_twice_is_stored_once_and_both_get_its_id(tmp_path: Pat
         again = await submit(server, ctx, keys["send"], raw)
         assert again == first
         assert stored(server.client.store) == [first]
-        assert server.client.store.raw(first).endswith(raw)
+        assert server.client.store.queue.raw(first).endswith(raw)
 
     run(tmp_path, body)
 
@@ -102,7 +103,7 @@ def test_only_a_true_repeat_is_deduplicated(tmp_path: Path) -> None:
     raw = message("<fixed@app.example>")
 
     async def body(server: SubmissionServer, keys: dict[str, str], ctx: Any) -> None:
-        other_key = server.client.store.create_key({"send"}, at=datetime.now(UTC))
+        other_key = server.client.store.keys.create_key({"send"}, at=datetime.now(UTC))
         ids = [
             await submit(server, ctx, keys["send"], raw),
             await submit(server, ctx, other_key, raw),

@@ -26,7 +26,7 @@ from mailfate.config import load_settings
 from mailfate.errors import InputError
 from mailfate.intake.api.app import create_app
 from mailfate.intake.smtp_submission import SubmissionServer
-from mailfate.model import ApiKey
+from mailfate.model import ApiKey, MessageQuery, NewSuppression
 from mailfate.store import Store
 from mailfate.submit.service import SuppressedError
 from tests.support.tls import certificate, client_context, server_context
@@ -58,7 +58,7 @@ class Doors:
 def run(tmp_path: Path, body: Callable[[Doors, list[int]], Awaitable[None]]) -> None:
     cert, key = certificate(tmp_path)
     store = Store.open(tmp_path / "s.db")
-    secret = store.create_key({"send", "read"}, at=datetime.now(UTC))
+    secret = store.keys.create_key({"send", "read"}, at=datetime.now(UTC))
     woken: list[int] = []
 
     async def main() -> None:
@@ -89,7 +89,7 @@ def run(tmp_path: Path, body: Callable[[Doors, list[int]], Awaitable[None]]) -> 
                     ),
                 )
                 doors.secret = secret
-                doors.key = store.find_key(secret)
+                doors.key = store.keys.find_key(secret)
                 await body(doors, woken)
         finally:
             server.should_exit = True
@@ -103,7 +103,7 @@ def run(tmp_path: Path, body: Callable[[Doors, list[int]], Awaitable[None]]) -> 
 
 
 def stored(store: Store) -> list[str]:
-    return [m.id for m in store.search_messages(limit=100)[0]]
+    return [m.id for m in store.messages.search_messages(MessageQuery(limit=100))[0]]
 
 
 MESSAGE = {"subject": "code", "text": "123456"}
@@ -154,7 +154,9 @@ def test_an_idempotent_retry_through_another_door_is_the_first_message(tmp_path:
 
 def test_every_recipient_suppressed_is_refused_by_each_door_naming_the_message(tmp_path: Path) -> None:
     async def body(doors: Doors, woken: list[int]) -> None:
-        doors.store.suppress("*", "gone@naver.test", "complaint", at=datetime.now(UTC))
+        doors.store.suppressions.suppress(
+            NewSuppression("*", "gone@naver.test", "complaint"), at=datetime.now(UTC)
+        )
         with pytest.raises(SuppressedError) as info:
             await asyncio.to_thread(
                 doors.client.send,
@@ -175,14 +177,14 @@ def test_every_recipient_suppressed_is_refused_by_each_door_naming_the_message(t
             raw,
             "bounces@app.example",
             ["park@naver.test"],
-            before_data=lambda: doors.store.suppress(
-                "*", "park@naver.test", "complaint", at=datetime.now(UTC)
+            before_data=lambda: doors.store.suppressions.suppress(
+                NewSuppression("*", "park@naver.test", "complaint"), at=datetime.now(UTC)
             ),
         )
         assert reply.startswith("550 5.1.1 every recipient is suppressed (message m"), reply
         smtp_id = reply.rsplit(" ", 1)[1].rstrip(")")
         for message_id in (info.value.message_id, detail["message_id"], smtp_id):
-            view = doors.store.message(message_id)
+            view = doors.store.messages.message(message_id)
             assert view is not None and view.fate == "suppressed"  # recorded, never delivered
         assert len(stored(doors.store)) == 3
 
@@ -221,7 +223,7 @@ def test_the_null_reverse_path_is_an_empty_sender_at_every_door(tmp_path: Path) 
             doors.client.send_raw, raw, mail_from="", rcpt_to=["kim@naver.test"]
         )
         for message_id in (reply.rsplit(" ", 1)[1], by_client.message_id):
-            view = doors.store.message(message_id)
+            view = doors.store.messages.message(message_id)
             assert view is not None and view.from_addr == "no-reply@app.example"
 
     run(tmp_path, body)

@@ -60,11 +60,11 @@ def test_through_smtp_submission_the_options_apply_and_never_reach_the_receiver(
         reply = await doors.smtp_data(MAIL, "no-reply@app.example", ["kim@naver.test"])
         assert reply.startswith("250"), reply
         message_id = reply.rsplit(" ", 1)[1]
-        view = doors.store.message(message_id)
+        view = doors.store.messages.message(message_id)
         assert view is not None and set(view.tags) == {"signup", "web"}
         assert view.deadline is not None
         assert timedelta(minutes=9) < view.deadline - datetime.now(UTC) <= timedelta(minutes=10)
-        assert b"X-Mailfate" not in doors.store.raw(message_id).split(b"\r\n\r\n", 1)[0]
+        assert b"X-Mailfate" not in doors.store.queue.raw(message_id).split(b"\r\n\r\n", 1)[0]
         again = await doors.smtp_data(
             MAIL.replace(b"<1@", b"<2@"), "no-reply@app.example", ["kim@naver.test"]
         )

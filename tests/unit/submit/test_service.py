@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from mailfate.errors import InputError
-from mailfate.model import NewMessage
+from mailfate.model import MessageQuery, NewMessage, NewSuppression
 from mailfate.store import Store
 from mailfate.submit.service import Sent, SubmitService, SuppressedError
 
@@ -40,7 +40,7 @@ def woken() -> list[int]:
 
 @pytest.fixture
 def service(store: Store, woken: list[int]) -> SubmitService:
-    return SubmitService(store, on_submit=lambda: woken.append(1))
+    return SubmitService(store.queue, on_submit=lambda: woken.append(1))
 
 
 def commit(service: SubmitService, how: str, **fields: object) -> Sent:
@@ -59,7 +59,7 @@ def test_an_idempotency_key_queues_once_whichever_way_it_commits(
     b = commit(service, second, to="kim@naver.test", idempotency_key="signup-7")
     assert a.created and not b.created and b.message_id == a.message_id
     assert len(woken) == 1  # the retry queued nothing: the worker is not woken for it
-    found, _ = store.search_messages(limit=10)
+    found, _ = store.messages.search_messages(MessageQuery(limit=10))
     assert [m.id for m in found] == [a.message_id]
 
 
@@ -67,11 +67,11 @@ def test_an_idempotency_key_queues_once_whichever_way_it_commits(
 def test_every_recipient_suppressed_is_an_error_some_suppressed_is_an_answer(
     service: SubmitService, store: Store, how: str
 ) -> None:
-    store.suppress("*", "gone@naver.test", "hard_bounce", at=datetime.now(UTC))
+    store.suppressions.suppress(NewSuppression("*", "gone@naver.test", "hard_bounce"), at=datetime.now(UTC))
     with pytest.raises(SuppressedError) as info:
         commit(service, how, to="gone@naver.test")
     assert info.value.suppressed[0][:2] == ("gone@naver.test", "hard_bounce")
-    view = store.message(info.value.message_id)  # the refusal is recorded, with the message
+    view = store.messages.message(info.value.message_id)  # the refusal is recorded, with the message
     assert view is not None and view.fate == "suppressed"
     sent = commit(service, how, to=["gone@naver.test", "kim@naver.test"])
     assert sent.created and [s[0] for s in sent.suppressed] == ["gone@naver.test"]
@@ -91,7 +91,7 @@ def test_bad_input_is_refused_before_anything_is_stored(
         service.prepare_raw(b"Subject: x\r\n\r\nbody\r\n", mail_from="", rcpt_to=["kim@naver.test"])
     with pytest.raises(InputError, match="NUL"):
         service.prepare_raw(b"From: a@b.test\x00\r\n\r\nx", mail_from="", rcpt_to=["kim@naver.test"])
-    assert store.search_messages(limit=10)[0] == []
+    assert store.messages.search_messages(MessageQuery(limit=10))[0] == []
 
 
 def test_a_raw_message_gets_a_derived_key_so_a_resubmission_is_the_first_message(
@@ -120,4 +120,4 @@ def test_concurrent_submits_on_the_loop_share_transactions(service: SubmitServic
     sent = asyncio.run(burst())
     assert len({s.message_id for s in sent}) == 60 and all(s.created for s in sent)
     assert service.batcher.batches < 60  # grouped: one commit for many requests
-    assert len(store.search_messages(limit=100)[0]) == 60
+    assert len(store.messages.search_messages(MessageQuery(limit=100))[0]) == 60

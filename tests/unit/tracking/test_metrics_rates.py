@@ -7,7 +7,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from mailfate.model import EventType
+from mailfate.model import EventType, NewEvent
 from mailfate.store import Store
 from mailfate.tracking.metrics import Metrics
 from tests.unit.engine.test_alerts import HARD, OK, send
@@ -18,9 +18,9 @@ def test_bounce_and_complaint_rates_per_sending_domain(tmp_path: Path) -> None:
     at = datetime.now(UTC) - timedelta(minutes=10)
     delivered = send(store, 80, "a@x.example", "naver.test", OK, at=at)
     send(store, 20, "a@x.example", "naver.test", HARD, at=at)
-    store.append_event(*delivered[0], EventType.COMPLAINED, at)
+    store.messages.append_event(NewEvent(*delivered[0], EventType.COMPLAINED, at))
     send(store, 10, "a@y.example", "naver.test", OK, at=at - timedelta(hours=30))  # outside 24 h
-    store.catch_up_rollups(datetime.now(UTC))
+    store.rollups.catch_up_rollups(datetime.now(UTC))
     samples = {
         (s.name, s.labels.get("sending_domain")): s.value
         for family in text_string_to_metric_families(Metrics(store).exposition().decode())

@@ -27,18 +27,18 @@ def test_the_timeline_and_the_letter_use_the_configured_envelope_domain(tmp_path
     store = Store.open(tmp_path / "s.db")
     try:
         now = datetime.now(UTC)
-        sent = store.submit(
+        sent = store.queue.submit(
             NewMessage("no-reply@app.example", ("kim@naver.com",), b"Subject: c\r\n\r\nx\r\n"), now
         )
-        rid = store.find_recipient(sent.message_id, "kim@naver.com")
+        rid = store.messages.find_recipient(sent.message_id, "kim@naver.com")
         assert rid is not None
-        store.claim(1, now=now, lease=60, owner="t")
+        store.queue.claim(1, now=now, lease=60, owner="t")
         result = result_from_reply(
             550, SPF_FAIL, command="DATA", transport="direct", remote_host="mx.naver.com"
         )
         assert result.cause == "spf-fail"
-        store.record_attempts([AttemptRecord(rid, result, now + timedelta(seconds=1), None)], owner="t")
-        key = store.create_key({"read"}, at=now)
+        store.queue.record_attempts([AttemptRecord(rid, result, now + timedelta(seconds=1), None)], owner="t")
+        key = store.keys.create_key({"read"}, at=now)
         app = build_app(store, Client(store, settings=settings))
 
         async def pages() -> tuple[httpx.Response, httpx.Response]:

@@ -73,7 +73,7 @@ def create_app(
         client=client,
         limiter=RateLimiter(rate_per_key, burst_per_key),
         rate_per_key=rate_per_key,
-        keys=KeyCache(store),
+        keys=KeyCache(store.keys),
         metrics=metrics,
         sns=sns,
     )

@@ -23,5 +23,5 @@ async def get_events(
     cursor: EventCursor = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
-    evs = await asyncio.to_thread(api.store.events_after, cursor, limit)
+    evs = await asyncio.to_thread(api.store.messages.events_after, cursor, limit)
     return answer(events_json(evs, cursor))

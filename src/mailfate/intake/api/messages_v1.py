@@ -25,7 +25,7 @@ from mailfate.intake.api.responses import (
 )
 from mailfate.intake.api.schemas import MessageIn, Moment, RawMessageIn
 from mailfate.intake.api.state import Api, ApiState, state_of
-from mailfate.model import FINAL_FATES, ApiKey, Fate, MessageView, NewMessage
+from mailfate.model import FINAL_FATES, ApiKey, Fate, MessageQuery, MessageView, NewMessage
 from mailfate.model.workers import STALE_AFTER
 from mailfate.submit.service import SuppressedError
 
@@ -134,7 +134,7 @@ async def get_message(
     With ``wait`` (seconds, at most 30) the answer comes as soon as every recipient's fate is
     final, or when the time is up, or at once with ``no_worker`` when no worker runs on the store
     (nothing would change): a client long-polls instead of asking again and again."""
-    view = await asyncio.to_thread(api.store.message, message_id)
+    view = await asyncio.to_thread(api.store.messages.message, message_id)
     if view is None:
         raise HTTPException(404, f"no message {message_id!r}")
     end = time.monotonic() + wait
@@ -142,7 +142,7 @@ async def get_message(
     while wait and not _final(view):
         if time.monotonic() >= ask_workers:
             status = await asyncio.to_thread(
-                api.store.worker_status, datetime.now(UTC), threshold=STALE_AFTER
+                api.store.workers.worker_status, datetime.now(UTC), threshold=STALE_AFTER
             )
             if not status.alive:
                 return answer(message_json(view, no_worker=status.hint))
@@ -150,7 +150,7 @@ async def get_message(
         if time.monotonic() >= end:
             break
         await asyncio.sleep(min(WAIT_POLL, max(0.0, end - time.monotonic())))
-        view = await asyncio.to_thread(api.store.message, message_id) or view
+        view = await asyncio.to_thread(api.store.messages.message, message_id) or view
     return answer(message_json(view))
 
 
@@ -171,16 +171,18 @@ async def search(  # noqa: PLR0917 - one query parameter per filter
     """Messages newest first. With a recipient, domain or reason filter, ``fate`` is the matched
     recipient's (``domain=naver.com&fate=bounced``: messages whose Naver recipient bounced)."""
     items, nxt = await asyncio.to_thread(
-        lambda: api.store.search_messages(
-            recipient=recipient,
-            domain=domain,
-            fate=fate,
-            reason=reason,
-            since=since,
-            until=until,
-            tag=tag,
-            cursor=cursor,
-            limit=limit,
+        lambda: api.store.messages.search_messages(
+            MessageQuery(
+                recipient=recipient,
+                domain=domain,
+                fate=fate,
+                reason=reason,
+                since=since,
+                until=until,
+                tag=tag,
+                cursor=cursor,
+                limit=limit,
+            )
         )
     )
     return answer(search_json(items, nxt))

@@ -37,7 +37,7 @@ from mailfate.intake.api.ses_auth import Dialect, SesError, answer, authenticate
 from mailfate.intake.api.ses_mail import SesEmail, send, tags_of
 from mailfate.intake.api.sigv4 import Refusal
 from mailfate.intake.api.state import ApiState, state_of
-from mailfate.model import ApiKey
+from mailfate.model import ApiKey, NewSuppression, RollupQuery
 from mailfate.submit.addresses import validate_address
 
 __all__ = ["router", "v2_error"]
@@ -185,7 +185,7 @@ async def send_email(request: Request) -> Response:
 async def sent_last_day(api: ApiState) -> int:
     """Messages queued in the last 24 hours (from the rollups the server folds as it runs)."""
     since = datetime.now(UTC) - timedelta(days=1)
-    rows = await asyncio.to_thread(api.store.rollup_sums, since)
+    rows = await asyncio.to_thread(api.store.rollups.rollup_sums, RollupQuery(since))
     return sum(int(n) for kind, n in rows if kind == "queued")
 
 
@@ -240,7 +240,9 @@ async def _list(request: Request, api: ApiState, key: ApiKey, body: bytes) -> Re
         raise InputError("NextToken and PageSize: not negative")
     reasons = set(q.getlist("Reason") or ["BOUNCE", "COMPLAINT"])
     since, until = _when(q.get("StartDate"), "StartDate"), _when(q.get("EndDate"), "EndDate")
-    items = await asyncio.to_thread(lambda: api.store.suppressions(limit=start + size + 1 + 10_000))
+    items = await asyncio.to_thread(
+        lambda: api.store.suppressions.suppressions(limit=start + size + 1 + 10_000)
+    )
     chosen = [
         s for s in items
         if _reason(s.reason) in reasons
@@ -275,12 +277,14 @@ async def _put(request: Request, api: ApiState, key: ApiKey, body: bytes) -> Res
     if reason not in ("BOUNCE", "COMPLAINT"):
         raise InputError("Reason: BOUNCE or COMPLAINT")
     await asyncio.to_thread(
-        lambda: api.store.suppress(
-            "*",
-            address,
-            "complaint" if reason == "COMPLAINT" else "bounced",
+        lambda: api.store.suppressions.suppress(
+            NewSuppression(
+                "*",
+                address,
+                "complaint" if reason == "COMPLAINT" else "bounced",
+                "PutSuppressedDestination (SES API)",
+            ),
             at=datetime.now(UTC),
-            detail="PutSuppressedDestination (SES API)",
         )
     )
     return _ok({})
@@ -297,7 +301,7 @@ def _address_of(request: Request) -> str:
 
 async def _get_one(request: Request, api: ApiState, key: ApiKey, body: bytes) -> Response:
     address = _address_of(request).lower()
-    items = await asyncio.to_thread(lambda: api.store.suppressions(scope="*", limit=100_000))
+    items = await asyncio.to_thread(lambda: api.store.suppressions.suppressions(scope="*", limit=100_000))
     found = next((s for s in items if s.address.lower() == address), None)
     if found is None:
         raise SesError(404, "NotFoundException", f"{address} is not on the suppression list")
@@ -320,7 +324,7 @@ async def get_suppressed(request: Request) -> Response:
 
 async def _delete(request: Request, api: ApiState, key: ApiKey, body: bytes) -> Response:
     address = _address_of(request)
-    if not await asyncio.to_thread(api.store.unsuppress, "*", address):
+    if not await asyncio.to_thread(api.store.suppressions.unsuppress, "*", address):
         raise SesError(404, "NotFoundException", f"{address} is not on the suppression list")
     return _ok({})
 

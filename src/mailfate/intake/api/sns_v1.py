@@ -55,7 +55,9 @@ async def sns_endpoint(request: Request, api: Api) -> Response:
     if body["Type"] != "Notification":
         return answer({"ignored": body["Type"]})
     try:
-        result = await asyncio.to_thread(import_ses, api.store, str(body.get("Message", "")).encode("utf-8"))
+        result = await asyncio.to_thread(
+            import_ses, api.store.messages, str(body.get("Message", "")).encode("utf-8")
+        )
     except Exception:
         # Not stored: give the MessageId back so SNS's retry is not refused as a replay.
         sns.release(body)

@@ -22,9 +22,9 @@ async def stats(_: ReadKey, api: Api) -> Response:
     """Recipients per fate, and those that bounced hard or soft (soft: a soft reason, or expired
     after deferrals; ``mailfate.model.bounces``); the same per recipient domain (the busiest)."""
     counts, domains, bounces = await asyncio.gather(
-        asyncio.to_thread(api.store.counts),
-        asyncio.to_thread(api.store.domain_stats),
-        asyncio.to_thread(api.store.bounce_counts),
+        asyncio.to_thread(api.store.stats.counts),
+        asyncio.to_thread(api.store.stats.domain_stats),
+        asyncio.to_thread(api.store.stats.bounce_counts),
     )
     total = sum(bounces.values(), BounceCounts())
     for row in domains:
@@ -37,5 +37,5 @@ async def alerts(_: ReadKey, api: Api) -> Response:
     """Thresholds crossed now: bounce and complaint rates (SES, Gmail/Yahoo), deferral spikes,
     verification-code latency."""
     # the rollups are folded in the background (``mailfate serve``): no catch-up in a request
-    found = await asyncio.to_thread(evaluate, api.store, datetime.now(UTC), fold=False)
+    found = await asyncio.to_thread(evaluate, api.store.rollups, datetime.now(UTC), fold=False)
     return answer(alerts_json(found))

@@ -18,6 +18,7 @@ from mailfate.intake.api.responses import (
 )
 from mailfate.intake.api.schemas import SuppressionIn
 from mailfate.intake.api.state import Api
+from mailfate.model import NewSuppression
 from mailfate.submit.addresses import validate_address
 
 __all__ = ["router"]
@@ -32,7 +33,7 @@ async def list_suppressions(
     scope: str | None = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
 ) -> Response:
-    items = await asyncio.to_thread(lambda: api.store.suppressions(scope=scope, limit=limit))
+    items = await asyncio.to_thread(lambda: api.store.suppressions.suppressions(scope=scope, limit=limit))
     return answer(suppressions_json(items))
 
 
@@ -48,8 +49,8 @@ async def add_suppression(body: SuppressionIn, _: AdminKey, api: Api) -> Respons
     except InputError as exc:
         raise HTTPException(422, str(exc)) from exc
     added = await asyncio.to_thread(
-        lambda: api.store.suppress(
-            body.scope, address, body.reason, at=datetime.now(UTC), detail="added through the API"
+        lambda: api.store.suppressions.suppress(
+            NewSuppression(body.scope, address, body.reason, "added through the API"), at=datetime.now(UTC)
         )
     )
     return answer({"address": address.lower(), "scope": body.scope.lower(), "added": added}, 201)
@@ -61,7 +62,7 @@ async def add_suppression(body: SuppressionIn, _: AdminKey, api: Api) -> Respons
     responses=documented(400, 401, 403, 404, why={404: "the address is not suppressed in that scope"}),
 )
 async def remove_suppression(address: str, _: AdminKey, api: Api, scope: str = "*") -> Response:
-    removed = await asyncio.to_thread(api.store.unsuppress, scope, address)
+    removed = await asyncio.to_thread(api.store.suppressions.unsuppress, scope, address)
     if not removed:
         raise HTTPException(404, f"{address} is not suppressed for {scope}")
     return answer({"address": address.lower(), "scope": scope, "removed": True})

@@ -26,6 +26,6 @@ async def webhooks_log(
 ) -> Response:
     """The outgoing webhooks' delivery log, newest first; ``next_before`` pages back."""
     rows = await asyncio.to_thread(
-        lambda: api.store.webhook_log(subscriber=subscriber, limit=limit, before_id=before)
+        lambda: api.store.webhooks.webhook_log(subscriber=subscriber, limit=limit, before_id=before)
     )
     return answer(webhook_log_json(rows, limit))

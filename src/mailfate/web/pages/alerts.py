@@ -20,5 +20,5 @@ router = APIRouter()
 async def alerts_page(page: PageDep, viewer: Viewer, store: StoreDep) -> Response:
     if viewer is None:
         return page.to_login()
-    found = await asyncio.to_thread(evaluate, store, datetime.now(UTC), fold=False)
+    found = await asyncio.to_thread(evaluate, store.rollups, datetime.now(UTC), fold=False)
     return page.render("alerts.html", "alerts", alerts=found)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from mailfate.model import RollupQuery
 from mailfate.tracking.overview import DOMAIN_GROUPS, domain_health
 from mailfate.web.deps import DAILY_AFTER, WINDOWS, PageDep, StoreDep, Viewer
 
@@ -24,7 +25,7 @@ async def domains_page(page: PageDep, viewer: Viewer, store: StoreDep, window: s
     span = WINDOWS[window]
     since = datetime.now(UTC) - span
     rows = await asyncio.to_thread(
-        lambda: store.rollup_sums(since, by=DOMAIN_GROUPS, daily=span > DAILY_AFTER)
+        lambda: store.rollups.rollup_sums(RollupQuery(since, by=DOMAIN_GROUPS, daily=span > DAILY_AFTER))
     )
     return page.render(
         "domains.html", "domains", domains=domain_health(rows), window=window, windows=list(WINDOWS)

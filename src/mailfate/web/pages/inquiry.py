@@ -30,7 +30,10 @@ async def message_letter(  # noqa: PLR0917 - the path, the format and the shared
     """The postmaster inquiry about this message (``mailfate report``; DNS is not asked here)."""
     if viewer is None:
         return page.to_login()
-    if not MESSAGE_ID.match(message_id) or await asyncio.to_thread(store.message, message_id) is None:
+    if (
+        not MESSAGE_ID.match(message_id)
+        or await asyncio.to_thread(store.messages.message, message_id) is None
+    ):
         return Response("no such message", status_code=404, media_type="text/plain")
     now = datetime.now(UTC)
     envelope = sender.envelope_domain  # alignment is computed from the envelope domain we send with

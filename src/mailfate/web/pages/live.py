@@ -25,7 +25,7 @@ _NO_STORE = {"Cache-Control": "no-store"}
 async def events_page(page: PageDep, viewer: Viewer, store: StoreDep) -> Response:
     if viewer is None:
         return page.to_login()
-    evs = await asyncio.to_thread(lambda: store.recent_events(limit=100))
+    evs = await asyncio.to_thread(lambda: store.messages.recent_events(limit=100))
     return page.render("events.html", "events", events=evs, newest=evs[0].id if evs else 0)
 
 
@@ -42,7 +42,7 @@ async def live_events(
         return JSONResponse(
             {"detail": f"after: an event id, 0 to {_MAX_CURSOR - 1}"}, status_code=422, headers=_NO_STORE
         )
-    evs = await asyncio.to_thread(lambda: store.recent_events(after_id=cursor, limit=100))
+    evs = await asyncio.to_thread(lambda: store.messages.recent_events(after_id=cursor, limit=100))
     return JSONResponse([_live(e, page.lang) for e in reversed(evs)], headers=_NO_STORE)
 
 

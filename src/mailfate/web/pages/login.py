@@ -40,7 +40,7 @@ async def login(request: Request, page: PageDep, store: StoreDep) -> Response:
     key = (form.get("key") or [""])[0][:200].strip()
     next = (form.get("next") or ["/"])[0]
     # from the store, not the API's cache: a key revoked a moment ago does not sign in
-    found = await asyncio.to_thread(store.find_key, key) if key else None
+    found = await asyncio.to_thread(store.keys.find_key, key) if key else None
     if found is None or not may_read(found):
         refused = page.render("login.html", "login", next=safe_next(next), failed=True)
         refused.status_code = 401

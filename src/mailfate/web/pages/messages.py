@@ -11,6 +11,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query
 from fastapi.responses import RedirectResponse, Response
 
+from mailfate.model import MessageQuery
 from mailfate.model.simulated import SIMULATED_LABEL
 from mailfate.tracking.timeline import steps
 from mailfate.web.deps import PageDep, SenderDep, StoreDep, Viewer
@@ -42,14 +43,16 @@ async def messages_page(  # noqa: PLR0917 - one query parameter per filter
     if MESSAGE_ID.match(q):  # an id goes straight to its message
         return RedirectResponse(f"/messages/{q}", status_code=303)
     items, nxt = await asyncio.to_thread(
-        lambda: store.search_messages(
-            recipient=q or None,
-            domain=domain.strip() or None,
-            fate=fate if fate in FATES else None,
-            reason=reason.strip() or None,
-            tag=tag.strip() or None,
-            cursor=cursor if MESSAGE_ID.match(cursor) else None,
-            limit=50,
+        lambda: store.messages.search_messages(
+            MessageQuery(
+                recipient=q or None,
+                domain=domain.strip() or None,
+                fate=fate if fate in FATES else None,
+                reason=reason.strip() or None,
+                tag=tag.strip() or None,
+                cursor=cursor if MESSAGE_ID.match(cursor) else None,
+                limit=50,
+            )
         )
     )
     query = {"q": q, "domain": domain, "fate": fate, "reason": reason, "tag": tag}
@@ -70,7 +73,9 @@ async def message_page(
 ) -> Response:
     if viewer is None:
         return page.to_login()
-    view = await asyncio.to_thread(store.message, message_id) if MESSAGE_ID.match(message_id) else None
+    view = (
+        await asyncio.to_thread(store.messages.message, message_id) if MESSAGE_ID.match(message_id) else None
+    )
     if view is None:
         response = page.render("message.html", "messages", view=None, rows=[])
         response.status_code = 404

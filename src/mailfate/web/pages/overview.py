@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from mailfate.model import RollupQuery
 from mailfate.tracking.alerts import evaluate
 from mailfate.tracking.overview import BOUNCE_LINES, COMPLAINT_LINES, SERIES, SERIES_GROUPS, overview
 from mailfate.web import charts
@@ -32,10 +33,12 @@ async def overview_page(page: PageDep, viewer: Viewer, store: StoreDep, window: 
     daily = span > DAILY_AFTER
     # four independent reads, each in its own thread: the page waits for the slowest, not the sum
     rows, queue, backlog, alerts = await asyncio.gather(
-        asyncio.to_thread(lambda: store.rollup_sums(since, by=SERIES_GROUPS, daily=daily)),
-        asyncio.to_thread(store.open_counts),
-        asyncio.to_thread(store.rollup_backlog),
-        asyncio.to_thread(evaluate, store, now, fold=False),
+        asyncio.to_thread(
+            lambda: store.rollups.rollup_sums(RollupQuery(since, by=SERIES_GROUPS, daily=daily))
+        ),
+        asyncio.to_thread(store.stats.open_counts),
+        asyncio.to_thread(store.rollups.rollup_backlog),
+        asyncio.to_thread(evaluate, store.rollups, now, fold=False),
     )
     ov = overview(rows, since, now, daily=daily)
     labels = {s: page.text(_LABEL_KEYS.get(s, s)) for s in SERIES}

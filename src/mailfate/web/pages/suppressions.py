@@ -18,5 +18,5 @@ router = APIRouter()
 async def suppressions_page(page: PageDep, viewer: Viewer, store: StoreDep) -> Response:
     if viewer is None:
         return page.to_login()
-    items = await asyncio.to_thread(lambda: store.suppressions(limit=500))
+    items = await asyncio.to_thread(lambda: store.suppressions.suppressions(limit=500))
     return page.render("suppressions.html", "suppressions", items=items)
