@@ -4,7 +4,8 @@ usage: python benchmarks/simulator_throughput.py [--messages N] [--sessions S] [
                                                  [--runs R] [--concurrency C] [--skip-sink]
 
 Prints, in one run on this machine (loopback only, ports >= 1024 chosen by the system):
-  1. messages/second of ``mailfate simulator run`` (a subprocess, maildir and journal in a
+  1. messages/second of ``mailfate simulator run`` with its inbox on (the default) and, in the same
+     run, with ``--no-inbox`` (and the ratio on/off); each a subprocess, maildir and journal in a
      temporary directory, recipient x@accept.mailfate.test) driven by Postfix's ``smtp-source``
      with S parallel sessions, with connection reuse (``-d``: many messages per connection, as a
      delivery engine sends) and with one connection per message; the median of R runs;
@@ -93,7 +94,8 @@ def peak_rss_mb(pid: int) -> float:
 class Simulator:
     """``mailfate simulator run --json --port 0`` as a subprocess; the port comes from its JSON line."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, inbox: bool = True) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
             [
                 *mailfate_cmd(),
@@ -110,6 +112,7 @@ class Simulator:
                 str(workdir / "maildir"),
                 "--journal",
                 str(workdir / "transactions.jsonl"),
+                *([] if inbox else ["--no-inbox"]),
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -269,14 +272,18 @@ def main() -> int:
         f"median of {args.runs} runs, "
         f"{args.concurrency} held connections (fd limit {limit})"
     )
-    rates: dict[str, list[float]] = {k: [] for k in ("sim_reuse", "sim_new", "sink_reuse", "sink_new")}
+    keys = ("sim_reuse", "sim_new", "off_reuse", "off_new", "sink_reuse", "sink_new")
+    rates: dict[str, list[float]] = {k: [] for k in keys}
     with tempfile.TemporaryDirectory(prefix="mailfate-simbench-") as tmp:
         sim = Simulator(Path(tmp))
+        off = Simulator(Path(tmp) / "no-inbox", inbox=False)
         sink = None if args.skip_sink else Sink(sink_bin, args.concurrency)
         try:
             for _ in range(args.runs):
                 rates["sim_reuse"].append(drive(source, sim.port, args, reuse=True))
                 rates["sim_new"].append(drive(source, sim.port, args, reuse=False))
+                rates["off_reuse"].append(drive(source, off.port, args, reuse=True))
+                rates["off_new"].append(drive(source, off.port, args, reuse=False))
                 if sink is not None:
                     rates["sink_reuse"].append(drive(source, sink.port, args, reuse=True))
                     rates["sink_new"].append(drive(source, sink.port, args, reuse=False))
@@ -289,10 +296,17 @@ def main() -> int:
             stored = sum(1 for _ in (Path(tmp) / "maildir" / DOMAIN).glob("*.eml"))
         finally:
             sim_rss = sim.stop()
+            off.stop()
             sink_rss = sink.stop() if sink is not None else float("nan")
     med = {k: statistics.median(v) if v else float("nan") for k, v in rates.items()}
     print(f"simulator  reuse (-d)          {med['sim_reuse']:9.0f} msg/s")
     print(f"simulator  connection per msg  {med['sim_new']:9.0f} msg/s")
+    print(f"no inbox   reuse (-d)          {med['off_reuse']:9.0f} msg/s")
+    print(f"no inbox   connection per msg  {med['off_new']:9.0f} msg/s")
+    print(
+        f"ratio inbox on/off            reuse {med['sim_reuse'] / med['off_reuse']:.2f}   "
+        f"new connection {med['sim_new'] / med['off_new']:.2f}"
+    )
     if sink is not None:
         print(f"smtp-sink  reuse (-d)          {med['sink_reuse']:9.0f} msg/s")
         print(f"smtp-sink  connection per msg  {med['sink_new']:9.0f} msg/s")
@@ -312,6 +326,9 @@ def main() -> int:
     pairs = {
         "sim_reuse_msgs_per_sec": f"{med['sim_reuse']:.0f}",
         "sim_newconn_msgs_per_sec": f"{med['sim_new']:.0f}",
+        "noinbox_reuse_msgs_per_sec": f"{med['off_reuse']:.0f}",
+        "noinbox_newconn_msgs_per_sec": f"{med['off_new']:.0f}",
+        "inbox_ratio_reuse": f"{med['sim_reuse'] / med['off_reuse']:.2f}",
         "sink_reuse_msgs_per_sec": f"{med['sink_reuse']:.0f}",
         "sink_newconn_msgs_per_sec": f"{med['sink_new']:.0f}",
         "held_ok": str(held_ok),

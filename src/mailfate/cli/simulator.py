@@ -4,8 +4,11 @@
 ``--control-port`` (default: the SMTP port + 100, 2625; 0 = off) it also serves the control page
 (``mailfate.simulator.control``), on 127.0.0.1 unless ``--control-host`` says otherwise.
 ``status`` and ``reset-greylist`` talk to that page; ``domains`` prints what a configuration
-serves without starting anything. Every error a user can cause (a bad configuration file, a port
-in use, an unreachable control page) is one line on standard error and exit code 2.
+serves without starting anything. The same port serves the inbox (``--http-port`` is
+``--control-port`` under Mailpit's name: its API is there, ``mailfate.simulator.mailpit``);
+``wait`` prints the newest unread message for an address, or the verification code in it.
+Every error a user can cause (a bad configuration file, a port in use, an unreachable control
+page) is one line on standard error and exit code 2; ``wait`` timing out is exit code 1.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ import asyncio
 import http.client
 import json
 import signal
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -107,11 +112,12 @@ async def _serve(
     control_port: int | None,
     control_host: str,
     json_out: bool,
+    inbox: bool = True,
 ) -> None:
     from mailfate.simulator.control import ControlServer, served_domains
     from mailfate.simulator.runtime import Simulator
 
-    sim = Simulator(cfg, host=host, port=port, maildir=maildir, journal=journal)
+    sim = Simulator(cfg, host=host, port=port, maildir=maildir, journal=journal, inbox=inbox)
     await sim.start()
     control: ControlServer | None = None
     try:
@@ -142,7 +148,7 @@ async def _serve(
         else:
             out_console.print(_domains_table(domains, f"{len(domains)} simulated domains"))
             out_console.print(f"SMTP      [bold]{sim.host}:{sim.port}[/]  ({cfg.server.hostname})")
-            out_console.print(f"control   {control.url if control else 'off'}")
+            out_console.print(f"control   {control.url + '  (inbox, Mailpit API)' if control else 'off'}")
             out_console.print(f"maildir   {maildir}\njournal   {journal}")
             out_console.print("[dim]Ctrl-C stops the simulator.[/]")
         await stop.wait()
@@ -170,11 +176,23 @@ def run_cmd(  # noqa: PLR0917 - Typer maps parameters to options
     ),
     control_port: Annotated[
         int | None,
-        typer.Option(help="Port of the HTTP control page; default: SMTP port + 100; 0 = off.", min=0),
+        typer.Option(
+            "--control-port",
+            "--http-port",
+            help="Port of the HTTP control page, the inbox and its Mailpit-compatible API "
+            "(Mailpit's is 8025); default: SMTP port + 100; 0 = off.",
+            min=0,
+        ),
     ] = None,
     control_host: Annotated[
         str, typer.Option(help="Address of the control page (no authentication: keep it on loopback).")
     ] = "127.0.0.1",
+    inbox: Annotated[
+        bool,
+        typer.Option(
+            help="Keep the inbox (the API, the web inbox, `wait`); --no-inbox: maildir and journal only."
+        ),
+    ] = True,
     json_out: JsonOpt = False,
 ) -> None:
     """Serve the simulated domains on one SMTP port until Ctrl-C (SIGINT) or SIGTERM."""
@@ -193,6 +211,7 @@ def run_cmd(  # noqa: PLR0917 - Typer maps parameters to options
         control_port=control_port,
         control_host=control_host,
         json_out=json_out,
+        inbox=inbox,
     )
     try:
         _event_loop_runner()(main)
@@ -202,7 +221,7 @@ def run_cmd(  # noqa: PLR0917 - Typer maps parameters to options
         control = port + 100 if control_port is None else control_port
         ports = {
             port: ("the simulator's SMTP server", "--port"),
-            control: ("the control page", "--control-port"),
+            control: ("the inbox and control page", "--http-port"),
         }
         raise _fail(port_problem(exc, ports)) from exc
     except KeyboardInterrupt:  # a second Ctrl-C during shutdown
@@ -282,3 +301,65 @@ def reset_greylist_cmd(url: UrlOpt = DEFAULT_CONTROL_URL, json_out: JsonOpt = Fa
         emit_json(result)
         return
     out_console.print(f"greylist reset: {result.get('forgotten', 0)} triplets forgotten")
+
+
+# -- wait ---------------------------------------------------------------------------------------
+def _wait_for(url: str, params: dict[str, str], timeout: float) -> dict[str, Any]:
+    """Long-poll ``/api/v1/mailfate/wait`` (in slices of at most a minute) until found or timeout."""
+    base = url.rstrip("/") + "/api/v1/mailfate/wait?"
+    if not base.startswith(("http://", "https://")):
+        raise _fail(f"control URL must start with http:// (got {url!r})")
+    deadline = time.monotonic() + timeout
+    while True:
+        left = max(0.0, deadline - time.monotonic())
+        step = min(left, 60.0)
+        target = base + urllib.parse.urlencode({**params, "timeout": f"{step:.3f}"})
+        try:
+            with urllib.request.urlopen(target, timeout=step + 15) as response:
+                data = json.loads(response.read().decode("utf-8"))
+            if isinstance(data, dict):
+                return data
+            raise _fail(f"{url} did not answer a JSON object")
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode("utf-8", "replace").strip()[:300]
+            if exc.code == 408 and deadline - time.monotonic() > 0.05:
+                continue
+            if exc.code == 408:
+                raise error(f"timed out: {detail or 'no message'}", code=1) from exc
+            if exc.code == 404 and "route" not in detail.lower() and detail:
+                raise _fail(f"{url}: {detail}") from exc
+            raise _fail(
+                f"{target.split('?')[0]} answered HTTP {exc.code}: {detail or 'no inbox API there'}"
+            ) from exc
+        except (urllib.error.URLError, OSError) as exc:
+            why = getattr(exc, "reason", exc)
+            raise _fail(f"{url} unreachable ({why}); is `mailfate simulator run` up?") from exc
+        except ValueError as exc:
+            raise _fail(f"{url} did not answer JSON") from exc
+
+
+@app.command("wait")
+def wait_cmd(  # noqa: PLR0917 - Typer maps parameters to options
+    to: Annotated[str, typer.Option("--to", help="The recipient address to wait for.")],
+    timeout: Annotated[float, typer.Option(help="Seconds to wait before giving up (exit 1).", min=0)] = 30.0,
+    code: Annotated[bool, typer.Option("--code", help="Print the verification code in the message.")] = False,
+    pattern: Annotated[
+        str | None, typer.Option(help="A regular expression for the code (its first group if it has one).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only messages accepted at or after this ISO 8601 time (with a zone).")
+    ] = None,
+    url: UrlOpt = DEFAULT_CONTROL_URL,
+    json_out: JsonOpt = False,
+) -> None:
+    """Print the newest unread message's id for an address (or the code in it) as soon as it arrives.
+
+    A message that arrived before the command started counts while it is unread; the command marks
+    it read, so the next `wait` for the same address waits for the next message.
+    """
+    params = {"to": to, "code": "true" if code else "", "pattern": pattern or "", "since": since or ""}
+    found = _wait_for(url, {k: v for k, v in params.items() if v}, timeout)
+    if json_out:
+        emit_json(found)
+        return
+    out_console.print(found["Code"] if code else found["ID"], markup=False, highlight=False)

@@ -65,6 +65,10 @@ class ServerSettings:
     """Protocol errors (garbage, bad syntax) after which a session is closed with 421."""
     timeout: float = 300.0
     """Seconds a session may stay idle."""
+    inbox_max_messages: int = 10_000
+    """Messages the inbox keeps (the oldest are dropped from the index; the maildir files stay)."""
+    inbox_max_attempts: int = 100_000
+    """Attempts (one per recipient per transaction) the inbox remembers."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +227,12 @@ class _Validator:
             max_recipients=int(self.number(srv, ("server", "max_recipients"), d.max_recipients, 1, 100000)),
             max_errors=int(self.number(srv, ("server", "max_errors"), d.max_errors, 1, 100000)),
             timeout=self.number(srv, ("server", "timeout"), d.timeout, 1, 86400),
+            inbox_max_messages=int(
+                self.number(srv, ("server", "inbox_max_messages"), d.inbox_max_messages, 1, 10_000_000)
+            ),
+            inbox_max_attempts=int(
+                self.number(srv, ("server", "inbox_max_attempts"), d.inbox_max_attempts, 1, 10_000_000)
+            ),
         )
         rep = self.table(root.get("reports"), ("reports",))
         self.known(rep, ("reports",), {"smtp", "delay"})

@@ -6,10 +6,17 @@
     JSON: ``{"hostname", "smtp": {"host", "port"}, "uptime_seconds", "total": {outcome: n},
     "domains": {name: {"aliases", "personalities", "preset", "outcomes"}}, "personalities":
     {slug: {outcome: n}}}``. Outcomes are ``accepted``, ``deferred``, ``rejected``, ``dropped``.
-``GET /``
+``GET /counters``
     The same as a small HTML page (no JavaScript; it reloads itself every 10 seconds).
+``GET /`` and the other pages of the web inbox
+    :mod:`mailfate.simulator.pages` (its router is mounted here).
 ``POST /greylist/reset``
     Forgets every greylist triplet of every domain: ``{"forgotten": n}``.
+
+It also serves the inbox: Mailpit's API (:mod:`mailfate.simulator.mailpit`, ``/api/v1/...`` and
+the ``/api/events`` websocket) and mailfate's own (:mod:`mailfate.simulator.mailfate_api`,
+``/api/v1/mailfate/...``). ``app.state.simulator`` is the simulator, ``app.state.inbox`` its
+:class:`~mailfate.simulator.inbox.Inbox` (``None`` when it runs without one).
 
 The app is served by uvicorn inside the simulator's own event loop (``ControlServer``), on
 127.0.0.1 unless told otherwise: it has no authentication and is meant for the machine it runs
@@ -28,8 +35,11 @@ from collections.abc import Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, PlainTextResponse
+
+from mailfate.simulator.pages import inbox_router
 
 if TYPE_CHECKING:
     from mailfate.simulator.config import SimulatorConfig
@@ -131,6 +141,7 @@ def _html_page(status: dict[str, Any]) -> str:
 td,th{{border:1px solid #ccc;padding:.2em .6em;text-align:left}}td.n{{text-align:right}}</style>
 </head><body>
 <h1>mailfate simulator</h1>
+<p><a href="/">← Inbox</a></p>
 <p>{esc(status["hostname"])} on SMTP {esc(str(smtp["host"]))}:{smtp["port"]},
 up {status["uptime_seconds"]:.0f} s. JSON: <a href="status">/status</a>.
 Reset greylisting: <code>POST /greylist/reset</code> or <code>mailfate simulator reset-greylist</code>.</p>
@@ -145,14 +156,31 @@ Reset greylisting: <code>POST /greylist/reset</code> or <code>mailfate simulator
 
 def create_control_app(sim: Simulator) -> FastAPI:
     """The control app of one running simulator."""
+    from mailfate.simulator import mailfate_api, mailpit
+
     started = time.monotonic()
     app = FastAPI(title="mailfate simulator", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.simulator = sim
+    app.state.inbox = sim.inbox
+    app.state.started = started
+    app.include_router(mailpit.router)
+    app.include_router(mailfate_api.router)
+
+    @app.exception_handler(mailpit.ApiError)
+    async def api_error(request: Request, exc: mailpit.ApiError) -> PlainTextResponse:
+        return mailpit.error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> PlainTextResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(x) for x in first.get("loc", ()))
+        return PlainTextResponse(f"bad request: {where} {first.get('msg', '')}".strip(), status_code=400)
 
     @app.get("/status")
     def status() -> dict[str, Any]:
         return status_of(sim, started)
 
-    @app.get("/", response_class=HTMLResponse)
+    @app.get("/counters", response_class=HTMLResponse)
     def page() -> str:
         return _html_page(status_of(sim, started))
 
@@ -160,6 +188,7 @@ def create_control_app(sim: Simulator) -> FastAPI:
     def reset_greylist() -> dict[str, int]:
         return {"forgotten": sim.reset_greylist()}
 
+    app.include_router(inbox_router(lambda: sim.inbox, lambda: f"{sim.host}:{sim.port}"))
     return app
 
 

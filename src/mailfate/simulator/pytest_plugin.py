@@ -13,8 +13,18 @@ journal in ``tmp_path``, and yields it; it is stopped after the test. Configure 
 
 Marker keywords: ``overrides`` (a dict with the configuration file's schema), ``greylist_delay``
 (seconds), ``config`` (a TOML file overlaid on the packaged defaults), ``clock`` (a
-:class:`~mailfate.simulator.model.Clock`, e.g. a fake one the test advances). The journal is
-``tmp_path / "simulator.jsonl"``, the maildir ``tmp_path / "simulator-maildir"``.
+:class:`~mailfate.simulator.model.Clock`, e.g. a fake one the test advances), ``http`` (serve the
+control app, the Mailpit-compatible API, on a free port: ``mailfate_simulator.http_url``;
+default ``True``). The journal is ``tmp_path / "simulator.jsonl"``, the maildir
+``tmp_path / "simulator-maildir"``.
+
+``mailfate_inbox`` is the running simulator's inbox (:class:`~mailfate.simulator.waiting.SyncInbox`)::
+
+    def test_sign_up(mailfate_simulator, mailfate_inbox):
+        sign_up("alice@accept.mailfate.test", smtp_port=mailfate_simulator.port)
+        code = mailfate_inbox.wait(to="alice@accept.mailfate.test", code=True, timeout=10)
+        mailfate_inbox.set_rules([{"match": "*@naver.test", "reply": "451 4.7.1 DKIM soft fail", "times": 2}])
+        assert [a.code for a in mailfate_inbox.attempts("kim@naver.test")] == [...]
 """
 
 from __future__ import annotations
@@ -27,11 +37,12 @@ import pytest
 
 from mailfate.simulator.config import load_config
 from mailfate.simulator.runtime import SimulatorThread
+from mailfate.simulator.waiting import SyncInbox
 
-__all__ = ["mailfate_simulator", "pytest_configure"]
+__all__ = ["mailfate_inbox", "mailfate_simulator", "pytest_configure"]
 
 MARKER = (
-    "simulator(overrides=None, greylist_delay=None, config=None, clock=None): "
+    "simulator(overrides=None, greylist_delay=None, config=None, clock=None, http=True): "
     "configure the mailfate_simulator fixture"
 )
 
@@ -55,9 +66,16 @@ def mailfate_simulator(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
         maildir=tmp_path / "simulator-maildir",
         journal=tmp_path / "simulator.jsonl",
         clock=kwargs.get("clock"),
+        http_port=0 if kwargs.get("http", True) else None,
     )
     sim.start()
     try:
         yield sim
     finally:
         sim.stop()
+
+
+@pytest.fixture
+def mailfate_inbox(mailfate_simulator: SimulatorThread) -> SyncInbox:
+    """The inbox of ``mailfate_simulator``: ``wait(to=..., code=True)``, ``attempts(to)``, ``set_rules``."""
+    return mailfate_simulator.inbox

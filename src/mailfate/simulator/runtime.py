@@ -13,21 +13,28 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import ssl
 import threading
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dns.resolver
 
 from mailfate.errors import ConfigError
 from mailfate.simulator.config import SimulatorConfig, load_config
+from mailfate.simulator.inbox import Inbox
 from mailfate.simulator.journal import Counters, Journal, MailStore
 from mailfate.simulator.model import Clock, Personality, ReportSink, Services, SystemClock
 from mailfate.simulator.personalities import personality_class
 from mailfate.simulator.personalities.greylist import Greylist
+from mailfate.simulator.rules import Chaos, RuleBook
 from mailfate.simulator.server import DomainRuntime, SimulatorHandler, SimulatorSMTP
+
+if TYPE_CHECKING:
+    from mailfate.simulator.control import ControlServer
+    from mailfate.simulator.waiting import SyncInbox
 
 __all__ = ["Simulator", "SimulatorThread"]
 
@@ -47,6 +54,7 @@ class Simulator:
         resolver: dns.resolver.Resolver | None = None,
         reports: ReportSink | None = None,
         tls_context: ssl.SSLContext | None = None,
+        inbox: bool = True,
     ) -> None:
         self.config = config if config is not None else load_config()
         self.host = host
@@ -75,6 +83,15 @@ class Simulator:
         self.reports = reports
         self.services = Services(self.clock, reports, self.config.server.hostname, resolver)
         self.domains = self._build_domains()
+        server = self.config.server
+        self.inbox: Inbox | None = (
+            Inbox(server.inbox_max_messages, server.inbox_max_attempts) if inbox else None
+        )
+        """The received messages and the attempts (``None`` when turned off)."""
+        if self.inbox is not None and maildir is not None:
+            self.inbox.rebuild(maildir)
+        self.rules = RuleBook()
+        self.chaos = Chaos()
         self.handler = SimulatorHandler(
             self.config,
             self.domains,
@@ -82,8 +99,12 @@ class Simulator:
             journal=self.journal,
             store=self.store,
             counters=self.counter_set,
+            inbox=self.inbox,
+            rules=self.rules,
+            chaos=self.chaos,
         )
         self._server: asyncio.Server | None = None
+        self._indexer: asyncio.Task[None] | None = None
 
     def _build_domains(self) -> dict[str, DomainRuntime]:
         built: dict[str, DomainRuntime] = {}
@@ -115,9 +136,16 @@ class Simulator:
         start = getattr(self.reports, "start", None)
         if start is not None:
             await start()
+        if self.inbox is not None:
+            self._indexer = loop.create_task(_index_when_idle(self.inbox))
         self.ready.set()
 
     async def stop(self) -> None:
+        if self._indexer is not None:
+            self._indexer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._indexer
+            self._indexer = None
         server, self._server = self._server, None
         if server is not None:
             server.close()
@@ -176,12 +204,48 @@ class Simulator:
 
 
 class SimulatorThread:
-    """A :class:`Simulator` on its own thread and event loop; ``start()`` blocks until it listens."""
+    """A :class:`Simulator` on its own thread and event loop; ``start()`` blocks until it listens.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    ``http_port`` serves the control app (the Mailpit-compatible API, the web inbox) too: ``0``
+    on a free port, ``None`` (the default) not at all; its address is :attr:`http_url`.
+    """
+
+    def __init__(
+        self, *args: Any, http_port: int | None = None, http_host: str = "127.0.0.1", **kwargs: Any
+    ) -> None:
         self.simulator = Simulator(*args, **kwargs)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self._http = (http_host, http_port)
+        self.control: ControlServer | None = None
+
+    @property
+    def http_url(self) -> str:
+        """The control app's URL (``http://127.0.0.1:PORT``); ``""`` when it is not served."""
+        return self.control.url if self.control is not None else ""
+
+    @property
+    def inbox(self) -> SyncInbox:
+        """The inbox, with ``wait(to=..., code=True)`` for synchronous tests."""
+        from mailfate.simulator.waiting import SyncInbox
+
+        if self.simulator.inbox is None:
+            raise RuntimeError("this simulator runs without an inbox (inbox=False)")
+        return SyncInbox(self, self.simulator.inbox)
+
+    async def _start(self) -> None:
+        await self.simulator.start()
+        host, port = self._http
+        if port is not None:
+            from mailfate.simulator.control import ControlServer
+
+            self.control = ControlServer(self.simulator, host=host, port=port)
+            await self.control.start()
+
+    async def _stop(self) -> None:
+        if self.control is not None:
+            await self.control.stop()
+        await self.simulator.stop()
 
     @property
     def host(self) -> str:
@@ -208,14 +272,14 @@ class SimulatorThread:
             self._loop = loop
             asyncio.set_event_loop(loop)
             try:
-                loop.run_until_complete(self.simulator.start())
+                loop.run_until_complete(self._start())
             except BaseException as exc:
                 started.set_exception(exc)
                 loop.close()
                 return
             started.set_result(None)
             loop.run_forever()
-            loop.run_until_complete(self.simulator.stop())
+            loop.run_until_complete(self._stop())
             loop.run_until_complete(loop.shutdown_default_executor())
             loop.close()
 
@@ -259,3 +323,19 @@ class SimulatorThread:
 
 async def _value(fn: Any) -> Any:
     return fn()
+
+
+INDEX_TICK = 0.05
+"""Seconds between two rounds of parsing the new messages' summaries."""
+
+
+async def _index_when_idle(inbox: Inbox) -> None:
+    """Parse new summaries beside the SMTP traffic: 20 ms a round when no mail arrived during the
+    last round (idle), 1 ms while mail is arriving, so a flood of mail is not slowed and a search
+    after it is not the one that parses thousands of messages."""
+    seen = inbox.accepted
+    while True:
+        await asyncio.sleep(INDEX_TICK)
+        busy = inbox.accepted != seen
+        seen = inbox.accepted
+        inbox.index_pending(0.001 if busy else 0.02)

@@ -35,6 +35,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, Envelope, Session, login_always_fail
 
 from mailfate.simulator.config import DOMAIN_RE, DictReplyBook, SimulatorConfig
+from mailfate.simulator.inbox import Inbox
 from mailfate.simulator.journal import Counters, Journal, MailStore, outcome_of, transaction_entry
 from mailfate.simulator.model import (
     AcceptedMessage,
@@ -46,11 +47,14 @@ from mailfate.simulator.model import (
     Services,
     SessionInfo,
 )
+from mailfate.simulator.rules import Chaos, RuleBook
+from mailfate.simulator.transcript import SessionLog, attempts_of, why_of
 
 __all__ = ["DomainRuntime", "SimulatorHandler", "SimulatorSMTP"]
 
 log = logging.getLogger(__name__)
 RCPT_OK = Reply(250, "2.1.5", "Ok")
+DROPPED = Reply(421, "4.4.2", "Connection dropped by a mailfate rule", drop=True)
 SYNTAX = Reply(500, "5.5.2", "Error: command not recognized")
 BAD_RCPT = Reply(501, "5.1.3", "Bad recipient address syntax")
 TOO_MANY_ERRORS = Reply(421, "4.7.0", "{hostname} Error: too many errors")
@@ -118,6 +122,9 @@ class SimulatorHandler:
         journal: Journal,
         store: MailStore,
         counters: Counters,
+        inbox: Inbox | None = None,
+        rules: RuleBook | None = None,
+        chaos: Chaos | None = None,
     ) -> None:
         self.config = config
         self.domains = domains
@@ -129,6 +136,9 @@ class SimulatorHandler:
         self.store = store
         self.counters = counters
         self.live: set[SimulatorSMTP] = set()
+        self.inbox = inbox
+        self.rules = rules if rules is not None else RuleBook()
+        self.chaos = chaos if chaos is not None else Chaos()
         fallback = config.server.unknown_domains
         self.fallback = domains.get(fallback) if fallback != "reject" else None
 
@@ -157,18 +167,18 @@ class SimulatorHandler:
         if dom is None and self.fallback is not None and not lower.startswith("["):
             dom, count_as = self.fallback, lower
         decider = ""
-        if dom is None:
+        chaos = self.chaos.fire("Recipient") if self.chaos.triggers["Recipient"].probability else None
+        if chaos is not None:
+            reply, decider = chaos, "chaos Recipient"
+        elif dom is None:
             reply = self.book.get("relay_denied")
         else:
-            ctx = RcptContext(info, tx.mail_from, address, local, domain, dom.book, self.clock)
-            found: Reply | None = None
-            for p in dom.personalities:
-                found = await p.on_rcpt(ctx)
-                if found is not None:
-                    decider = p.name
-                    break
-            reply = found or RCPT_OK
+            reply, decider = await self._rcpt_decision(
+                RcptContext(info, tx.mail_from, address, local, domain, dom.book, self.clock), dom
+            )
         text = reply.render(**values)
+        if proto.log is not None:
+            proto.log.next_note = (decider, why_of(reply, decider))
         tx.rcpts.append(_Rcpt(address, dom, count_as, reply, text, decider))
         if not reply.is_success:
             slugs = dom.slugs if dom else ()
@@ -181,6 +191,45 @@ class SimulatorHandler:
             proto.envelope.rcpt_tos.append(address)
         return text
 
+    async def _rcpt_decision(self, ctx: RcptContext, dom: DomainRuntime) -> tuple[Reply, str]:
+        """The run-time rules' reply, else the first personality's, else 250 (and who decided)."""
+        ruled = self.rules.decide(ctx.rcpt, "rcpt") if self.rules.rules else None
+        if ruled is not None:
+            reply, rule = ruled
+            if isinstance(reply, Reply):
+                return reply, rule.name
+            if reply == "accept":
+                return RCPT_OK, rule.name
+            if reply == "drop":
+                return DROPPED, rule.name
+        for p in dom.personalities:
+            found = await p.on_rcpt(ctx)
+            if found is not None:
+                return found, p.name
+        return RCPT_OK, ""
+
+    async def _data_decision(
+        self, tx: _Transaction, contexts: list[tuple[DomainRuntime, str, DataContext]]
+    ) -> tuple[Reply | None, str]:
+        """The DATA verdict: a rule's, else the first objecting personality's (``None``: accept)."""
+        if self.rules.rules:
+            ok = [r for r in tx.rcpts if r.reply.is_success]
+            for r in ok:
+                ruled = self.rules.decide(r.rcpt, "data")
+                if ruled is not None:
+                    reply, rule = ruled
+                    if isinstance(reply, Reply):
+                        return reply, rule.name
+                    return (DROPPED if reply == "drop" else None), rule.name
+            if ok and all(r.decider.startswith("rule ") for r in ok):
+                return None, ok[0].decider  # a rule accepted every recipient: the message too
+        for dom, _, ctx in contexts:
+            for p in dom.personalities:
+                decided = await p.on_data(ctx)
+                if decided is not None:
+                    return decided, p.name
+        return None, ""
+
     # -- DATA ----------------------------------------------------------------------------------
     async def data(self, proto: SimulatorSMTP, content: bytes) -> tuple[str | None, list[Callable[[], Any]]]:
         """The DATA reply (``None``: drop the connection) and what to run after sending it."""
@@ -190,31 +239,41 @@ class SimulatorHandler:
             if r.reply.is_success and r.domain is not None and r.count_as is not None:
                 groups.setdefault(r.count_as, (r.domain, r.count_as, []))[2].append(r.rcpt)
         info = proto.info
-        decided: Reply | None = None
-        decider = ""
-        contexts: list[tuple[DomainRuntime, str, DataContext]] = []
-        for dom, name, rcpts in groups.values():
-            ctx = DataContext(info, tx.mail_from, rcpts, name, content, dom.book, self.clock)
-            contexts.append((dom, name, ctx))
-            for p in dom.personalities:
-                decided = await p.on_data(ctx)
-                if decided is not None:
-                    decider = p.name
-                    break
-            if decided is not None:
-                break
+        log = proto.log
+        if log is not None:
+            log.note(f"<message: {len(content)} bytes>")
+        contexts = [
+            (dom, name, DataContext(info, tx.mail_from, rcpts, name, content, dom.book, self.clock))
+            for dom, name, rcpts in groups.values()
+        ]
+        decided, decider = await self._data_decision(tx, contexts)
         values = self.fields(proto, tx.rcpts[0].rcpt if len(tx.rcpts) == 1 else "")
         if decided is not None:
             text = decided.render(**values)
             outcome = outcome_of(decided)
             for dom, name, rcpts in groups.values():
                 self.counters.add(name, dom.slugs, (decider,), outcome, len(rcpts))
+            if log is not None:
+                log.decided(text, decider, why_of(decided, decider))
             self.finish(proto, decided, text, decider=decider, content=content)
             return (None if decided.drop else text), []
+        return await self._accept(proto, contexts, content, values, decider)
+
+    async def _accept(
+        self,
+        proto: SimulatorSMTP,
+        contexts: list[tuple[DomainRuntime, str, DataContext]],
+        content: bytes,
+        values: dict[str, str],
+        decider: str,
+    ) -> tuple[str | None, list[Callable[[], Any]]]:
+        """Store every domain's copy, index it, journal the transaction; the 250 and what runs after."""
+        tx, info = proto.tx, proto.info
         queue_id = _new_id()
         now = self.clock.now()
         stored: list[str] = []
         later: list[Callable[[], Any]] = []
+        copies: list[tuple[str, bytes, str | None, tuple[str, ...]]] = []
         for dom, name, ctx in contexts:
             head = self.received(info, ctx.rcpts, queue_id, now) + b"".join(
                 f"{k}: {v}\r\n".encode("utf-8", "surrogateescape") for k, v in ctx.add_headers
@@ -223,13 +282,25 @@ class SimulatorHandler:
             path = await self.store.store(name, queue_id, copy)
             if path is not None:
                 stored.append(path)
+            copies.append((name, copy, path, tuple(ctx.rcpts)))
             self.counters.add(name, dom.slugs, dom.slugs, "accepted", len(ctx.rcpts))
             message = AcceptedMessage(info, tx.mail_from, tuple(ctx.rcpts), name, copy, queue_id, now)
             later.append(_after(self, dom, message))
         accepted = self.book.get("accepted") if len(contexts) != 1 else contexts[0][0].book.get("accepted")
         values["queue_id"] = queue_id
         text = accepted.render(**values)
-        self.finish(proto, accepted, text, content=content, queue_id=queue_id, stored=stored)
+        ids: dict[str, str] = {}
+        if self.inbox is not None and proto.log is not None:
+            proto.log.decided(text, decider, why_of(accepted, decider))
+            transcript = proto.log.take()
+            for name, copy, path, rcpts in copies:
+                ids[name] = self.inbox.add(
+                    name, queue_id, copy, mail_from=tx.mail_from, rcpts=rcpts, created=now, path=path,
+                    transcript=transcript,
+                ).id  # fmt: skip
+        self.finish(
+            proto, accepted, text, content=content, queue_id=queue_id, stored=stored, decider=decider, ids=ids
+        )
         return text, later
 
     def received(self, info: SessionInfo, rcpts: list[str], queue_id: str, now: datetime) -> bytes:
@@ -253,15 +324,21 @@ class SimulatorHandler:
         content: bytes | None = None,
         queue_id: str = "",
         stored: list[str] | None = None,
+        ids: dict[str, str] | None = None,
     ) -> None:
-        """Journal the transaction once (DATA answered, RCPTs only, or dropped)."""
+        """Journal the transaction once (DATA answered, RCPTs only, or dropped); record its attempts."""
         tx = proto.tx
         if tx.done or not tx.rcpts:
             return
         tx.done = True
+        rcpts = [(r.rcpt, r.count_as, r.reply, r.text, r.decider) for r in tx.rcpts]
+        if self.inbox is not None:
+            data = (data_reply, data_text or "", decider) if data_reply is not None else None
+            self.inbox.record(attempts_of(proto.info, tx.mail_from, rcpts, data, self.clock.now(), ids or {}))
+            if proto.log is not None and proto.log.in_tx:
+                proto.log.take()
         if self.journal.path is None:
             return
-        rcpts = [(r.rcpt, r.count_as, r.reply, r.text, r.decider) for r in tx.rcpts]
         entry = transaction_entry(proto.info, tx.mail_from, rcpts, data_reply, data_text, at=self.clock.now())
         if content is not None:
             mid = _MID.search(content[:65536])
@@ -349,6 +426,7 @@ class SimulatorSMTP(SMTP):
     line_length_limit = MAX_LINE + 1
     info: SessionInfo
     tx: _Transaction
+    log: SessionLog | None
 
     def __init__(self, handler: SimulatorHandler, tls_context: ssl.SSLContext | None = None) -> None:
         loop = asyncio.get_running_loop()
@@ -391,6 +469,7 @@ class SimulatorSMTP(SMTP):
         self._enforce_call_limit = False
         self.tx = _Transaction()
         self.errors = 0
+        self.log = SessionLog() if handler.inbox is not None else None
 
     @property
     def _smtp_methods(self) -> dict[str, Any]:  # type: ignore[override]
@@ -445,6 +524,8 @@ class SimulatorSMTP(SMTP):
 
     async def push(self, status: str | bytes) -> None:
         data = status.encode("utf-8", "surrogateescape") if isinstance(status, str) else status
+        if self.log is not None:
+            self.log.server(data.decode("utf-8", "replace"))
         self._writer.write(data + b"\r\n")
         await self._writer.drain()
 
@@ -474,6 +555,8 @@ class SimulatorSMTP(SMTP):
                 except asyncio.IncompleteReadError:
                     break
                 line = line.rstrip(b"\r\n")
+                if self.log is not None:
+                    self.log.client(line[:2048])
                 verb, _, rest = line.partition(b" ")
                 method = _COMMANDS.get(verb.upper())
                 if method is None or len(line) > 512 + 26 + 10:
@@ -524,6 +607,13 @@ class SimulatorSMTP(SMTP):
     # -- commands ------------------------------------------------------------------------------
     async def smtp_MAIL(self, arg: str | None) -> None:
         handler: SimulatorHandler = self.event_handler
+        if handler.chaos.triggers["Sender"].probability and self.session and self.session.host_name:
+            chaos = handler.chaos.fire("Sender")
+            if chaos is not None:
+                if self.log is not None:
+                    self.log.next_note = ("chaos Sender", why_of(chaos, "chaos Sender"))
+                await self.push(chaos.render())
+                return
         if arg:
             size = _SIZE.search(arg)
             if size and int(size.group(1)) > handler.config.server.max_message_size:

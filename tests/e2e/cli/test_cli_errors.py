@@ -140,7 +140,8 @@ def test_a_worker_with_a_helo_receivers_reject_does_not_start_and_says_how_to_se
     ("args", "component", "flag"),
     [
         (["--control-port", "0", "--port"], "the simulator's SMTP server", "--port"),
-        (["--port", "0", "--control-port"], "the control page", "--control-port"),
+        (["--port", "0", "--control-port"], "the inbox and control page", "--http-port"),
+        (["--port", "0", "--http-port"], "the inbox and control page", "--http-port"),
     ],
 )
 def test_the_simulator_names_its_port_in_use_too(

@@ -69,7 +69,7 @@ def test_status_counts_what_the_server_answered(tmp_path: Path) -> None:
 def test_html_page_lists_domains_and_counts_escaped(tmp_path: Path) -> None:
     async def body(sim: Any, http: httpx.AsyncClient) -> None:
         await _send(sim.port, "x@accept.mailfate.test")
-        page = await http.get("/")
+        page = await http.get("/counters")
         assert page.status_code == 200
         assert page.headers["content-type"].startswith("text/html")
         text = page.text
@@ -78,6 +78,18 @@ def test_html_page_lists_domains_and_counts_escaped(tmp_path: Path) -> None:
         assert "hanmail.test" in text  # the alias is shown beside daum.test
         row = next(line for line in text.splitlines() if "<td>accept.mailfate.test</td>" in line)
         assert '<td class="n">1</td>' in row
+
+    _run(tmp_path, body)
+
+
+def test_root_is_the_web_inbox_and_links_the_counters(tmp_path: Path) -> None:
+    async def body(sim: Any, http: httpx.AsyncClient) -> None:
+        await _send(sim.port, "x@accept.mailfate.test")
+        inbox = await http.get("/")
+        assert inbox.status_code == 200
+        assert 'href="/counters"' in inbox.text and ">hi</a>" in inbox.text  # the subject, linked
+        assert 'href="/"' in (await http.get("/counters")).text
+        assert (await http.get("/status")).json()["total"]["accepted"] == 1  # JSON as before
 
     _run(tmp_path, body)
 
