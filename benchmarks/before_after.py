@@ -7,7 +7,9 @@ checked out in a temporary git worktree; each round runs the benchmark once with
 ``src/`` first on ``PYTHONPATH`` (the processes it starts, ``python -m mailfate …``, run the old
 code) and once with this tree's — alternating, so the machine's noise falls on both alike. The
 benchmark script itself is this tree's in both runs: the same measurement of two versions of the
-code. Each run's last line of ``key=value`` pairs is read; the medians per key and the ratio
+code — unless ``--own-script``: then each tree runs its own copy of the benchmark (for a change
+that moved an API the benchmark calls in process, so this tree's script cannot drive the old
+code). Each run's last line of ``key=value`` pairs is read; the medians per key and the ratio
 after/before are printed. The last line is ``key=value`` pairs (``<key>_before``, ``<key>_after``,
 ``<key>_ratio``).
 """
@@ -41,10 +43,11 @@ def figures(output: str) -> dict[str, float]:
     return {}
 
 
-def run(tree: Path, command: list[str]) -> dict[str, float]:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tree / "src"), str(HERE)]))
+def run(tree: Path, command: list[str], *, own_script: bool = False) -> dict[str, float]:
+    scripts = tree / "benchmarks" if own_script else HERE
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tree / "src"), str(scripts)]))
     proc = subprocess.run(
-        [sys.executable, str(HERE / command[0]), *command[1:]],
+        [sys.executable, str(scripts / command[0]), *command[1:]],
         env=env,
         capture_output=True,
         text=True,
@@ -63,6 +66,9 @@ def main() -> None:
     parser.add_argument("--base", required=True, help="the commit to compare with (a tag, a hash, HEAD~3)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keys", default="", help="only these keys, comma-separated (default: all)")
+    parser.add_argument(
+        "--own-script", action="store_true", help="each tree runs its own copy of the benchmark script"
+    )
     parser.add_argument("benchmark", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     command = [a for a in args.benchmark if a != "--"]
@@ -77,7 +83,7 @@ def main() -> None:
             runs: dict[str, list[dict[str, float]]] = {"before": [], "after": []}
             for i in range(args.rounds):
                 for label, tree in (("before", before), ("after", ROOT)):
-                    result = run(tree, command)
+                    result = run(tree, command, own_script=args.own_script)
                     runs[label].append(result)
                     shown = " ".join(f"{k}={v:g}" for k, v in result.items())
                     print(f"round {i + 1} {label:6} {shown}", flush=True)
