@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hmac
 import os
 import re
@@ -33,6 +34,7 @@ def new_key_id() -> str:
     return "MFAK" + base64.b32encode(os.urandom(10)).decode("ascii")[:12]
 
 
+@functools.lru_cache(maxsize=1024)  # every signed request names its key id: derived once each
 def secret_for(master: bytes, key_id: str) -> str:
     """The secret access key of ``key_id`` (an API key: ``mf_`` + 40 base32 characters)."""
     digest = hmac.digest(master, b"mailfate-aws-key:" + key_id.encode("ascii"), "sha256")

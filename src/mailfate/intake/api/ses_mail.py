@@ -36,6 +36,9 @@ from mailfate.submit.service import Sent, SubmitService
 __all__ = ["SesEmail", "send", "tags_of", "without_bcc"]
 
 _TAG_PART = re.compile(r"[A-Za-z0-9_.-]{1,63}")
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
+"""An address alone, of the plainest characters: what ``email.utils.parseaddr`` finds in it is
+itself (a property test checks), so it is taken without parsing."""
 _TEMPLATE = re.compile(r"(?P<name>[A-Za-z0-9_-]{1,90})(?:\.(?P<lang>[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,4})?))?")
 
 
@@ -83,7 +86,7 @@ def _bare(addresses: Sequence[str]) -> list[str]:
     for item in addresses:
         if not isinstance(item, str) or not item.strip():
             raise InputError(f"destination {item!r}: an email address")
-        addr = email.utils.parseaddr(item)[1]
+        addr = item if _PLAIN_ADDRESS.fullmatch(item) else email.utils.parseaddr(item)[1]
         if "@" not in addr:
             raise InputError(f"destination {item!r}: no email address in it")
         out.append(addr)

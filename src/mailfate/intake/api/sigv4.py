@@ -133,6 +133,18 @@ def _parse_authorization(value: str) -> tuple[str, str, str, str, tuple[str, ...
     return key_id, date, region, service, signed, match["sig"]
 
 
+def _amz_time(text: str) -> datetime:
+    """An X-Amz-Date (``yyyymmddThhmmssZ``, as :data:`_AMZ_DATE` matched it) in UTC; ValueError for
+    a moment that does not exist — what ``strptime`` gives (a test compares), read directly when
+    the digits are ASCII, at a tenth of its cost."""
+    if not text.isascii():  # other Unicode digits: strptime takes some places' and not others'
+        return datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    t = text
+    return datetime(
+        int(t[:4]), int(t[4:6]), int(t[6:8]), int(t[9:11]), int(t[11:13]), int(t[13:15]), tzinfo=UTC
+    )
+
+
 def parse_claim(request: Request, now: datetime) -> Claim:
     """The request's claim, or SigV4Error for anything the secret is not needed to refuse."""
     auth = request.header("authorization")
@@ -156,7 +168,7 @@ def parse_claim(request: Request, now: datetime) -> Claim:
     if date != amz_date[0][:8]:
         raise _incomplete(f"Credential should be scoped to a valid date: '{amz_date[0][:8]}'")
     try:
-        when = datetime.strptime(amz_date[0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        when = _amz_time(amz_date[0])
     except ValueError:
         raise _incomplete(f"X-Amz-Date {amz_date[0]!r} is no date") from None
     if when < now - MAX_SKEW:
