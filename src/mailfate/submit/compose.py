@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import email.utils
+import functools
 import re
 import secrets
 from collections.abc import Mapping, Sequence
@@ -161,12 +162,21 @@ def _plain(value: str) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=1024)  # subjects come again and again (a template's, in one language)
 def _unstructured(value: str) -> str:
     return value if not value or _plain(value) else _encoded_words(value)
 
 
 def _field(name: str, value: str) -> bytes:
     """``Name: value`` folded at blanks under 78 columns; InputError if a line would pass 998."""
+    line = f"{name}:{'' if value[:1] in ('', ' ', chr(9)) else ' '}{value}".encode()
+    if len(line) <= _FOLD_AT:  # short: nothing to fold (what :func:`_fold` gives, without its work)
+        return line + b"\r\n"
+    return _fold(name, value)
+
+
+def _fold(name: str, value: str) -> bytes:
+    """:func:`_field` for any length: a fold before each blank-led word that would pass 78."""
     lines: list[str] = []
     current = f"{name}:"
     width = len(current)
@@ -182,6 +192,11 @@ def _field(name: str, value: str) -> bytes:
     if any(len(line.encode("utf-8")) > _MAX_LINE for line in lines):
         raise InputError(f"header {name}: a word longer than {_LONG_WORD} characters cannot be folded")
     return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+@functools.lru_cache(maxsize=8)  # messages composed within the same second share the Date field
+def _date(when: datetime) -> str:
+    return email.utils.format_datetime(when)
 
 
 def _phrase(name: str) -> str:
@@ -322,7 +337,7 @@ def compose(
         ("From", _mailbox(name, from_addr)),
         ("To", ", ".join(recipients)),
         ("Subject", _unstructured(subject)),
-        ("Date", email.utils.format_datetime(when)),
+        ("Date", _date(when.replace(microsecond=0))),
         ("Message-ID", message_id),
     ]
     if reply_to is not None:

@@ -47,6 +47,22 @@ def _environment(template_dirs: Sequence[Path]) -> SandboxedEnvironment:
 _ENVS: dict[tuple[Path, ...], SandboxedEnvironment] = {}
 _MISSING: set[tuple[tuple[Path, ...], str]] = set()
 """Template files known not to exist (an optional html part): not looked for again."""
+_LOADED: dict[tuple[tuple[Path, ...], str], jinja2.Template] = {}
+"""Templates loaded, by directories and file: read and compiled once per process."""
+
+
+def _template(env: SandboxedEnvironment, key: tuple[Path, ...], file: str) -> jinja2.Template:
+    """The template ``file`` of ``env``, loaded once. Its globals are flattened into one dict: Jinja
+    keeps them as a ChainMap over the environment's, and copies them into every render's context
+    — three renders a message, most of a render's cost. The environment's globals never change
+    after it is made, so the copy is the same map."""
+    template = _LOADED.get((key, file))
+    if template is None:
+        template = env.get_template(file)
+        template.globals = dict(template.globals)
+        if len(_LOADED) < 10_000:
+            _LOADED[(key, file)] = template
+    return template
 
 
 def render_template(
@@ -65,7 +81,7 @@ def render_template(
         try:
             if (key, file) in _MISSING:
                 raise jinja2.TemplateNotFound(file)
-            return env.get_template(file).render(values)
+            return _template(env, key, file).render(values)
         except jinja2.TemplateNotFound:
             if len(_MISSING) < 10_000:
                 _MISSING.add((key, file))
