@@ -7,8 +7,11 @@ Starts ``mailfate serve`` (SQLite store in a temporary directory; its workers de
 API with ``wrk`` (Debian package wrk; ``bin/test`` installs it as root): C connections for S
 seconds, each request a verification code to its own address. Prints requests/second, latency
 percentiles (p50, p99) from wrk's own histogram, non-2xx responses, and how many messages the
-store holds afterwards. With ``--rate R`` it also runs ``wrk2``-style pacing by limiting
-connections (wrk has no rate option): a second run with C=8 shows latency under a lighter load.
+store holds afterwards, and the CPU time per request of the API process and of the worker process
+(``api_cpu_ms``, ``worker_cpu_ms``: from /proc, what each request costs whatever else the machine
+is doing — on a busy machine a steadier comparison than requests/second). With ``--rate R`` it
+also runs ``wrk2``-style pacing by limiting connections (wrk has no rate option): a second run
+with C=8 shows latency under a lighter load.
 The last line is ``key=value`` pairs.
 
 ``--ses`` adds the same two runs against the SES endpoint (``POST /v2/email/outbound-emails``,
@@ -120,7 +123,21 @@ def presign(path: Path, url: str, key_id: str, secret: str, count: int) -> None:
             out.write(f"{len(raw)}\n".encode() + raw)
 
 
-def run_wrk(wrk: str, script: Path, url: str, conns: int, seconds: int) -> dict[str, float]:
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far; 0 where /proc is not there."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_wrk(
+    wrk: str, script: Path, url: str, conns: int, seconds: int, *, pids: dict[str, int]
+) -> dict[str, float]:
+    """wrk's figures, and the CPU milliseconds per request each of ``pids`` (``api``, ``worker``)
+    used meanwhile: less at the mercy of a busy machine than requests/second."""
+    before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     proc = subprocess.run(
         [
             wrk,
@@ -139,19 +156,34 @@ def run_wrk(wrk: str, script: Path, url: str, conns: int, seconds: int) -> dict[
     found = parse(proc.stdout)
     total = re.search(r"(\d+) requests in", proc.stdout)
     found["requests"] = float(total.group(1)) if total else 0.0
+    for name, pid in pids.items():
+        used = cpu_seconds(pid) - before[name]
+        found[f"{name}_cpu_ms"] = 1000 * used / found["requests"] if found["requests"] else 0.0
     return found
 
 
 def line(label: str, conns: int, r: dict[str, float]) -> str:
+    cpu = "".join(
+        f", {name} CPU {r[f'{name}_cpu_ms']:.2f} ms/req"
+        for name in ("api", "worker")
+        if f"{name}_cpu_ms" in r
+    )
     return (
         f"{label:9} {conns:3} connections: {r['rps']:7.0f} req/s, "
         f"p50 {r.get('p50_ms', 0):5.1f} ms, p99 {r.get('p99_ms', 0):5.1f} ms, "
-        f"non-2xx {r['non_2xx']:.0f}, socket errors {r['socket_errors']:.0f}"
+        f"non-2xx {r['non_2xx']:.0f}, socket errors {r['socket_errors']:.0f}{cpu}"
     )
 
 
 def ses_runs(
-    wrk: str, folder: Path, url: str, aws: dict[str, str], *, connections: int, seconds: int
+    wrk: str,
+    folder: Path,
+    url: str,
+    aws: dict[str, str],
+    pids: dict[str, int],
+    *,
+    connections: int,
+    seconds: int,
 ) -> dict[str, dict[str, float]]:
     """The SES runs (load, light), each on requests signed just before it."""
     results = {}
@@ -161,7 +193,7 @@ def ses_runs(
         presign(pool, url, aws["aws_access_key_id"], aws["aws_secret_access_key"], count)
         script = folder / f"{label}.lua"
         script.write_text(SES_LUA % (pool, 2 if conns > 1 else 1), "utf-8")
-        r = run_wrk(wrk, script, url, conns, seconds)
+        r = run_wrk(wrk, script, url, conns, seconds, pids=pids)
         r["replayed"] = max(0.0, r["requests"] - count)
         results[label] = r
     return results
@@ -261,15 +293,16 @@ def main() -> None:
         script = folder / "post.lua"
         script.write_text(LUA % key, "utf-8")
         results: dict[str, dict[str, float]] = {}
+        pids = {"api": serve.pid, **({"worker": worker.pid} if worker is not None else {})}
         try:
             subprocess.run(
                 [wrk, "-t1", "-c4", "-d2s", "-s", str(script), url], capture_output=True, check=True
             )
             for label, conns in (("load", args.connections), ("light", 4)):
-                results[label] = run_wrk(wrk, script, url, conns, args.seconds)
+                results[label] = run_wrk(wrk, script, url, conns, args.seconds, pids=pids)
             if args.ses:
                 results.update(
-                    ses_runs(wrk, folder, url, aws, connections=args.connections, seconds=args.seconds)
+                    ses_runs(wrk, folder, url, aws, pids, connections=args.connections, seconds=args.seconds)
                 )
             for label, conns in (("load", args.connections), ("light", 4)):
                 print(line(f"v1 {label}", conns, results[label]))
@@ -288,7 +321,13 @@ def main() -> None:
         load = results.get(label, {})
         met = load.get("rps", 0) >= 1000 and load.get("p99_ms", 1e9) <= 50
         print(f"{label}: target (>= 1000 req/s sustained with p99 <= 50 ms): {'met' if met else 'NOT met'}")
-    print(" ".join(f"{label}_{k}={v:.1f}" for label, r in results.items() for k, v in r.items()))
+    print(
+        " ".join(
+            f"{label}_{k}={v:.3f}" if k.endswith("cpu_ms") else f"{label}_{k}={v:.1f}"
+            for label, r in results.items()
+            for k, v in r.items()
+        )
+    )
 
 
 if __name__ == "__main__":
