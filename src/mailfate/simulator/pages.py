@@ -120,18 +120,20 @@ def _aware(value: datetime | float | None) -> datetime | None:
 def environment() -> jinja2.Environment:
     """The inbox's templates: autoescape on, a missing name an error, never an empty cell."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(_HERE / "templates")),
-        autoescape=True,
+        loader=jinja2.PackageLoader("mailfate.simulator"),  # templates/ beside this module, in a wheel too
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["local"] = _local
-    env.filters["iso"] = _iso
-    env.filters["size"] = human_size
-    env.filters["clock"] = _clock
-    env.filters["addr"] = lambda a: f"{a.name} <{a.address}>" if a.name else a.address
-    env.filters["who"] = lambda a: a.name or a.address
+    env.filters.update(
+        local=_local,
+        iso=_iso,
+        size=human_size,
+        clock=_clock,
+        addr=lambda a: f"{a.name} <{a.address}>" if a.name else a.address,
+        who=lambda a: a.name or a.address,
+    )
     return env
 
 
