@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,44 +29,13 @@ from pathlib import Path
 
 import httpx
 
-LO = "127.0.0.1"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from simulator_throughput import LO, Simulator
+
 DOMAIN = "accept.mailfate.test"
 WORDS = ["invoice", "welcome", "password", "verify", "receipt", "shipping", "newsletter", "security", "order"]
 TARGET_MS = 20.0
-
-
-def mailfate_cmd() -> list[str]:
-    exe = Path(sys.executable).parent / "mailfate"
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "mailfate.cli"]
-
-
-def start(workdir: Path) -> tuple[subprocess.Popen[str], int, str]:
-    proc = subprocess.Popen(
-        [
-            *mailfate_cmd(),
-            "simulator",
-            "run",
-            "--json",
-            "--host",
-            LO,
-            "--port",
-            "0",
-            "--maildir",
-            str(workdir / "maildir"),
-            "--journal",
-            str(workdir / "j.jsonl"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=workdir,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if not line:
-        raise SystemExit(f"mailfate simulator run did not start: {proc.stderr.read() if proc.stderr else ''}")
-    info = json.loads(line)
-    return proc, int(info["smtp"]["port"]), str(info["control_url"])
 
 
 def body(i: int) -> bytes:
@@ -139,7 +106,8 @@ def main() -> int:
     args = parser.parse_args()
     rnd = random.Random(7)
     with tempfile.TemporaryDirectory(prefix="mailfate-inboxbench-") as tmp:
-        proc, port, url = start(Path(tmp))
+        sim = Simulator(Path(tmp), control=True)
+        port, url = sim.port, sim.control_url
         try:
             t0 = time.perf_counter()
             asyncio.run(fill(port, args.messages, args.sessions))
@@ -163,12 +131,7 @@ def main() -> int:
                     "message": timed(client, [f"/api/v1/message/{rnd.choice(ids)}" for _ in range(n)]),
                 }
         finally:
-            proc.send_signal(2)
-            try:
-                proc.communicate(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.communicate()
+            sim.stop()
     print(
         f"{total} messages stored in {fill_s:.1f} s ({args.messages / fill_s:.0f} msg/s over SMTP); "
         f"{n} requests each"

@@ -92,9 +92,10 @@ def peak_rss_mb(pid: int) -> float:
 
 
 class Simulator:
-    """``mailfate simulator run --json --port 0`` as a subprocess; the port comes from its JSON line."""
+    """``mailfate simulator run --json --port 0`` as a subprocess; the ports come from its JSON line
+    (``control``: serve the control port too — the inbox's API — at ``control_url``)."""
 
-    def __init__(self, workdir: Path, inbox: bool = True) -> None:
+    def __init__(self, workdir: Path, inbox: bool = True, *, control: bool = False) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
             [
@@ -106,8 +107,7 @@ class Simulator:
                 LO,
                 "--port",
                 "0",
-                "--control-port",
-                "0",
+                *([] if control else ["--control-port", "0"]),
                 "--maildir",
                 str(workdir / "maildir"),
                 "--journal",
@@ -126,6 +126,7 @@ class Simulator:
             raise SystemExit(f"mailfate simulator run did not start: {err.strip()}")
         info = json.loads(line)
         self.port = int(info["smtp"]["port"])
+        self.control_url = str(info.get("control_url") or "")
 
     def stop(self) -> float:
         rss = peak_rss_mb(self.proc.pid)
