@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.web.conftest import CHROMIUM, FLAGS, needs_chromium
+from tests.support.chromium import headless_chromium, needs_chromium
 from tests.support.serve import running
 
 pytestmark = needs_chromium
@@ -77,11 +77,7 @@ def simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
+    yield from headless_chromium()
 
 
 def send(port: int, raw: bytes, rcpt: str, mail_from: str = "no-reply@app.example") -> None:

@@ -4,8 +4,6 @@ a headless Chromium (Debian's ``chromium``, driven by Playwright) for the tests 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,18 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.debian import not_installed
+from tests.support.chromium import headless_chromium
 from tests.support.serve import mailfate, running, serve_args
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-needs_chromium = pytest.mark.skipif(
-    not os.access(CHROMIUM, os.X_OK),
-    reason=not_installed("Chromium", "chromium"),
-)
-FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 
 SCENARIOS = {
     "ok1@accept.mailfate.test": "delivered",
@@ -36,11 +24,7 @@ SCENARIOS = {
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
+    yield from headless_chromium()
 
 
 def read_key(data: Any) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.web.conftest import needs_chromium
+from tests.support.chromium import needs_chromium
 
 pytestmark = needs_chromium
 

@@ -18,9 +18,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from mailfate.store import Store
 from mailfate.tracking.alerts import evaluate
-from tests.e2e.web.conftest import needs_chromium, read_key, wait_for
+from tests.e2e.web.conftest import read_key, wait_for
 from tests.e2e.web.each_fate import EXPECTED, EXPIRED, HARD, SENDER, SENT, SOFT, seed
 from tests.e2e.web.test_dashboard_browser import shots
+from tests.support.chromium import needs_chromium
 from tests.support.serve import running, serve_args
 
 
