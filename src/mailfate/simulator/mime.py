@@ -19,7 +19,9 @@ from email.message import Message
 from email.parser import BytesParser
 from email.policy import compat32
 
-__all__ = ["Address", "Detail", "Part", "Summary", "decode_header", "parse_detail", "parse_summary"]
+from mailfate.bounce.mail import decode_bytes, decode_header
+
+__all__ = ["Address", "Detail", "Part", "Summary", "parse_detail", "parse_summary"]
 
 SNIPPET = 250
 SEARCH_TEXT = 64 * 1024
@@ -88,21 +90,21 @@ class Detail:
     list_unsubscribe_post: str = ""
 
 
-def decode_header(value: str | None) -> str:
-    """A header value with RFC 2047 words decoded and folding removed; never raises."""
-    if not value:
-        return ""
-    value = str(value)
-    if "=?" not in value:
-        return _SPACE.sub(" ", value).strip()
-    try:
-        return _SPACE.sub(" ", str(email.header.make_header(email.header.decode_header(value)))).strip()
-    except (ValueError, LookupError, email.errors.HeaderParseError):
-        return _SPACE.sub(" ", value).strip()
+def _raw_all(msg: Message, name: str) -> list[str]:
+    """Every header of that name as it arrived: raw 8-bit text (an EUC-KR subject written without
+    encoded words) still there for :func:`decode_header` to read, where ``msg.get`` would have
+    replaced it."""
+    key = name.lower()
+    return [str(v) for k, v in msg.raw_items() if k.lower() == key]
+
+
+def _raw(msg: Message, name: str) -> str | None:
+    found = _raw_all(msg, name)
+    return found[0] if found else None
 
 
 def _addresses(msg: Message, name: str) -> list[Address]:
-    values = msg.get_all(name) or []
+    values = _raw_all(msg, name)
     out: list[Address] = []
     for real, addr in email.utils.getaddresses([str(v) for v in values]):
         if addr or real:
@@ -112,13 +114,7 @@ def _addresses(msg: Message, name: str) -> list[Address]:
 
 def _payload_text(part: Message) -> str:
     raw = part.get_payload(decode=True)
-    if not isinstance(raw, bytes):
-        return ""
-    charset = part.get_content_charset() or "utf-8"
-    try:
-        return raw.decode(charset, "replace")
-    except LookupError:
-        return raw.decode("utf-8", "replace")
+    return decode_bytes(raw, part.get_content_charset()) if isinstance(raw, bytes) else ""
 
 
 def _walk(msg: Message, number: str = "") -> list[tuple[str, Message]]:
@@ -199,10 +195,10 @@ def _summary(msg: Message, text: str, html: str, files: int, envelope: tuple[str
     listed = {a.address.lower() for a in (*to, *cc)}
     bcc += [Address("", r) for r in envelope if r.lower() not in listed and r not in {b.address for b in bcc}]
     summary = Summary(
-        message_id=decode_header(msg.get("Message-ID")).strip().strip("<>"),
+        message_id=decode_header(_raw(msg, "Message-ID")).strip().strip("<>"),
         from_=frm[0] if frm else Address("", ""),
         to=to, cc=cc, bcc=bcc, reply_to=_addresses(msg, "Reply-To"),
-        subject=decode_header(msg.get("Subject")), date=_date(msg), snippet=snippet, attachments=files,
+        subject=decode_header(_raw(msg, "Subject")), date=_date(msg), snippet=snippet, attachments=files,
     )  # fmt: skip
     summary.to_text = _people((*to, *cc, *bcc))
     summary.from_text = _people((summary.from_,))
@@ -229,13 +225,13 @@ def parse_detail(content: bytes, envelope: tuple[str, ...] = ()) -> Detail:
     """The whole message: summary, text and HTML bodies, headers in order, parts."""
     msg = _PARSER.parsebytes(content)
     text, html, attachments, inline = _bodies(msg)
-    headers = [(str(k), decode_header(str(v))) for k, v in msg.items()]
+    headers = [(str(k), decode_header(v)) for k, v in msg.raw_items()]
     return Detail(
         summary=_summary(msg, text, html, len(attachments), envelope),
         text=text, html=html, headers=headers, attachments=attachments, inline=inline,
-        return_path=decode_header(msg.get("Return-Path")).strip("<>"),
-        list_unsubscribe=decode_header(msg.get("List-Unsubscribe")),
-        list_unsubscribe_post=decode_header(msg.get("List-Unsubscribe-Post")),
+        return_path=decode_header(_raw(msg, "Return-Path")).strip("<>"),
+        list_unsubscribe=decode_header(_raw(msg, "List-Unsubscribe")),
+        list_unsubscribe_post=decode_header(_raw(msg, "List-Unsubscribe-Post")),
     )  # fmt: skip
 
 

@@ -230,3 +230,22 @@ def test_newest_for_matches_the_whole_address_and_skips_read() -> None:
     inbox.mark_read([ids[1]])
     assert newest_for(inbox, "alice@x.test").id == ids[0]  # type: ignore[union-attr]
     assert newest_for(inbox, "alice@x.test", since=T0 + timedelta(days=1)) is None
+
+
+def test_raw_korean_bytes_in_headers_and_an_undeclared_body_are_read_as_korean() -> None:
+    """Mail from a Korean sender that writes EUC-KR bytes without encoded words or a charset: the
+    subject, the From name and the body come out as Korean text, not surrogates or mojibake."""
+    subject, name, body = "인증 코드", "고객센터", "인증 코드는 424242 입니다."
+    raw = (
+        b"From: " + name.encode("euc-kr") + b" <help@shop.test>\r\nTo: kim@accept.mailfate.test\r\n"
+        b"Subject: "
+        + subject.encode("euc-kr")
+        + b"\r\nContent-Type: text/plain\r\n\r\n"
+        + body.encode("euc-kr")
+        + b"\r\n"
+    )
+    detail = parse_detail(raw)
+    assert detail.summary.subject == subject
+    assert detail.summary.from_.name == name
+    assert detail.text.strip() == body
+    assert "424242" in detail.summary.snippet
