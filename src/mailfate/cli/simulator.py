@@ -229,15 +229,26 @@ def run_cmd(  # noqa: PLR0917 - Typer maps parameters to options
 
 
 # -- status / reset-greylist --------------------------------------------------------------------
-def _call(url: str, path: str, method: str = "GET") -> dict[str, Any]:
+def _call(
+    url: str,
+    path: str,
+    method: str = "GET",
+    *,
+    timeout: float = 10.0,
+    refused: Callable[[urllib.error.HTTPError, str], None] | None = None,
+) -> dict[str, Any]:
+    """The JSON object ``url + path`` answers; every failure one clear error. ``refused`` may turn an
+    HTTP error status (with the first 300 characters of its body) into its own error first."""
     target = url.rstrip("/") + path
     if not target.startswith(("http://", "https://")):
         raise _fail(f"control URL must start with http:// (got {url!r})")
     request = urllib.request.Request(target, method=method, data=b"" if method == "POST" else None)
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             data = json.loads(response.read().decode("utf-8"))
     except urllib.error.HTTPError as exc:
+        if refused is not None:
+            refused(exc, exc.read().decode("utf-8", "replace").strip()[:300])
         raise _fail(f"control page {target} answered HTTP {exc.code}") from exc
     except http.client.HTTPException as exc:  # not HTTP at all: another server on that port
         raise _fail(
@@ -304,38 +315,30 @@ def reset_greylist_cmd(url: UrlOpt = DEFAULT_CONTROL_URL, json_out: JsonOpt = Fa
 
 
 # -- wait ---------------------------------------------------------------------------------------
+class _Again(Exception):
+    """The server's wait slice ended (408) with time left: ask again."""
+
+
 def _wait_for(url: str, params: dict[str, str], timeout: float) -> dict[str, Any]:
     """Long-poll ``/api/v1/mailfate/wait`` (in slices of at most a minute) until found or timeout."""
-    base = url.rstrip("/") + "/api/v1/mailfate/wait?"
-    if not base.startswith(("http://", "https://")):
-        raise _fail(f"control URL must start with http:// (got {url!r})")
     deadline = time.monotonic() + timeout
+
+    def refused(exc: urllib.error.HTTPError, detail: str) -> None:
+        if exc.code == 408 and deadline - time.monotonic() > 0.05:
+            raise _Again
+        if exc.code == 408:
+            raise error(f"timed out: {detail or 'no message'}", code=1) from exc
+        if exc.code == 404 and "route" not in detail.lower() and detail:
+            raise _fail(f"{url}: {detail}") from exc
+        raise _fail(f"{url} answered HTTP {exc.code}: {detail or 'no inbox API there'}") from exc
+
     while True:
-        left = max(0.0, deadline - time.monotonic())
-        step = min(left, 60.0)
-        target = base + urllib.parse.urlencode({**params, "timeout": f"{step:.3f}"})
+        step = min(max(0.0, deadline - time.monotonic()), 60.0)
+        query = urllib.parse.urlencode({**params, "timeout": f"{step:.3f}"})
         try:
-            with urllib.request.urlopen(target, timeout=step + 15) as response:
-                data = json.loads(response.read().decode("utf-8"))
-            if isinstance(data, dict):
-                return data
-            raise _fail(f"{url} did not answer a JSON object")
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode("utf-8", "replace").strip()[:300]
-            if exc.code == 408 and deadline - time.monotonic() > 0.05:
-                continue
-            if exc.code == 408:
-                raise error(f"timed out: {detail or 'no message'}", code=1) from exc
-            if exc.code == 404 and "route" not in detail.lower() and detail:
-                raise _fail(f"{url}: {detail}") from exc
-            raise _fail(
-                f"{target.split('?')[0]} answered HTTP {exc.code}: {detail or 'no inbox API there'}"
-            ) from exc
-        except (urllib.error.URLError, OSError) as exc:
-            why = getattr(exc, "reason", exc)
-            raise _fail(f"{url} unreachable ({why}); is `mailfate simulator run` up?") from exc
-        except ValueError as exc:
-            raise _fail(f"{url} did not answer JSON") from exc
+            return _call(url, f"/api/v1/mailfate/wait?{query}", timeout=step + 15, refused=refused)
+        except _Again:
+            continue
 
 
 @app.command("wait")
