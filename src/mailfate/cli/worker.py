@@ -38,7 +38,7 @@ def worker_cmd(  # noqa: PLR0917 - typer reads the options from the signature
     another worker retries them: delivery is at-least-once).
     """
     from mailfate.cli.serve import stop_on_signals
-    from mailfate.runtime import WorkerOptions, work
+    from mailfate.runtime import WorkerOptions, loop_factory, work
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
     if verbose:  # mailfate's own lines (one per attempt), not the libraries' chatter
@@ -66,7 +66,8 @@ def worker_cmd(  # noqa: PLR0917 - typer reads the options from the signature
             emit_json({"event": "stopped"})
 
     try:
-        asyncio.run(main())
+        with asyncio.Runner(loop_factory=loop_factory()) as runner:  # uvloop, as serve's
+            runner.run(main())
     except MailfateError as exc:
         raise fail(str(exc)) from exc
     except OSError as exc:

@@ -156,6 +156,7 @@ def _sqlite_events(engine: Engine, sync: str, *, writer: bool) -> None:
         cursor.execute(f"PRAGMA synchronous={sync}")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA temp_store=MEMORY")  # sorts and statement journals: no temp files
         cursor.execute("PRAGMA busy_timeout=0")  # waiting for the write lock happens in _begin
         cursor.close()
 

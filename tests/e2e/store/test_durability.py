@@ -64,6 +64,18 @@ def test_sqlite_store_connections_are_synchronous_full_by_default(tmp_path: Path
         store.close()
 
 
+def test_sqlite_temporary_data_stays_in_memory(tmp_path: Path) -> None:
+    """Statement journals and sorts live in memory (``temp_store=MEMORY``): a submit made a temp
+    file — open, unlink, writes, close — per statement that could abort half-way. They never hold
+    acknowledged data, so durability is the WAL's alone."""
+    store = Store.open(tmp_path / "store.db")
+    try:
+        for engine in (store.engine, store.db.reader):
+            assert _pragma(engine, "temp_store") == 2  # MEMORY
+    finally:
+        store.close()
+
+
 def test_synchronous_normal_in_the_url_is_the_explicit_opt_out(tmp_path: Path) -> None:
     store = Store.open(f"sqlite:///{tmp_path / 'store.db'}?synchronous=normal")
     try:
