@@ -166,7 +166,7 @@ class SubmissionServer:
         key = None
         if isinstance(data, LoginPassword):
             key = self.store.keys.find_key(data.password.decode("utf-8", "replace"))
-        if key is None or not ({"send", "admin"} & key.scopes):
+        if key is None or not key.allows("send"):
             self.failures[ip].append(self.clock())
             log.warning(
                 "submission: AUTH %s from %s failed (%d in the window)", mechanism, ip, len(self.failures[ip])

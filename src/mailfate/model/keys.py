@@ -24,6 +24,10 @@ class ApiKey:
     created_at: datetime
     revoked_at: datetime | None
 
+    def allows(self, scope: str) -> bool:
+        """Whether the key may call a route of ``scope`` (``admin`` may call every route)."""
+        return scope in self.scopes or "admin" in self.scopes
+
 
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()

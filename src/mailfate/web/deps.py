@@ -60,7 +60,6 @@ LANG_COOKIE = "mailfate_lang"
 WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7)}
 DAILY_AFTER = timedelta(days=2)
 """Windows longer than this read the daily rollups (whole days, UTC)."""
-_READERS = frozenset({"read", "admin"})
 
 Lookup = Callable[[str], Awaitable[ApiKey | None]]
 """The API's key lookup (cached for a few seconds): a bearer key is checked as the API checks it."""
@@ -161,7 +160,7 @@ Viewer = Annotated[ApiKey | None, Depends(_viewer)]
 
 def may_read(key: ApiKey | None) -> bool:
     """Whether ``key`` may see the dashboard: ``read`` or ``admin`` scope (``send`` alone sees nothing)."""
-    return key is not None and bool(_READERS & set(key.scopes))
+    return key is not None and key.allows("read")
 
 
 def _lang_of(request: Request) -> str:

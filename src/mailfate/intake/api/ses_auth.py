@@ -92,6 +92,6 @@ async def authenticate(request: Request, body: bytes, scope: str) -> ApiKey:
     if key is None or key.prefix != claim.key_id:
         raise sigv4.SigV4Error(sigv4.Refusal.UNKNOWN_KEY, _UNKNOWN)
     sigv4.check_signature(secret, claim, signed)
-    if scope not in key.scopes and "admin" not in key.scopes:
+    if not key.allows(scope):
         raise ScopeError(f"access key {key.prefix} has no {scope!r} scope")
     return key
