@@ -32,13 +32,14 @@ from mailfate.intake.api import (
 from mailfate.intake.api.errors import http_error, validation_error
 from mailfate.intake.api.guards import BodyLimit, NoNul
 from mailfate.intake.api.keys import KeyCache
+from mailfate.intake.api.lanes import Lanes
 from mailfate.intake.api.state import ApiState
 from mailfate.intake.ports import ApiStore
 from mailfate.intake.ratelimit import RateLimiter
 from mailfate.intake.sns import SnsVerifier
 from mailfate.tracking.metrics import Metrics
 
-__all__ = ["ROUTERS", "create_app"]
+__all__ = ["LANES", "ROUTERS", "create_app"]
 
 ROUTERS = (
     messages_v1.router,
@@ -56,6 +57,14 @@ matched in, route by route: the doors that submit mail come first (``POST /v1/me
 ``SendEmail``), so the busiest requests are not tried against every other route first."""
 
 
+LANES = {
+    ("POST", "/v1/messages"): messages_v1.post_message_lane,
+    ("POST", "/v2/email/outbound-emails"): ses_v2.send_email,  # the routes take only the request:
+    ("POST", "/"): ses_v1.query_api,  # each is its own lane, answering every request it is given
+}
+"""The routes that take mail, each with its :mod:`lane <.lanes>`."""
+
+
 def create_app(
     store: ApiStore,
     client: Client,
@@ -65,10 +74,13 @@ def create_app(
     sns: SnsVerifier | None = None,
     rate_per_key: float = 2000.0,
     burst_per_key: float = 4000.0,
+    lanes: bool = True,
 ) -> FastAPI:
     """The API over ``store``, submitting through ``client``. The composition root mounts the web
     dashboard on the same app (:func:`mailfate.runtime.serve.build_app`); it signs in with the same
-    keys, looked up through ``app.state.api.keys.lookup``."""
+    keys, looked up through ``app.state.api.keys.lookup``. ``lanes``: the routes that take mail
+    answer a request they would accept without FastAPI's per-request machinery (:mod:`.lanes`);
+    False sends every request through the routes."""
     app = FastAPI(title="mailfate", version="1", docs_url="/v1/docs", openapi_url="/v1/openapi.json")
     app.state.api = ApiState(
         store=store,
@@ -79,6 +91,8 @@ def create_app(
         metrics=metrics,
         sns=sns,
     )
+    if lanes:  # added first: inside the guards, which apply to lanes as to every route
+        app.add_middleware(Lanes, lanes=LANES)
     app.add_middleware(BodyLimit, max_body=max_body)
     app.add_middleware(NoNul)
     app.add_exception_handler(RequestValidationError, validation_error)

@@ -8,11 +8,12 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from mailfate.intake.api.state import state_of
 from mailfate.model import ApiKey
 
-__all__ = ["AdminKey", "ReadKey", "SendKey", "require"]
+__all__ = ["AdminKey", "ReadKey", "SendKey", "key_allowed", "require"]
 
 _bearer = HTTPBearer(auto_error=False)
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
@@ -31,11 +32,22 @@ def require(scope: str) -> Callable[..., Awaitable[ApiKey]]:
         key = await state_of(request).keys.lookup(creds.credentials)
         if key is None:
             raise HTTPException(401, "unknown or revoked API key", headers=_CHALLENGE)
-        if scope not in key.scopes and "admin" not in key.scopes:
+        if not key.allows(scope):
             raise HTTPException(403, f"this key has no {scope!r} scope")
         return key
 
     return check
+
+
+async def key_allowed(request: Request, scope: str) -> ApiKey | None:
+    """The caller's key when the request's bearer key (read as :class:`HTTPBearer` reads it) is
+    known, not revoked and has ``scope``; else None, and :func:`require` says why (401 or 403).
+    For a lane (:mod:`.lanes`), which answers only requests the route would accept."""
+    scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
+    if not token or scheme.lower() != "bearer":
+        return None
+    key = await state_of(request).keys.lookup(token)
+    return key if key is not None and key.allows(scope) else None
 
 
 SendKey = Annotated[ApiKey, Depends(require("send"))]

@@ -1,6 +1,7 @@
 """``/v1/messages``: submit a message (``send``), read one with its timeline, search (``read``)."""
 
 import asyncio
+import json
 import logging
 import math
 import time
@@ -10,8 +11,9 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from mailfate.errors import InputError
-from mailfate.intake.api.auth import ReadKey, SendKey
+from mailfate.intake.api.auth import ReadKey, SendKey, key_allowed
 from mailfate.intake.api.errors import documented
+from mailfate.intake.api.lanes import is_json
 from mailfate.intake.api.responses import (
     MessageAccepted,
     MessageOut,
@@ -29,7 +31,7 @@ from mailfate.model import FINAL_FATES, ApiKey, Fate, MessageQuery, MessageView,
 from mailfate.model.workers import STALE_AFTER
 from mailfate.submit.service import SuppressedError
 
-__all__ = ["router"]
+__all__ = ["post_message_lane", "router"]
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["messages"])
@@ -75,7 +77,23 @@ def _within_rate(api: ApiState, key: ApiKey) -> None:
 async def post_message(body: MessageIn, key: SendKey, request: Request) -> Response:
     """Queue a message (202 at once; a worker delivers it). The same ``idempotency_key`` again
     answers the first message's id with ``"existing": true``."""
-    api = state_of(request)  # not the ``Api`` dependency: the hottest route saves its cost
+    return await _submit(state_of(request), key, body)
+
+
+async def post_message_lane(request: Request) -> Response | None:
+    """``POST /v1/messages`` for a request the route would take: a JSON body that validates and a
+    key with the ``send`` scope (:mod:`.lanes`); None for anything else, which the route answers."""
+    if not is_json(request) or (key := await key_allowed(request, "send")) is None:
+        return None
+    try:
+        body = MessageIn.model_validate(json.loads(await request.body()))
+    except (ValueError, RecursionError):  # pydantic's ValidationError is a ValueError
+        return None
+    return await _submit(state_of(request), key, body)
+
+
+async def _submit(api: ApiState, key: ApiKey, body: MessageIn) -> Response:
+    """What the route does once the request is read: 202, or 409 / 422 / 429 as HTTPException."""
     _within_rate(api, key)
     try:
         message = api.submit.prepare(**body.model_dump(by_alias=False))
