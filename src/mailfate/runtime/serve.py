@@ -25,6 +25,7 @@ from mailfate.intake.smtp_submission import SubmissionServer
 from mailfate.intake.sns import SnsVerifier
 from mailfate.intake.tls import self_signed, server_context
 from mailfate.runtime.background import start_webhooks
+from mailfate.runtime.process import settle
 from mailfate.runtime.worker_service import WorkerService
 from mailfate.store import Store
 from mailfate.store.engine import redact_url
@@ -104,6 +105,7 @@ async def serve(
     exiting = asyncio.create_task(_exit_on(stop, server))
     try:
         port = await _listening(server, api, options)
+        settle()
         ready(_ready_line(settings, options, parts, port))
         if parts.service is not None:
             await parts.service.run(stop)

@@ -9,6 +9,7 @@ from typing import Any
 
 from mailfate.config import Settings
 from mailfate.runtime.background import start_webhooks
+from mailfate.runtime.process import settle
 from mailfate.runtime.worker_service import WorkerService
 from mailfate.store.engine import redact_url
 from mailfate.tracking.metrics import Metrics
@@ -38,6 +39,7 @@ async def work(
     if options.metrics_port >= 0:
         host, port, stop_metrics = metrics.serve(options.metrics_host, options.metrics_port)
         scrape = f"http://{host}:{port}/metrics"
+    settle()
     ready(
         {
             "store": redact_url(settings.url),
