@@ -156,7 +156,8 @@ def _sqlite_events(engine: Engine, sync: str, *, writer: bool) -> None:
         cursor.execute(f"PRAGMA synchronous={sync}")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA temp_store=MEMORY")  # sorts and statement journals: no temp files
+        if writer:  # statement journals in memory, not a temp file per statement; readers' sorts
+            cursor.execute("PRAGMA temp_store=MEMORY")  # of big searches may still spill to disk
         cursor.execute("PRAGMA busy_timeout=0")  # waiting for the write lock happens in _begin
         cursor.close()
 
