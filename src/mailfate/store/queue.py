@@ -2,7 +2,7 @@
 transaction), recipients claimed by workers under a lease, their attempts recorded.
 
 These are the hot paths (the API's intake, the worker's claim and record): their statements are
-built once, and on SQLite the submits and records go through the sqlite3 driver
+built once, and on SQLite the submits, claims and records go through the sqlite3 driver
 (``sqlite_writes.py``).
 """
 
@@ -35,7 +35,13 @@ from mailfate.store.errors import StoreError
 from mailfate.store.group import GroupCommit
 from mailfate.store.ids import new_message_id
 from mailfate.store.rows import aware, normalize_address, refusal_text, suppressed_event_data, to_suppression
-from mailfate.store.sqlite_writes import record_sqlite, submit_many_sqlite, submit_sqlite
+from mailfate.store.sqlite_writes import (
+    ClaimedRows,
+    claim_sqlite,
+    record_sqlite,
+    submit_many_sqlite,
+    submit_sqlite,
+)
 from mailfate.store.suppressions import SUPPRESSED
 from mailfate.store.tables import events, messages, recipients, suppressions
 from mailfate.store.timeline import refresh_messages
@@ -263,69 +269,91 @@ class Queue(Repository):
     # -- the queue ------------------------------------------------------------------------------
     def claim(self, limit: int, *, now: datetime, lease: float, owner: str) -> list[Claimed]:
         """Lease up to ``limit`` due recipients (oldest due first), and those whose lease ran out."""
-        r = recipients.c
-        pg = self.dialect == "postgresql"
         try:
-            with self.engine.begin() as conn:
-                ids: list[int] = []
-                for cond in (
-                    and_(r.fate == Fate.QUEUED.value, r.next_attempt_at <= now),
-                    and_(r.fate == Fate.DEFERRED.value, r.next_attempt_at <= now),
-                    and_(r.fate == Fate.SENDING.value, r.lease_until < now),
-                ):
-                    if len(ids) >= limit:
-                        break
-                    query = select(r.id).where(cond).order_by(r.next_attempt_at, r.id).limit(limit - len(ids))
-                    if pg:
-                        query = query.with_for_update(skip_locked=True)
-                    ids.extend(conn.execute(query).scalars())
-                if not ids:
-                    return []
-                rows = conn.execute(
-                    update(recipients)
-                    .where(r.id.in_(ids))
-                    .values(
-                        fate=Fate.SENDING.value,
-                        lease_until=now + timedelta(seconds=lease),
-                        lease_owner=owner,
-                        attempts=r.attempts + 1,
-                        updated_at=now,
-                    )
-                    .returning(r.id, r.message_id, r.address, r.domain, r.attempts)
-                ).all()
-                mids = {row.message_id for row in rows}
-                info = {m.id: m for m in conn.execute(_CLAIM_INFO, {"ids": list(mids)})}
-                blocked: dict[tuple[str, str], Suppression] = {}
-                addrs = list({row.address.lower() for row in rows})
-                for found in conn.execute(_SUPPRESSED_ANY, {"addrs": addrs}):
-                    blocked[(found.scope, found.address)] = to_suppression(found)
+            if self.dialect == "sqlite":
+                found: ClaimedRows = self.db.sqlite_write(
+                    claim_sqlite, limit, now, lease, owner, what="claim from"
+                )
+            else:
+                found = self._claim_rows(limit, now, lease, owner)
         except OperationalError as exc:
             raise StoreError(
                 f"cannot claim from the store {self.shown}: {exc.orig}", fix=fix_for(exc)
             ) from exc
+        rows, info, blocked = found
         out = []
-        for row in sorted(rows, key=lambda x: x.id):
-            m = info[row.message_id]
-            addr = row.address.lower()
-            stop = blocked.get((m.sending_domain, addr)) or blocked.get(("*", addr))
+        for rid, mid, address, domain, attempts in sorted(rows):
+            from_addr, sending, created, deadline, expires, category, raw = info[mid]
+            addr = address.lower()
+            stop = blocked.get((sending, addr)) or blocked.get(("*", addr))
             out.append(
                 Claimed(
-                    row.id,
-                    row.message_id,
-                    row.address,
-                    row.domain,
+                    rid,
+                    mid,
+                    address,
+                    domain,
+                    from_addr,
+                    sending,
+                    attempts,
+                    created,
+                    deadline,
+                    expires,
+                    category,
+                    raw,
+                    stop,
+                )
+            )
+        return out
+
+    def _claim_rows(self, limit: int, now: datetime, lease: float, owner: str) -> ClaimedRows:
+        """The claim through SQLAlchemy (PostgreSQL: rows another worker holds are skipped)."""
+        r = recipients.c
+        pg = self.dialect == "postgresql"
+        with self.engine.begin() as conn:
+            ids: list[int] = []
+            for cond in (
+                and_(r.fate == Fate.QUEUED.value, r.next_attempt_at <= now),
+                and_(r.fate == Fate.DEFERRED.value, r.next_attempt_at <= now),
+                and_(r.fate == Fate.SENDING.value, r.lease_until < now),
+            ):
+                if len(ids) >= limit:
+                    break
+                query = select(r.id).where(cond).order_by(r.next_attempt_at, r.id).limit(limit - len(ids))
+                if pg:
+                    query = query.with_for_update(skip_locked=True)
+                ids.extend(conn.execute(query).scalars())
+            if not ids:
+                return [], {}, {}
+            rows = conn.execute(
+                update(recipients)
+                .where(r.id.in_(ids))
+                .values(
+                    fate=Fate.SENDING.value,
+                    lease_until=now + timedelta(seconds=lease),
+                    lease_owner=owner,
+                    attempts=r.attempts + 1,
+                    updated_at=now,
+                )
+                .returning(r.id, r.message_id, r.address, r.domain, r.attempts)
+            ).all()
+            info = {
+                m.id: (
                     m.from_addr,
                     m.sending_domain,
-                    row.attempts,
                     m.created_at,
                     m.deadline,
                     m.expires_at,
                     m.category,
                     bytes(m.raw),
-                    stop,
                 )
-            )
-        return out
+                for m in conn.execute(_CLAIM_INFO, {"ids": list({row.message_id for row in rows})})
+            }
+            addrs = list({row.address.lower() for row in rows})
+            blocked = {
+                (found.scope, found.address): to_suppression(found)
+                for found in conn.execute(_SUPPRESSED_ANY, {"addrs": addrs})
+            }
+        return [tuple(row) for row in rows], info, blocked
 
     def due_in(self, now: datetime) -> float | None:
         """Seconds until the next recipient is due (0 if one is due now); None if nothing waits."""

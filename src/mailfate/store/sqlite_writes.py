@@ -1,5 +1,6 @@
 """The hot writes on SQLite through the sqlite3 driver: the same rows as the SQLAlchemy path, a
-third of the cost — submitting a message and recording a batch of attempt results.
+third of the cost — submitting a message, claiming a batch of recipients and recording a batch of
+attempt results.
 
 Submitting is what an application waits for, once per message, so its cost bounds how fast an
 application can hand mail over; and every write holds SQLite's one write lock, so the shorter the
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,7 +28,7 @@ from mailfate.store.attempts import plan_attempts
 from mailfate.store.ids import new_message_id
 from mailfate.store.rows import refusal_text, suppressed_event_data
 
-__all__ = ["record_sqlite", "submit_many_sqlite", "submit_sqlite"]
+__all__ = ["ClaimedRows", "claim_sqlite", "record_sqlite", "submit_many_sqlite", "submit_sqlite"]
 
 _DIALECT = SQLiteDialect_pysqlite()
 _DATETIME = DATETIME()  # type: ignore[no-untyped-call]
@@ -101,16 +102,82 @@ def _refused(cursor: Any, addresses: list[str], sending: str) -> dict[str, Suppr
     """The suppressions (for ``sending`` or for all) of ``addresses``, by lowercased address."""
     lowered = [a.lower() for a in addresses]
     marks = ",".join("?" * len(lowered))
-    refused: dict[str, Suppression] = {}
-    for scope, address, reason, detail, source, created in cursor.execute(
-        "SELECT scope, address, reason, detail, source_message_id, created_at FROM suppressions"
-        f" WHERE address IN ({marks}) AND scope IN (?, '*')",
-        (*lowered, sending),
-    ):
-        refused[address] = Suppression(
-            scope, address, reason, detail, source, _from_text(created).replace(tzinfo=UTC)
+    return {
+        s.address: s
+        for s in _suppressions(
+            cursor, f"WHERE address IN ({marks}) AND scope IN (?, '*')", (*lowered, sending)
         )
-    return refused
+    }
+
+
+def _suppressions(cursor: Any, where: str, params: Sequence[Any]) -> list[Suppression]:
+    return [
+        Suppression(scope, address, reason, detail, source, _aware(created))
+        for scope, address, reason, detail, source, created in cursor.execute(
+            "SELECT scope, address, reason, detail, source_message_id, created_at FROM suppressions " + where,
+            params,
+        )
+    ]
+
+
+def _aware(text: Any) -> Any:
+    return None if text is None else _from_text(text).replace(tzinfo=UTC)
+
+
+ClaimedRows = tuple[
+    list[tuple[int, str, str, str, int]],
+    dict[str, tuple[str, str, datetime, datetime | None, datetime, str, bytes]],
+    dict[tuple[str, str], Suppression],
+]
+"""What a claim read: the recipients leased (id, message id, address, domain, attempts), their
+messages (from, sending domain, created, deadline, expires, category, raw) by id, and the
+suppressions of their addresses by (scope, address)."""
+
+_CLAIMABLE = (
+    (Fate.QUEUED.value, "next_attempt_at <= ?"),
+    (Fate.DEFERRED.value, "next_attempt_at <= ?"),
+    (Fate.SENDING.value, "lease_until < ?"),  # a lease that ran out: its worker is gone
+)
+
+
+def claim_sqlite(cursor: Any, limit: int, now: datetime, lease: float, owner: str) -> ClaimedRows:
+    """``Queue.claim`` inside a transaction the caller began (BEGIN IMMEDIATE) and commits: the
+    same statements as the SQLAlchemy path, oldest due first."""
+    at = _dt(now)
+    ids: list[int] = []
+    for fate, due in _CLAIMABLE:
+        if len(ids) >= limit:
+            break
+        ids.extend(
+            rid
+            for (rid,) in cursor.execute(
+                f"SELECT id FROM recipients WHERE fate = ? AND {due} ORDER BY next_attempt_at, id LIMIT ?",
+                (fate, at, limit - len(ids)),
+            )
+        )
+    if not ids:
+        return [], {}, {}
+    rows = cursor.execute(
+        "UPDATE recipients SET fate = ?, lease_until = ?, lease_owner = ?, attempts = attempts + 1,"
+        f" updated_at = ? WHERE id IN ({','.join('?' * len(ids))})"
+        " RETURNING id, message_id, address, domain, attempts",
+        (Fate.SENDING.value, _dt(now + timedelta(seconds=lease)), owner, at, *ids),
+    ).fetchall()
+    mids = list({row[1] for row in rows})
+    info = {
+        mid: (from_addr, sending, _aware(created), _aware(deadline), _aware(expires), category, bytes(raw))
+        for mid, from_addr, sending, created, deadline, expires, category, raw in cursor.execute(
+            "SELECT id, from_addr, sending_domain, created_at, deadline, expires_at, category, raw"
+            f" FROM messages WHERE id IN ({','.join('?' * len(mids))})",
+            mids,
+        )
+    }
+    addrs = list({row[2].lower() for row in rows})
+    blocked = {
+        (s.scope, s.address): s
+        for s in _suppressions(cursor, f"WHERE address IN ({','.join('?' * len(addrs))})", addrs)
+    }
+    return rows, info, blocked
 
 
 def _insert_recipients(  # noqa: PLR0917 - one message's recipient rows

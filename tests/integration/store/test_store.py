@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import itertools
+import sqlite3
 import threading
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from mailfate.model import (
     fold_step,
 )
 from mailfate.store import Store, StoreError
+from mailfate.store.sqlite_writes import claim_sqlite
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 OK = AttemptResult("delivered", 250, "2.0.0", "Ok: queued as ABC", "delivered", False)
@@ -103,6 +106,45 @@ def test_two_workers_claiming_at_once_never_share_a_recipient(store: Store) -> N
         t.join(30)
     flat = [rid for mine in got for rid in mine]
     assert len(flat) == 60 and len(set(flat)) == 60
+
+
+def test_the_sqlite3_claim_reads_what_the_sqlalchemy_claim_reads(tmp_path: Path) -> None:
+    """SQLite claims through the sqlite3 driver; PostgreSQL through SQLAlchemy. On twin stores
+    (one SQLite file, copied) both claims lease the same recipients and read the same messages
+    and suppressions: due and not yet due, deferred, a lost lease, a deadline, a suppression for
+    one sending domain and one for all, an address in another case."""
+    first = Store.open(tmp_path / "a.db")
+    try:
+        soon = NOW + timedelta(minutes=10)
+        first.queue.submit(new("a@x.test", "B@Y.test", deadline=soon), NOW)
+        first.queue.submit(new("c@z.test"), NOW + timedelta(seconds=5))
+        first.queue.submit(new("later@x.test"), NOW + timedelta(hours=1))
+        lost = first.queue.submit(new("lost@x.test"), NOW - timedelta(minutes=5)).message_id
+        first.queue.claim(1, now=NOW - timedelta(minutes=5), lease=60, owner="gone")  # its lease ran out
+        first.suppressions.suppress(NewSuppression("*", "b@y.test", "hard_bounce"), at=NOW)
+        first.suppressions.suppress(NewSuppression("app.example", "c@z.test", "complaint"), at=NOW)
+        first.suppressions.suppress(NewSuppression("other.example", "a@x.test", "complaint"), at=NOW)
+        with (
+            closing(sqlite3.connect(tmp_path / "a.db")) as one,
+            closing(sqlite3.connect(tmp_path / "b.db")) as two,
+        ):
+            one.backup(two)
+        second = Store.open(tmp_path / "b.db")
+        try:
+            at = NOW + timedelta(seconds=30)
+            direct = first.db.sqlite_write(claim_sqlite, 10, at, 60.0, "w", what="claim from")
+            through = second.queue._claim_rows(10, at, 60.0, "w")
+        finally:
+            second.close()
+        assert sorted(direct[0]) == sorted(through[0])
+        assert direct[1:] == through[1:]
+        assert {row[2] for row in direct[0]} == {"a@x.test", "B@y.test", "c@z.test", "lost@x.test"}
+        assert any(row[1] == lost and row[4] == 2 for row in direct[0])  # its second attempt
+        scopes = {("*", "b@y.test"), ("app.example", "c@z.test"), ("other.example", "a@x.test")}
+        assert set(direct[2]) == scopes
+        assert {info[3] for info in direct[1].values()} == {soon, None}
+    finally:
+        first.close()
 
 
 def test_results_move_fates_and_a_late_dsn_turns_delivered_into_bounced(store: Store) -> None:
