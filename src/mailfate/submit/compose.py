@@ -109,6 +109,11 @@ def require_utf8(value: object, what: str) -> None:
     surrogate (``"\\ud800"`` from a JSON escape): such text can never be written as UTF-8; or a
     NUL (``"\\u0000"``), which no mail may carry (RFC 5321 4.1.1.4, RFC 5322 2.2) and
     PostgreSQL's text cannot hold."""
+    if value is None:
+        return
+    if isinstance(value, str):  # most fields: no stack, no names built
+        _require_text(value, what)
+        return
     stack: list[tuple[str, object]] = [(what, value)]
     while stack:
         where, item = stack.pop()
