@@ -3,8 +3,6 @@ is a 4xx on SQLite and on PostgreSQL (whose text refuses NUL: without the guard,
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,13 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from mailfate.client import Client
 from mailfate.config import load_settings
 from mailfate.errors import InputError
 from mailfate.runtime.serve import build_app
 from mailfate.store import Store
+from tests.support.asgi import serving
 
 NUL = "\x00"
 BASE = {"from": "App <no-reply@app.example>", "to": ["kim@example.com"], "subject": "hello", "text": "hi"}
@@ -30,20 +28,11 @@ def api(store_url: str, tmp_path: Path) -> Iterator[tuple[httpx.Client, Client]]
     key = store.keys.create_key({"admin"}, at=datetime.now(UTC))
     client = Client(store, settings=load_settings(None, data_dir=tmp_path))
     app = build_app(store, client, max_body=1 << 20)  # the API and the dashboard, as serve builds it
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    with httpx.Client(
-        base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"}
-    ) as http:
+    with (
+        serving(app) as url,
+        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}) as http,
+    ):
         yield http, client
-    server.should_exit = True
-    thread.join(10)
     store.close()
 
 

@@ -8,7 +8,6 @@ import contextlib
 import json
 import math
 import re
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -17,7 +16,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.errors import Unsatisfiable
 
@@ -28,6 +26,7 @@ from mailfate.intake.api.app import create_app
 from mailfate.intake.api.errors import safe_json as _safe_json
 from mailfate.model.duration import MAX_DURATION, parse_duration
 from mailfate.submit.compose import compose, require_utf8
+from tests.support.asgi import serving
 
 BASE = {"from": "App <no-reply@app.example>", "to": ["kim@example.com"], "subject": "hello", "text": "hi"}
 SURROGATE = "\ud800"
@@ -41,19 +40,11 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Client
     store = Store.open(data / "s.db")
     key = store.keys.create_key({"admin"}, at=datetime.now(UTC))
     app = create_app(store, Client(store, settings=load_settings(None, data_dir=data)), max_body=1 << 20)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    base = f"http://127.0.0.1:{port}"
-    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30) as client:
+    with (
+        serving(app) as base,
+        httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30) as client,
+    ):
         yield client, key
-    server.should_exit = True
-    thread.join(10)
     store.close()
 
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,10 +19,9 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from mailfate.client import Client
 from mailfate.config import load_settings
@@ -33,6 +30,7 @@ from mailfate.intake.api.lanes import Lanes
 from mailfate.intake.api.messages_v1 import post_message_lane
 from mailfate.model import NewSuppression
 from mailfate.store import Store
+from tests.support.asgi import serving
 
 VALID = {
     "from": "App <no-reply@app.example>",
@@ -41,22 +39,6 @@ VALID = {
     "text": "code 1234",
 }
 MESSAGE_ID = re.compile(r"m[0-9a-z]{26}")
-
-
-@contextlib.contextmanager
-def serving(app: ASGIApp) -> Iterator[str]:
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 class Pair:

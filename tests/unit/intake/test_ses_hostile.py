@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +14,6 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +23,7 @@ from mailfate.errors import InputError
 from mailfate.intake.api.app import create_app
 from mailfate.intake.api.ses_keys import load_master, new_key_id, secret_for
 from mailfate.intake.api.ses_mail import tags_of, without_bcc
+from tests.support.asgi import serving
 from tests.support.aws_sign import sign
 
 FIELDS = [
@@ -55,16 +53,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         keys[scope] = (key_id, secret_for(master, key_id))
     app = create_app(store, Client(store, settings=load_settings(None, data_dir=data)), max_body=1 << 20)
     app.state.aws_master = master
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", lifespan="off"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    while not srv.started:
-        time.sleep(0.01)
-    port = srv.servers[0].sockets[0].getsockname()[1]
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-        yield {"http": http, "url": f"http://127.0.0.1:{port}", "keys": keys, "store": store}
-    srv.should_exit = True
-    thread.join(10)
+    with serving(app) as url, httpx.Client(base_url=url, timeout=30) as http:
+        yield {"http": http, "url": url, "keys": keys, "store": store}
     store.close()
 
 

@@ -6,15 +6,12 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -26,6 +23,7 @@ from mailfate.intake.api.app import create_app
 from mailfate.intake.sns import SnsVerifier
 from mailfate.model import AttemptRecord, AttemptResult, NewMessage
 from mailfate.store import Store
+from tests.support.asgi import serving
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:ses-events"
 CERT_URL = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-test.pem"
@@ -138,17 +136,8 @@ def api(tmp_path: Path) -> Iterator[tuple[str, Store, list[str]]]:
         Client(store, settings=load_settings(None, data_dir=tmp_path)),
         sns=SnsVerifier([TOPIC], fetch=fetch, seen=store.sns),
     )
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}/v1/ses/sns", store, [mid, *fetched]
-    server.should_exit = True
-    thread.join(10)
+    with serving(app) as url:
+        yield f"{url}/v1/ses/sns", store, [mid, *fetched]
     store.close()
 
 
