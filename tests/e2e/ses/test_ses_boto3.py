@@ -4,6 +4,8 @@ is installed) against ``mailfate serve`` started for the test, signing with keys
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import shutil
 import subprocess
@@ -119,6 +121,36 @@ def test_sesv2_raw_and_template_content(served: dict[str, Any]) -> None:
         },
     )["MessageId"]
     assert fate_of(served, templated, "delivered")["fate"] == "delivered"
+
+
+def test_sesv2_attachments_reach_the_receiver_whole(served: dict[str, Any]) -> None:
+    """boto3's ``Attachments`` (SES v2, Simple content): the copy the simulator received is
+    ``multipart/mixed`` and the attachment decodes to the bytes the application gave."""
+    pdf = b"%PDF-1.4\n\x00\xff binary"
+    mid = client(served, "sesv2").send_email(
+        FromEmailAddress="no-reply@app.example",
+        Destination={"ToAddresses": ["han@accept.mailfate.test"]},
+        Content={
+            "Simple": {
+                "Subject": {"Data": "invoice"},
+                "Body": {"Text": {"Data": "attached"}},
+                "Attachments": [
+                    {"RawContent": pdf, "FileName": "invoice.pdf", "ContentType": "application/pdf"}
+                ],
+            }
+        },
+    )["MessageId"]
+    assert fate_of(served, mid, "delivered")["fate"] == "delivered"
+    received = [
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        for path in (served["data"] / "simulator" / "maildir").rglob("*")
+        if path.is_file() and b"Subject: invoice" in path.read_bytes()
+    ]
+    assert len(received) == 1
+    assert received[0].get_content_type() == "multipart/mixed"
+    assert [(p.get_filename(), p.get_payload(decode=True)) for p in received[0].iter_attachments()] == [
+        ("invoice.pdf", pdf)
+    ]
 
 
 def test_ses_v1_send_raw_email_and_send_email(served: dict[str, Any]) -> None:

@@ -5,9 +5,12 @@ SES's shape, never a 500 — and requests whose signature is not for this server
 from __future__ import annotations
 
 import base64
+import email
+import email.policy
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -249,3 +252,141 @@ def test_tags_that_do_not_fit_are_refused_not_cut(tags: list[tuple[str, str]], c
 def test_without_bcc_handles_folding_and_bare_newlines() -> None:
     assert without_bcc(b"To: a@x\nBCC: b@x,\n\tc@x\nSubject: s\n\nbody") == b"To: a@x\nSubject: s\n\nbody"
     assert without_bcc(b"no header at all") == b"no header at all"
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def test_v2_attachments_make_the_message_mixed_and_arrive_whole(server: dict[str, Any]) -> None:
+    pdf, csv, png = b"%PDF-1.4\n\x00\xff\xfe binary", "이름,코드\n김,1\n".encode(), b"\x89PNG\r\n\x1a\n"
+    body = {
+        "FromEmailAddress": "no-reply@app.example",
+        "Destination": {"ToAddresses": ["kim@accept.mailfate.test"]},
+        "Content": {
+            "Simple": {
+                "Subject": {"Data": "your invoice"},
+                "Body": {"Text": {"Data": "attached"}, "Html": {"Data": '<img src="cid:logo1">'}},
+                "Attachments": [
+                    {"RawContent": _b64(pdf), "FileName": "invoice.pdf"},
+                    {
+                        "RawContent": _b64(csv),
+                        "FileName": "보고서.csv",
+                        "ContentType": "text/csv",
+                        "ContentTransferEncoding": "QUOTED_PRINTABLE",
+                        "ContentDescription": "the report",
+                    },
+                    {
+                        "RawContent": _b64(png),
+                        "FileName": "logo.png",
+                        "ContentDisposition": "INLINE",
+                        "ContentId": "logo1",
+                    },
+                ],
+            }
+        },
+    }
+    answer = _post(server, "/v2/email/outbound-emails", json.dumps(body).encode())
+    assert answer.status_code == 200, answer.text
+    stored = server["store"].queue.raw(answer.json()["MessageId"])
+    message = email.message_from_bytes(stored, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    assert message.get_content_type() == "multipart/mixed"
+    assert stored.count(b"MIME-Version") == 1
+    assert message["Subject"] == "your invoice"
+    first = next(message.iter_parts())
+    assert first.get_content_type() == "multipart/alternative"
+    assert [p.get_content().strip() for p in first.iter_parts()] == ["attached", '<img src="cid:logo1">']
+    parts = list(message.iter_attachments())
+    assert [(p.get_filename(), p.get_content_type(), p.get_content_disposition()) for p in parts] == [
+        ("invoice.pdf", "application/pdf", "attachment"),
+        ("보고서.csv", "text/csv", "attachment"),
+        ("logo.png", "image/png", "inline"),
+    ]
+    assert [p.get_payload(decode=True) for p in parts] == [pdf, csv, png]
+    assert parts[1]["Content-Transfer-Encoding"] == "quoted-printable"
+    assert parts[1]["Content-Description"] == "the report"
+    assert parts[2]["Content-ID"] == "<logo1>"
+
+
+def test_v2_template_content_takes_attachments_too(server: dict[str, Any]) -> None:
+    body = {
+        "FromEmailAddress": "no-reply@app.example",
+        "Destination": {"ToAddresses": ["kim@accept.mailfate.test"]},
+        "Content": {
+            "Template": {
+                "TemplateName": "verification-code.ko",
+                "TemplateData": json.dumps({"code": "428913"}),
+                "Attachments": [{"RawContent": _b64(b"terms"), "FileName": "terms.txt"}],
+            }
+        },
+    }
+    answer = _post(server, "/v2/email/outbound-emails", json.dumps(body).encode())
+    assert answer.status_code == 200, answer.text
+    message = email.message_from_bytes(
+        server["store"].queue.raw(answer.json()["MessageId"]), policy=email.policy.default
+    )
+    assert isinstance(message, EmailMessage)
+    plain = message.get_body(("plain",))
+    assert plain is not None and "428913" in plain.get_content()
+    assert [(p.get_filename(), p.get_payload(decode=True)) for p in message.iter_attachments()] == [
+        ("terms.txt", b"terms")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("attachment", "says"),
+    [
+        ({"FileName": "a.pdf"}, None),  # no RawContent: an empty file, which SES takes too
+        ({"RawContent": "%%%", "FileName": "a.pdf"}, "Attachments[0].RawContent: base64"),
+        ({"RawContent": _b64(b"x")}, "Attachments[0].FileName is required"),
+        ({"RawContent": _b64(b"x"), "FileName": "a\r\nBcc: x@evil.test"}, "line breaks"),
+        ({"RawContent": _b64(b"x"), "FileName": "a", "ContentId": "a>\r\nX: y"}, "line breaks"),
+        ({"RawContent": _b64(b"x"), "FileName": "a", "ContentType": "multipart/mixed"}, "single part"),
+        ({"RawContent": _b64(b"x"), "FileName": "a", "ContentType": "text"}, "type/subtype"),
+        ({"RawContent": _b64(b"x"), "FileName": "a", "ContentDisposition": "HIDDEN"}, "ATTACHMENT or INLINE"),
+        (
+            {"RawContent": _b64("é".encode()), "FileName": "a", "ContentTransferEncoding": "SEVEN_BIT"},
+            "Attachments[0]",
+        ),
+        ("a.pdf", "Attachments[0]: an object"),
+    ],
+)
+def test_v2_attachments_out_of_shape_are_refused_by_name(
+    server: dict[str, Any], attachment: Any, says: str | None
+) -> None:
+    body = {
+        "FromEmailAddress": "no-reply@app.example",
+        "Destination": {"ToAddresses": ["kim@accept.mailfate.test"]},
+        "Content": {
+            "Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}, "Attachments": [attachment]}
+        },
+    }
+    answer = _post(server, "/v2/email/outbound-emails", json.dumps(body).encode())
+    if says is None:
+        assert answer.status_code == 200, answer.text
+        return
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["x-amzn-ErrorType"] == "BadRequestException"
+    assert says in answer.json()["message"]
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        {"TemplateContent": {"Subject": "hi {{name}}", "Text": "code {{code}}"}, "TemplateData": "{}"},
+        {"TemplateName": "verification-code", "TemplateContent": {"Subject": "s"}, "TemplateData": "{}"},
+        {"TemplateArn": "arn:aws:ses:eu-west-1:1:template/x", "TemplateName": "verification-code"},
+    ],
+)
+def test_v2_inline_and_arn_templates_are_refused_not_sent_without_them(
+    server: dict[str, Any], template: dict[str, Any]
+) -> None:
+    body = {
+        "FromEmailAddress": "no-reply@app.example",
+        "Destination": {"ToAddresses": ["kim@accept.mailfate.test"]},
+        "Content": {"Template": template},
+    }
+    answer = _post(server, "/v2/email/outbound-emails", json.dumps(body).encode())
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["x-amzn-ErrorType"] == "BadRequestException"

@@ -6,7 +6,8 @@ Both SES APIs (:mod:`.ses_v2`'s JSON, :mod:`.ses_v1`'s form fields) are read int
 ``POST /v1/messages`` does:
 
 - ``Simple`` content → :meth:`~SubmitService.prepare` (subject, text, html, headers); Cc becomes a
-  header of the composed message, Bcc only an envelope recipient;
+  header of the composed message, Bcc only an envelope recipient; ``Attachments`` (SES v2, Simple
+  or Template) make the composed message ``multipart/mixed`` with each attachment after the text;
 - ``Template`` → mailfate's own templates (``TemplateName`` ``name`` or ``name.lang``,
   ``TemplateData`` the variables);
 - ``Raw`` → :meth:`~SubmitService.prepare_raw`: the recipients are the destinations given, else
@@ -20,6 +21,7 @@ InputError says what is wrong (the routes answer it as SES's 400).
 from __future__ import annotations
 
 import email
+import email.message
 import email.policy
 import email.utils
 import json
@@ -33,13 +35,31 @@ from mailfate.model import ApiKey, NewMessage
 from mailfate.submit.addresses import parse_recipients
 from mailfate.submit.service import Sent, SubmitService
 
-__all__ = ["SesEmail", "send", "tags_of", "without_bcc"]
+__all__ = ["SesAttachment", "SesEmail", "send", "tags_of", "with_attachments", "without_bcc"]
 
 _TAG_PART = re.compile(r"[A-Za-z0-9_.-]{1,63}")
 _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
 """An address alone, of the plainest characters: what ``email.utils.parseaddr`` finds in it is
 itself (a property test checks), so it is taken without parsing."""
 _TEMPLATE = re.compile(r"(?P<name>[A-Za-z0-9_-]{1,90})(?:\.(?P<lang>[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,4})?))?")
+
+
+_CONTENT_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]{1,64}/[A-Za-z0-9!#$&^_.+-]{1,64}")
+_BREAKS = frozenset("\r\n\x00")
+
+
+@dataclass(frozen=True, slots=True)
+class SesAttachment:
+    """One of SES v2's ``Attachments``: the bytes, the file name, how it is shown and encoded."""
+
+    content: bytes
+    filename: str
+    content_type: str = "application/octet-stream"
+    inline: bool = False
+    content_id: str | None = None
+    description: str | None = None
+    encoding: str = "base64"
+    """The Content-Transfer-Encoding: base64, quoted-printable or 7bit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +79,7 @@ class SesEmail:
     template_data: str | None = None
     raw: bytes | None = None
     tags: Sequence[str] = ()
+    attachments: Sequence[SesAttachment] = ()
 
 
 def tags_of(email_tags: Sequence[tuple[str, str]], configuration_set: str | None) -> list[str]:
@@ -128,8 +149,50 @@ def _composed(service: SubmitService, mail: SesEmail) -> NewMessage:
     if to and cc:
         cc_line = ", ".join(parse_recipients(cc)).encode("ascii", "strict")
         message = replace(message, raw=b"Cc: " + cc_line + b"\r\n" + message.raw)
+    if mail.attachments:
+        message = replace(message, raw=with_attachments(message.raw, mail.attachments))
     everyone = parse_recipients([*to, *cc, *bcc])
     return replace(message, recipients=everyone)
+
+
+def with_attachments(raw: bytes, attachments: Sequence[SesAttachment]) -> bytes:
+    """``raw``, a composed message, as ``multipart/mixed``: its content first, then each
+    attachment (InputError for one that cannot be written: a line break in a name, a content type
+    that is not ``type/subtype``, bytes that do not fit the encoding asked for)."""
+    message = email.message_from_bytes(raw, policy=email.policy.SMTP)
+    assert isinstance(message, email.message.EmailMessage)
+    for n, a in enumerate(attachments):
+        where = f"Attachments[{n}]"
+        for name, value in (
+            ("FileName", a.filename),
+            ("ContentId", a.content_id),
+            ("ContentDescription", a.description),
+        ):
+            if value is not None and not _BREAKS.isdisjoint(value):
+                raise InputError(f"{where}.{name}: line breaks and NUL are not allowed in a header")
+        if not _CONTENT_TYPE.fullmatch(a.content_type) or a.content_type.lower().startswith(
+            ("multipart/", "message/")
+        ):
+            raise InputError(f"{where}.ContentType {a.content_type[:80]!r}: a type/subtype of a single part")
+        maintype, _, subtype = a.content_type.partition("/")
+        cid = None if a.content_id is None else f"<{a.content_id.strip('<>')}>"
+        headers = [f"Content-Description: {a.description}"] if a.description else None
+        try:
+            message.add_attachment(
+                a.content,
+                maintype=maintype,
+                subtype=subtype,
+                cte=a.encoding,
+                disposition="inline" if a.inline else "attachment",
+                filename=a.filename,
+                cid=cid,
+                headers=headers,
+            )
+        except (ValueError, TypeError, UnicodeError) as exc:
+            raise InputError(f"{where}: {exc}") from exc
+    for part in message.iter_attachments():
+        del part["MIME-Version"]  # the email package writes it on every part; RFC 2045 wants it once
+    return message.as_bytes()
 
 
 def without_bcc(raw: bytes) -> bytes:

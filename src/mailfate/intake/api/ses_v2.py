@@ -2,7 +2,8 @@
 switches by pointing ``endpoint_url`` here and signing with a key from ``mailfate keys create
 --aws``.
 
-- ``SendEmail`` (``POST /v2/email/outbound-emails``: Simple, Raw, Template) → ``{"MessageId"}``,
+- ``SendEmail`` (``POST /v2/email/outbound-emails``: Simple, Raw, Template; Simple and Template
+  with ``Attachments``) → ``{"MessageId"}``,
   the mailfate message id (:mod:`.ses_mail`, the submit path of ``POST /v1/messages``);
 - ``GetAccount`` (``GET /v2/email/account``): the key's send rate as the quota, the messages
   queued in the last 24 hours;
@@ -24,6 +25,7 @@ import base64
 import binascii
 import json
 import logging
+import mimetypes
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -34,7 +36,7 @@ from fastapi import APIRouter, Request, Response
 
 from mailfate.errors import InputError
 from mailfate.intake.api.ses_auth import Dialect, SesError, answer, authenticate
-from mailfate.intake.api.ses_mail import SesEmail, send, tags_of
+from mailfate.intake.api.ses_mail import SesAttachment, SesEmail, send, tags_of
 from mailfate.intake.api.sigv4 import Refusal
 from mailfate.intake.api.state import ApiState, state_of
 from mailfate.model import ApiKey, NewSuppression, RollupQuery
@@ -137,19 +139,59 @@ def _content(content: dict[str, Any]) -> dict[str, Any]:
         except (ValueError, binascii.Error):
             raise InputError("Content.Raw.Data: base64") from None
     headers = dict(_pairs(part.get("Headers"), "Headers"))
+    attachments = tuple(_attachment(item, n) for n, item in enumerate(_get(part, "Attachments", list, [])))
     if given[0] == "Template":
+        if part.get("TemplateContent") is not None or part.get("TemplateArn") is not None:
+            raise InputError(
+                "Content.Template: TemplateContent and TemplateArn are not offered; name a mailfate template"
+            )
         data = _get(part, "TemplateData", str)
         name = _get(part, "TemplateName", str)
         if not name:
             raise InputError("Content.Template.TemplateName is required (a mailfate template)")
-        return {"template": name, "template_data": data, "headers": headers}
+        return {"template": name, "template_data": data, "headers": headers, "attachments": attachments}
     body = _get(part, "Body", dict, {})
     return {
         "subject": _get(_get(part, "Subject", dict, {}), "Data", str),
         "text": _get(_get(body, "Text", dict, {}), "Data", str),
         "html": _get(_get(body, "Html", dict, {}), "Data", str),
         "headers": headers,
+        "attachments": attachments,
     }
+
+
+_DISPOSITIONS = {"ATTACHMENT": False, "INLINE": True}
+_ENCODINGS = {"BASE64": "base64", "QUOTED_PRINTABLE": "quoted-printable", "SEVEN_BIT": "7bit"}
+
+
+def _attachment(item: Any, n: int) -> SesAttachment:
+    """One of ``Attachments`` (SES's ``Attachment``: RawContent, FileName, and the optional rest)."""
+    where = f"Attachments[{n}]"
+    if not isinstance(item, dict):
+        raise InputError(f"{where}: an object")
+    try:
+        content = base64.b64decode(_get(item, "RawContent", str, ""), validate=True)
+    except (ValueError, binascii.Error):
+        raise InputError(f"{where}.RawContent: base64") from None
+    filename = _get(item, "FileName", str, "")
+    if not filename:
+        raise InputError(f"{where}.FileName is required")
+    disposition = _get(item, "ContentDisposition", str, "ATTACHMENT")
+    encoding = _get(item, "ContentTransferEncoding", str, "BASE64")
+    if disposition not in _DISPOSITIONS or encoding not in _ENCODINGS:
+        raise InputError(
+            f"{where}: ContentDisposition is ATTACHMENT or INLINE, ContentTransferEncoding BASE64, "
+            "QUOTED_PRINTABLE or SEVEN_BIT"
+        )
+    return SesAttachment(
+        content,
+        filename,
+        _get(item, "ContentType", str) or mimetypes.guess_type(filename)[0] or "application/octet-stream",
+        inline=_DISPOSITIONS[disposition],
+        content_id=_get(item, "ContentId", str),
+        description=_get(item, "ContentDescription", str),
+        encoding=_ENCODINGS[encoding],
+    )
 
 
 def _email(data: dict[str, Any]) -> SesEmail:
