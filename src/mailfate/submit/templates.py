@@ -20,7 +20,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from mailfate.errors import InputError
 
-__all__ = ["Rendered", "render_template"]
+__all__ = ["Rendered", "TemplateNotFound", "render_template"]
 
 PACKAGED = "packaged"
 
@@ -65,6 +65,10 @@ def _template(env: SandboxedEnvironment, key: tuple[Path, ...], file: str) -> ji
     return template
 
 
+class TemplateNotFound(InputError):
+    """No template of that name, or not in that language (the message names what there is)."""
+
+
 def render_template(
     name: str, variables: Mapping[str, Any], lang: str = "en", template_dirs: Sequence[Path] = ()
 ) -> Rendered:
@@ -86,7 +90,7 @@ def render_template(
             if len(_MISSING) < 10_000:
                 _MISSING.add((key, file))
             if required:
-                raise InputError(_not_found(env, name, lang, part)) from None
+                raise TemplateNotFound(_not_found(env, name, lang, part)) from None
             return None
         except jinja2.UndefinedError as exc:
             raise InputError(f"template {name!r}: {exc.message}; pass it in variables") from exc

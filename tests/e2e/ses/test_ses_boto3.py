@@ -153,6 +153,33 @@ def test_sesv2_attachments_reach_the_receiver_whole(served: dict[str, Any]) -> N
     ]
 
 
+def test_sesv2_send_bulk_email_sends_each_entry(served: dict[str, Any]) -> None:
+    answer = client(served, "sesv2").send_bulk_email(
+        FromEmailAddress="no-reply@app.example",
+        DefaultContent={
+            "Template": {
+                "TemplateName": "verification-code.ko",
+                "TemplateData": json.dumps({"code": "000000"}),
+            }
+        },
+        DefaultEmailTags=[{"Name": "flow", "Value": "bulk"}],
+        BulkEmailEntries=[
+            {
+                "Destination": {"ToAddresses": ["yoon@accept.mailfate.test"]},
+                "ReplacementEmailContent": {
+                    "ReplacementTemplate": {"ReplacementTemplateData": json.dumps({"code": "222222"})}
+                },
+            },
+            {"Destination": {"ToAddresses": ["unknown-bulk@naver.test"]}},
+        ],
+    )
+    results = answer["BulkEmailEntryResults"]
+    assert [r["Status"] for r in results] == ["SUCCESS", "SUCCESS"]
+    assert fate_of(served, results[0]["MessageId"], "delivered")["fate"] == "delivered"
+    assert fate_of(served, results[1]["MessageId"], "bounced")["fate"] == "bounced"
+    assert {r["MessageId"] for r in results} <= set(tagged(served, "flow:bulk"))
+
+
 def test_ses_v1_send_raw_email_and_send_email(served: dict[str, Any]) -> None:
     ses = client(served, "ses")
     raw = b"From: no-reply@app.example\r\nTo: jung@accept.mailfate.test\r\nSubject: v1\r\n\r\nbody\r\n"

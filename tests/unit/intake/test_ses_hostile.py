@@ -26,6 +26,7 @@ from mailfate.errors import InputError
 from mailfate.intake.api.app import create_app
 from mailfate.intake.api.ses_keys import load_master, new_key_id, secret_for
 from mailfate.intake.api.ses_mail import tags_of, without_bcc
+from mailfate.model import NewSuppression
 from tests.support.asgi import serving
 from tests.support.aws_sign import sign
 
@@ -390,3 +391,108 @@ def test_v2_inline_and_arn_templates_are_refused_not_sent_without_them(
     answer = _post(server, "/v2/email/outbound-emails", json.dumps(body).encode())
     assert answer.status_code == 400, answer.text
     assert answer.headers["x-amzn-ErrorType"] == "BadRequestException"
+
+
+def _bulk(entries: list[Any], **over: Any) -> bytes:
+    body = {
+        "FromEmailAddress": "no-reply@app.example",
+        "DefaultContent": {
+            "Template": {
+                "TemplateName": "verification-code.ko",
+                "TemplateData": json.dumps({"code": "000000"}),
+            }
+        },
+        "DefaultEmailTags": [{"Name": "flow", "Value": "signup"}],
+        "BulkEmailEntries": entries,
+        **over,
+    }
+    return json.dumps(body).encode()
+
+
+def test_v2_bulk_sends_one_message_per_entry_with_its_own_data(server: dict[str, Any]) -> None:
+    server["store"].suppressions.suppress(
+        NewSuppression("*", "gone@accept.mailfate.test", "hard_bounce"), at=datetime.now(UTC)
+    )
+    entries = [
+        {
+            "Destination": {"ToAddresses": ["kim@accept.mailfate.test"]},
+            "ReplacementEmailContent": {
+                "ReplacementTemplate": {"ReplacementTemplateData": '{"code": "111111"}'}
+            },
+            "ReplacementTags": [{"Name": "flow", "Value": "reset"}],
+        },
+        {"Destination": {"ToAddresses": ["lee@accept.mailfate.test"]}},  # the default data
+        {"Destination": {"ToAddresses": ["gone@accept.mailfate.test"]}},
+        {"Destination": "kim@accept.mailfate.test"},
+        {
+            "Destination": {"ToAddresses": ["park@accept.mailfate.test"]},
+            "ReplacementEmailContent": {"ReplacementTemplate": {"ReplacementTemplateData": "[1]"}},
+        },
+    ]
+    answer = _post(server, "/v2/email/outbound-bulk-emails", _bulk(entries))
+    assert answer.status_code == 200, answer.text
+    results = answer.json()["BulkEmailEntryResults"]
+    assert [r["Status"] for r in results] == [
+        "SUCCESS",
+        "SUCCESS",
+        "MESSAGE_REJECTED",
+        "INVALID_PARAMETER",
+        "INVALID_PARAMETER",
+    ]
+    assert "Destination" in results[3]["Error"] and "ReplacementTemplateData" in results[4]["Error"]
+    store = server["store"]
+    first, second = (store.messages.message(r["MessageId"]) for r in results[:2])
+    assert [r.address for r in first.recipients] == ["kim@accept.mailfate.test"]
+    assert set(first.tags) == {"flow:reset"} and set(second.tags) == {"flow:signup"}
+    texts = [
+        email.message_from_bytes(store.queue.raw(r["MessageId"]), policy=email.policy.default)
+        for r in results[:2]
+    ]
+    bodies = [m.get_body(("plain",)).get_content() for m in texts]  # type: ignore[union-attr]
+    assert "111111" in bodies[0] and "000000" in bodies[1]
+
+
+def test_v2_bulk_with_an_unknown_template_says_so_per_entry(server: dict[str, Any]) -> None:
+    body = _bulk(
+        [{"Destination": {"ToAddresses": ["kim@accept.mailfate.test"]}}],
+        DefaultContent={"Template": {"TemplateName": "no-such-template", "TemplateData": "{}"}},
+    )
+    answer = _post(server, "/v2/email/outbound-bulk-emails", body)
+    assert answer.status_code == 200, answer.text
+    assert [r["Status"] for r in answer.json()["BulkEmailEntryResults"]] == ["TEMPLATE_NOT_FOUND"]
+
+
+@pytest.mark.parametrize(
+    ("over", "says"),
+    [
+        ({"BulkEmailEntries": []}, "1 to 50"),
+        ({"BulkEmailEntries": [{"Destination": {}}] * 51}, "1 to 50"),
+        ({"DefaultContent": {}}, "DefaultContent"),
+        ({"DefaultContent": {"Simple": {"Subject": {"Data": "s"}}}}, "DefaultContent"),
+        ({"FromEmailAddress": ""}, "FromEmailAddress"),
+        ({"DefaultEmailTags": [{"Name": "bad tag", "Value": "x"}]}, "EmailTags"),
+    ],
+)
+def test_v2_bulk_requests_out_of_shape_are_refused_whole(
+    server: dict[str, Any], over: dict[str, Any], says: str
+) -> None:
+    body = json.loads(_bulk([{"Destination": {"ToAddresses": ["kim@accept.mailfate.test"]}}]))
+    body.update(over)
+    answer = _post(server, "/v2/email/outbound-bulk-emails", json.dumps(body).encode())
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["x-amzn-ErrorType"] == "BadRequestException"
+    assert says in answer.json()["message"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    entries=st.lists(json_values | st.fixed_dictionaries({"Destination": ses_shaped}), max_size=4),
+    extra=json_values,
+)
+def test_any_signed_bulk_body_is_answered_without_a_500(
+    server: dict[str, Any], entries: Any, extra: Any
+) -> None:
+    body = json.loads(_bulk(entries))
+    if isinstance(extra, dict):
+        body.update(extra)
+    _ses_answer(_post(server, "/v2/email/outbound-bulk-emails", json.dumps(body).encode()))

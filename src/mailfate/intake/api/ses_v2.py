@@ -5,6 +5,11 @@ switches by pointing ``endpoint_url`` here and signing with a key from ``mailfat
 - ``SendEmail`` (``POST /v2/email/outbound-emails``: Simple, Raw, Template; Simple and Template
   with ``Attachments``) → ``{"MessageId"}``,
   the mailfate message id (:mod:`.ses_mail`, the submit path of ``POST /v1/messages``);
+- ``SendBulkEmail`` (``POST /v2/email/outbound-bulk-emails``): one message per entry, from the
+  default template with the entry's ``ReplacementTemplateData`` over the default data, its
+  ``ReplacementHeaders`` and ``ReplacementTags`` over the defaults → one result per entry
+  (``SUCCESS`` with the ``MessageId``, ``MESSAGE_REJECTED``, ``TEMPLATE_NOT_FOUND``,
+  ``INVALID_PARAMETER``, ``ACCOUNT_THROTTLED``);
 - ``GetAccount`` (``GET /v2/email/account``): the key's send rate as the quota, the messages
   queued in the last 24 hours;
 - ``ListSuppressedDestinations`` / ``GetSuppressedDestination`` / ``PutSuppressedDestination`` /
@@ -41,6 +46,8 @@ from mailfate.intake.api.sigv4 import Refusal
 from mailfate.intake.api.state import ApiState, state_of
 from mailfate.model import ApiKey, NewSuppression, RollupQuery
 from mailfate.submit.addresses import validate_address
+from mailfate.submit.service import SuppressedError
+from mailfate.submit.templates import TemplateNotFound
 
 __all__ = ["router", "v2_error"]
 
@@ -222,6 +229,101 @@ async def _send_email(request: Request, api: ApiState, key: ApiKey, body: bytes)
 @router.post("/v2/email/outbound-emails")
 async def send_email(request: Request) -> Response:
     return await _run(request, "send", _send_email)
+
+
+_MAX_BULK = 50
+"""SES's most entries in one SendBulkEmail."""
+
+
+def _variables(text: str | None, where: str) -> dict[str, Any]:
+    try:
+        found = json.loads(text) if text else {}
+    except (ValueError, RecursionError):
+        raise InputError(f"{where}: a JSON object") from None
+    if not isinstance(found, dict):
+        raise InputError(f"{where}: a JSON object")
+    return found
+
+
+def _bulk(data: dict[str, Any]) -> list[SesEmail | InputError]:
+    """One :class:`SesEmail` per entry of a SendBulkEmail — the default template with the entry's
+    data over the default data, its headers over the default headers, its tags over the default
+    tags — or the InputError that entry alone answers. InputError for the request as a whole."""
+    from_ = _get(data, "FromEmailAddress", str, "")
+    if not from_:
+        raise InputError("FromEmailAddress is required")
+    content = _get(data, "DefaultContent", dict, {})
+    if content.get("Template") is None or any(v is not None for k, v in content.items() if k != "Template"):
+        raise InputError("DefaultContent: a Template (the only content SendBulkEmail takes)")
+    base = _content({"Template": content["Template"]})
+    defaults = _variables(base["template_data"], "DefaultContent.Template.TemplateData")
+    entries = _get(data, "BulkEmailEntries", list, [])
+    if not 1 <= len(entries) <= _MAX_BULK:
+        raise InputError(f"BulkEmailEntries: 1 to {_MAX_BULK} entries")
+    reply_to = _strings(data, "ReplyToAddresses")
+    tags = dict(_pairs(data.get("DefaultEmailTags"), "DefaultEmailTags"))
+    config = _get(data, "ConfigurationSetName", str)
+    tags_of(list(tags.items()), config)  # the defaults are the request's: refused as a whole
+    out: list[SesEmail | InputError] = []
+    for n, entry in enumerate(entries):
+        try:
+            if not isinstance(entry, dict):
+                raise InputError(f"BulkEmailEntries[{n}]: an object")
+            dest = _get(entry, "Destination", dict, {})
+            replacement = _get(entry, "ReplacementEmailContent", dict, {})
+            extra = _get(_get(replacement, "ReplacementTemplate", dict, {}), "ReplacementTemplateData", str)
+            own_tags = tags | dict(_pairs(entry.get("ReplacementTags"), "ReplacementTags"))
+            out.append(
+                SesEmail(
+                    from_=from_,
+                    to=_strings(dest, "ToAddresses"),
+                    cc=_strings(dest, "CcAddresses"),
+                    bcc=_strings(dest, "BccAddresses"),
+                    reply_to=reply_to,
+                    headers=base["headers"]
+                    | dict(_pairs(entry.get("ReplacementHeaders"), "ReplacementHeaders")),
+                    tags=tags_of(list(own_tags.items()), config),
+                    template=base["template"],
+                    template_data=json.dumps(
+                        defaults | _variables(extra, f"BulkEmailEntries[{n}].ReplacementTemplateData")
+                    ),
+                    attachments=base["attachments"],
+                )
+            )
+        except InputError as exc:
+            out.append(exc)
+    return out
+
+
+async def _bulk_one(api: ApiState, key: ApiKey, entry: SesEmail | InputError) -> dict[str, str]:
+    """One entry's ``BulkEmailEntryResult``."""
+    if isinstance(entry, InputError):
+        return {"Status": "INVALID_PARAMETER", "Error": str(entry)}
+    if api.limiter.check(key.prefix):
+        return {
+            "Status": "ACCOUNT_THROTTLED",
+            "Error": f"Maximum sending rate exceeded: {api.rate_per_key:g}/s",
+        }
+    try:
+        sent = await send(api.submit, entry, key)
+    except SuppressedError as exc:
+        return {"Status": "MESSAGE_REJECTED", "Error": str(exc)}
+    except TemplateNotFound as exc:
+        return {"Status": "TEMPLATE_NOT_FOUND", "Error": str(exc)}
+    except InputError as exc:
+        return {"Status": "INVALID_PARAMETER", "Error": str(exc)}
+    return {"Status": "SUCCESS", "MessageId": sent.message_id}
+
+
+async def _send_bulk(request: Request, api: ApiState, key: ApiKey, body: bytes) -> Response:
+    entries = _bulk(_json(body))  # each entry is its own message, committed together
+    results = await asyncio.gather(*(_bulk_one(api, key, entry) for entry in entries))
+    return _ok({"BulkEmailEntryResults": list(results)})
+
+
+@router.post("/v2/email/outbound-bulk-emails")
+async def send_bulk_email(request: Request) -> Response:
+    return await _run(request, "send", _send_bulk)
 
 
 async def sent_last_day(api: ApiState) -> int:
