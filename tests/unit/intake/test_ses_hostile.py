@@ -496,3 +496,27 @@ def test_any_signed_bulk_body_is_answered_without_a_500(
     if isinstance(extra, dict):
         body.update(extra)
     _ses_answer(_post(server, "/v2/email/outbound-bulk-emails", json.dumps(body).encode()))
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_body_over_the_limit_is_413_in_ses_shape(server: dict[str, Any], chunked: bool) -> None:
+    """Over the API's body limit (1 MiB here), by Content-Length or counted while reading a chunked
+    body: SES's shape on the SES routes (boto3 raises MessageRejected), FastAPI's on /v1."""
+    big = json.dumps({"Content": {"Raw": {"Data": "A" * (1 << 20)}}}).encode()
+    form = b"Action=SendRawEmail&RawMessage.Data=" + b"A" * (1 << 20)
+
+    def post(path: str, body: bytes, kind: str) -> httpx.Response:
+        url = server["url"] + path
+        headers = sign("POST", url, body, *server["keys"]["send"], headers={"Content-Type": kind})
+        content: Any = iter([body]) if chunked else body
+        response: httpx.Response = server["http"].post(path, content=content, headers=headers)
+        return response
+
+    v2 = post("/v2/email/outbound-emails", big, "application/json")
+    assert v2.status_code == 413
+    assert v2.headers["x-amzn-ErrorType"] == "MessageRejected" == v2.json()["__type"]
+    assert "larger than" in v2.json()["message"]
+    v1 = post("/", form, "application/x-www-form-urlencoded")
+    assert v1.status_code == 413 and b"<Code>MessageRejected</Code>" in v1.content
+    plain = post("/v1/messages", big, "application/json")
+    assert plain.status_code == 413 and "larger than" in plain.json()["detail"]

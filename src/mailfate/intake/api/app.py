@@ -13,9 +13,10 @@ answered with a 4xx, never a 500: errors keep FastAPI's shape, ``{"detail": ...}
 :func:`.errors.safe_json`, which cannot fail.
 """
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope
 
 from mailfate.client import Client
 from mailfate.intake.api import (
@@ -29,8 +30,8 @@ from mailfate.intake.api import (
     suppressions_v1,
     webhooks_v1,
 )
-from mailfate.intake.api.errors import http_error, validation_error
-from mailfate.intake.api.guards import BodyLimit, NoNul
+from mailfate.intake.api.errors import error_response, http_error, validation_error
+from mailfate.intake.api.guards import BodyLimit, BodyTooLarge, NoNul
 from mailfate.intake.api.keys import KeyCache
 from mailfate.intake.api.lanes import Lanes
 from mailfate.intake.api.state import ApiState
@@ -39,7 +40,7 @@ from mailfate.intake.ratelimit import RateLimiter
 from mailfate.intake.sns import SnsVerifier
 from mailfate.tracking.metrics import Metrics
 
-__all__ = ["LANES", "ROUTERS", "create_app"]
+__all__ = ["LANES", "ROUTERS", "create_app", "too_large"]
 
 ROUTERS = (
     messages_v1.router,
@@ -63,6 +64,22 @@ LANES = {
     ("POST", "/"): ses_v1.query_api,  # each is its own lane, answering every request it is given
 }
 """The routes that take mail, each with its :mod:`lane <.lanes>`."""
+
+
+def too_large(scope: Scope, text: str) -> Response:
+    """413 in the shape the caller's API speaks: SES's on the SES routes (``MessageRejected``, the
+    error an SDK raises for a message SES will not take), FastAPI's ``{"detail"}`` elsewhere."""
+    path = scope.get("path", "")
+    if path.startswith("/v2/email/"):
+        return ses_v2.v2_error(413, "MessageRejected", text)
+    if path == "/" and scope.get("method") == "POST":
+        return ses_v1.v1_error(413, "MessageRejected", text)
+    return error_response(413, text)
+
+
+async def _too_large(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, BodyTooLarge)
+    return too_large(request.scope, str(exc.detail))
 
 
 def create_app(
@@ -93,10 +110,11 @@ def create_app(
     )
     if lanes:  # added first: inside the guards, which apply to lanes as to every route
         app.add_middleware(Lanes, lanes=LANES)
-    app.add_middleware(BodyLimit, max_body=max_body)
+    app.add_middleware(BodyLimit, max_body=max_body, refuse=too_large)
     app.add_middleware(NoNul)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(BodyTooLarge, _too_large)
     for router in ROUTERS:
         app.include_router(router)
     return app

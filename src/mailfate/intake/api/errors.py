@@ -9,6 +9,7 @@ answer, each with the :class:`ErrorOut` model (or a finer one) and the headers t
 (``WWW-Authenticate`` on 401, ``Retry-After`` on 429 and 503).
 """
 
+import inspect
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -25,6 +26,7 @@ __all__ = [
     "ValidationErrorOut",
     "documented",
     "error_response",
+    "handled",
     "http_error",
     "safe_json",
     "validation_error",
@@ -82,6 +84,17 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     """422 ``{"detail": [pydantic errors]}`` as FastAPI's own handler, but never failing."""
     assert isinstance(exc, RequestValidationError)
     return error_response(422, exc.errors())
+
+
+async def handled(request: Request, exc: StarletteHTTPException) -> Response:
+    """``exc`` rendered by the handler the app registered for its class or the nearest base (as
+    Starlette's exception middleware picks it); :func:`http_error` when there is none."""
+    handlers = getattr(request.app, "exception_handlers", {})
+    for cls in type(exc).__mro__:
+        if cls in handlers:
+            response = handlers[cls](request, exc)
+            return await response if inspect.isawaitable(response) else response  # type: ignore[no-any-return]
+    return await http_error(request, exc)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

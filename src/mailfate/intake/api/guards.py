@@ -1,20 +1,36 @@
 """Checks before any route runs, as plain ASGI middleware (Starlette's BaseHTTPMiddleware costs a
 task and a queue per request): :class:`BodyLimit` (413) and :class:`NoNul` (400)."""
 
+from collections.abc import Callable
+
 from fastapi import HTTPException
 from fastapi.responses import JSONResponse
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodyLimit", "NoNul"]
+__all__ = ["BodyLimit", "BodyTooLarge", "NoNul"]
+
+
+class BodyTooLarge(HTTPException):
+    """Raised while a body is read past the limit (a chunked body: no Content-Length to refuse by);
+    the app renders it with the same ``refuse`` as :class:`BodyLimit`."""
+
+
+def _detail(scope: Scope, text: str) -> Response:
+    return JSONResponse({"detail": text}, status_code=413)
 
 
 class BodyLimit:
     """413 for bodies over ``max_body`` bytes: by Content-Length before reading, and counted while
-    reading for chunked bodies."""
+    reading for chunked bodies (:class:`BodyTooLarge`). ``refuse(scope, text)`` renders the 413 in
+    the shape the route's API speaks (FastAPI's ``{"detail"}`` by default)."""
 
-    def __init__(self, app: ASGIApp, max_body: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_body: int, refuse: Callable[[Scope, str], Response] = _detail
+    ) -> None:
         self.app = app
         self.max_body = max_body
+        self.refuse = refuse
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -22,9 +38,7 @@ class BodyLimit:
             return
         for name, value in scope["headers"]:
             if name == b"content-length" and (not value.isdigit() or int(value) > self.max_body):
-                response = JSONResponse(
-                    {"detail": f"body larger than {self.max_body} bytes"}, status_code=413
-                )
+                response = self.refuse(scope, f"body larger than {self.max_body} bytes")
                 await response(scope, receive, send)
                 return
         seen = 0
@@ -35,7 +49,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_body:
-                    raise HTTPException(413, f"body larger than {self.max_body} bytes")
+                    raise BodyTooLarge(413, f"body larger than {self.max_body} bytes")
             return message
 
         await self.app(scope, counted, send)

@@ -7,8 +7,8 @@ and queuing the message. A lane is a function of the :class:`Request` that eithe
 returns None *before doing anything*, and the request then takes the full path (its body
 replayed): the refusals — 401, 403, 422 with each field named — always come from the routes, so
 a lane never has its own error shapes. What a lane runs after accepting is the route's own code,
-and an :class:`HTTPException` it raises is rendered by the app's own handler
-(:func:`.errors.http_error`), as the route's would be.
+and an :class:`HTTPException` it raises is rendered by the handler the app registered for it
+(:func:`.errors.handled`), as the route's would be.
 
 The middleware sits inside :mod:`.guards` (413, NUL in the URL) and FastAPI's server-error
 handler, so those apply to lanes as to every route. ``create_app(lanes=False)`` turns lanes off;
@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mailfate.intake.api.errors import http_error
+from mailfate.intake.api.errors import handled
 
 __all__ = ["Lane", "Lanes", "is_json"]
 
@@ -55,7 +55,7 @@ class Lanes:
         try:
             response = await lane(request)
         except HTTPException as exc:
-            response = await http_error(request, exc)
+            response = await handled(request, exc)
         if response is None:
             await self.app(scope, recorded.replay, send)
             return
