@@ -348,3 +348,12 @@ def test_a_revoked_aws_key_is_refused_and_keys_list_shows_its_key_id(served: dic
         config=Config(retries={"max_attempts": 1}),
     )
     assert _code(ses.get_send_quota) == (403, "InvalidClientTokenId")
+
+
+def test_an_operation_not_offered_is_a_named_404(served: dict[str, Any]) -> None:
+    ses = client(served, "sesv2")
+    with pytest.raises(ses.exceptions.NotFoundException) as raised:
+        ses.list_email_templates()
+    assert "does not offer GET /v2/email/templates" in str(raised.value)
+    with pytest.raises(ses.exceptions.NotFoundException):
+        ses.create_email_identity(EmailIdentity="app.example")

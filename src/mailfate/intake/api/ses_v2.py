@@ -476,3 +476,16 @@ async def _delete(request: Request, api: ApiState, key: ApiKey, body: bytes) -> 
 @router.delete("/v2/email/suppression/addresses/{address}")
 async def delete_suppressed(request: Request) -> Response:
     return await _run(request, "admin", _delete)
+
+
+@router.api_route("/v2/email/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+async def not_offered(request: Request) -> Response:
+    """Any other SES v2 operation (identities, stored templates, configuration sets, contact
+    lists…): 404 in SES's shape, naming the request, so the SDK's error says what is missing
+    rather than a bare 404. Last of the router: every operation above is matched first."""
+    return v2_error(
+        404,
+        "NotFoundException",
+        f"mailfate's SES endpoint does not offer {request.method} {request.url.path[:200]} "
+        "(see mailfate's docs/ses-endpoint.md for the operations it does)",
+    )
