@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO
 
@@ -197,10 +199,16 @@ class _ClassifyReport:
         out_console.print(summary)
 
 
-def _classify_dir(directory: str, classifier: Classifier, report: _ClassifyReport) -> None:
-    """Every file under ``directory``, with a progress bar on stderr (a terminal's, under --json)."""
+def _classify_dir(directory: str, classifier: Classifier, report: _ClassifyReport, jobs: int) -> None:
+    """Every file under ``directory``, with a progress bar on stderr (a terminal's, under --json);
+    in ``jobs`` processes when that is more than one (:func:`_classified`), in the same order."""
     json_out = report.json_out
     show = not json_out or err_console.is_terminal
+    paths: Iterator[str] | list[str] = _walk(directory)
+    results: Iterator[dict[str, Any]] | None = None
+    if _workers(jobs) > 1:
+        paths = list(paths)
+        results = _classified(paths, classifier, _workers(jobs))  # forks now: before the bar's thread
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -210,10 +218,46 @@ def _classify_dir(directory: str, classifier: Classifier, report: _ClassifyRepor
         disable=not show,
         transient=json_out,
     ) as bar:
-        task = bar.add_task(directory, total=_count(directory) if show else None)
-        for path in _walk(directory):
-            report.add(_one(path, None, classifier), os.path.relpath(path, directory))
+        total = len(paths) if isinstance(paths, list) else _count(directory) if show else None
+        task = bar.add_task(directory, total=total)
+        for path in paths:
+            item = next(results) if results is not None else _one(path, None, classifier)
+            report.add(item, os.path.relpath(path, directory))
             bar.advance(task)
+
+
+def _workers(jobs: int) -> int:
+    """Processes for ``--jobs`` (0: one per CPU); 1 where processes cannot be forked."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return jobs or os.cpu_count() or 1
+
+
+_FORKED: Classifier | None = None
+"""The classifier of the ``--jobs`` processes: set before they fork, so they inherit it loaded."""
+
+
+def _one_forked(path: str) -> dict[str, Any]:
+    assert _FORKED is not None
+    return _one(path, None, _FORKED)
+
+
+def _classified(paths: list[str], classifier: Classifier, workers: int) -> Iterator[dict[str, Any]]:
+    """``_one`` of each path, in ``workers`` forked processes, the results in the order of ``paths``.
+    The processes start here, at once (not when the iterator is first read)."""
+    global _FORKED  # noqa: PLW0603 - read by the forked processes, which inherit it
+    _FORKED = classifier
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    chunk = max(1, min(64, len(paths) // (workers * 8)))
+    results = pool.map(_one_forked, paths, chunksize=chunk)
+
+    def drained() -> Iterator[dict[str, Any]]:
+        try:
+            yield from results
+        finally:
+            pool.shutdown(cancel_futures=True)
+
+    return drained()
 
 
 @app.command("classify")
@@ -224,6 +268,15 @@ def classify_cmd(
     json_out: JsonOpt = False,
     rules: RulesOpt = None,
     rows: Annotated[int, typer.Option(help="At most this many result rows in the table.")] = TABLE_ROWS,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=0,
+            help="Processes for the files of a directory (0: one per CPU); results keep their order.",
+        ),
+    ] = 1,
 ) -> None:
     """Classify bounce mails and SES notifications (.json): one result per recipient."""
     classifier = _classifier(rules)
@@ -232,7 +285,7 @@ def classify_cmd(
         if given == "-":
             report.add(_one("-", sys.stdin.buffer.read(), classifier), "-")
         elif os.path.isdir(given):
-            _classify_dir(given, classifier, report)
+            _classify_dir(given, classifier, report, jobs)
         else:
             report.add(_one(given, None, classifier), given)
     if not json_out:

@@ -271,3 +271,50 @@ def test_reply_stdin_streams_in_a_real_process() -> None:
         assert second["retry"] is True
         proc.wait(timeout=30)
     assert proc.returncode == 0
+
+
+def test_classify_jobs_gives_the_same_lines_in_the_same_order(tmp_path: Path) -> None:
+    """``--jobs``: the files of a directory in forked processes — a real process, so the fork is
+    the CLI's own — give what one process gives, line for line, with the rules given by --rules
+    (the processes inherit the classifier) and an unreadable file's error in its place."""
+    import shutil
+    import subprocess
+    import sys
+
+    folder = tmp_path / "mails"
+    for copy in range(6):  # enough files for several chunks per process
+        shutil.copytree(EXAMPLES, folder / f"c{copy}")
+    (folder / "c0" / "broken.json").write_text("{not json", encoding="utf-8")
+    mine = tmp_path / "mine.toml"
+    mine.write_text(
+        '[[rule]]\nid = "mine.mailbox"\nreason = "suspend"\nany = ["mailbox is full"]\n'
+        'examples = ["552 5.2.2 mailbox is full"]\n',
+        encoding="utf-8",
+    )
+
+    def run(*extra: str) -> list[str]:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "mailfate",
+                "bounce",
+                "classify",
+                "--json",
+                "--rules",
+                str(mine),
+                *extra,
+                str(folder),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return done.stdout.splitlines()
+
+    one, two, every = run(), run("--jobs", "2"), run("-j", "0")
+    assert one == two == every
+    assert len(one) == 6 * len(list(EXAMPLES.iterdir())) + 1
+    assert any('"error"' in line and "broken.json" in line for line in one)
+    assert any('"suspend"' in line for line in one)  # the overlaid rule reached the processes
