@@ -169,7 +169,15 @@ class Settings:
     ``submission_key``. Empty: a self-signed one made in the data directory."""
     submission_key: str = ""
     transports: Mapping[str, TransportSettings] = field(default_factory=dict)
+    template_dirs: tuple[Path, ...] = ()
+    """``[templates] dirs``: folders of message templates, searched before the packaged ones."""
     source: str = "defaults"
+
+    @property
+    def templates(self) -> tuple[Path, ...]:
+        """Where templates are looked for, first to last: ``[templates] dirs``, then
+        ``<data_dir>/templates`` (whether or not it exists yet); the packaged ones come last."""
+        return (*self.template_dirs, self.data_dir / "templates")
 
     @property
     def unmatched_dir(self) -> Path | None:
@@ -368,6 +376,20 @@ def _submission(value: Any, source: str) -> dict[str, str]:
     }
 
 
+def _template_dirs(value: Any, source: str) -> tuple[Path, ...]:
+    """``[templates] dirs = ["folder", ...]``: folders of ``NAME.LANG.subject.txt`` /
+    ``.text.txt`` / ``.html`` files."""
+    templates = _table(value, "templates", source)
+    dirs = templates.get("dirs", [])
+    if (
+        sorted(set(templates) - {"dirs"})
+        or not isinstance(dirs, list)
+        or not all(isinstance(d, str) and d for d in dirs)
+    ):
+        raise ConfigError(f'{source}: [templates] takes dirs = ["folder", ...] (folders of template files)')
+    return tuple(Path(d) for d in dirs)
+
+
 def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     """Defaults, overlaid by the TOML file (``path`` or ``$MAILFATE_CONFIG``), the environment and
     ``overrides`` (keyword arguments named like the :class:`Settings` fields)."""
@@ -389,6 +411,7 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
         "alerts",
         "limits",
         "submission",
+        "templates",
     }
     unknown = sorted(set(raw) - known)
     if unknown:
@@ -436,6 +459,7 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
         "api_burst": _number(limits, "api_burst", 4000, 1, f"{source}: limits"),
         "submission_per_key": _number(limits, "submission_per_key", 200, 0.001, f"{source}: limits"),
         **_submission(raw.get("submission", {}), source),
+        "template_dirs": _template_dirs(raw.get("templates", {}), source),
         "transports": transports,
         "source": source,
     }

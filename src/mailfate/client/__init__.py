@@ -77,7 +77,9 @@ class Client:
         key: str | None = None,
     ) -> None:
         """The client on ``store`` (a path, a URL, a :class:`Store`; default ``$MAILFATE_STORE_URL``
-        or the data directory's SQLite file). ``url`` and ``key``: see :meth:`__new__`."""
+        or the data directory's SQLite file). ``template_dirs``: template folders searched before
+        the settings' (``[templates] dirs``, ``<data_dir>/templates``) and the packaged ones.
+        ``url`` and ``key``: see :meth:`__new__`."""
         self.settings = settings or load_settings()
         if isinstance(store, Store):
             self.store, self._owned = store, False
@@ -88,7 +90,7 @@ class Client:
         """Seconds without a heartbeat after which no worker counts as running (``wait``)."""
         self.service = SubmitService(
             self.store.queue,
-            template_dirs=template_dirs,
+            template_dirs=(*template_dirs, *self.settings.templates),
             max_age=float(self.settings.retry.get("max_age", 5 * 86400)),
             on_submit=on_submit,
             clock=clock,

@@ -65,6 +65,28 @@ def test_submit_then_follow_the_message_to_its_fate(served: dict[str, Any]) -> N
         assert read.get("/v1/alerts").json() == {"alerts": []}  # a handful of messages crosses no line
 
 
+def test_a_template_of_the_data_directory_is_used_by_the_running_server(served: dict[str, Any]) -> None:
+    """``<data_dir>/templates``: an application's own templates, for the API (and SMTP submission
+    and the SES endpoint) of a server that is already running."""
+    folder = served["data"] / "templates"
+    folder.mkdir(exist_ok=True)
+    (folder / "welcome.en.subject.txt").write_text("Welcome, {{ name }}\n", "utf-8")
+    (folder / "welcome.en.text.txt").write_text("Hello {{ name }}, your team is {{ team }}.\n", "utf-8")
+    with api(served, "send") as send, api(served, "read") as read:
+        body = {
+            "from": "no-reply@app.example",
+            "to": ["lee@accept.mailfate.test"],
+            "template": "welcome",
+            "variables": {"name": "Lee", "team": "core"},
+        }
+        answer = send.post("/v1/messages", json=body)
+        assert answer.status_code == 202, answer.text
+        view = read.get(f"/v1/messages/{answer.json()['message_id']}").json()
+        assert view["subject"] == "Welcome, Lee"
+        missing = send.post("/v1/messages", json={**body, "template": "no-such-template"})
+        assert missing.status_code == 422 and "welcome" in missing.text  # names what there is
+
+
 def test_no_key_wrong_key_and_wrong_scope(served: dict[str, Any]) -> None:
     with api(served, None) as anon, api(served, "read") as read:
         assert anon.get("/v1/stats").status_code == 401

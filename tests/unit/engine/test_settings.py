@@ -104,3 +104,17 @@ def test_pause_marketing_is_a_flag(tmp_path: Path) -> None:
     config.write_text('[alerts]\npause_marketing = "yes"\n')
     with pytest.raises(ConfigError, match="true or false"):
         load_settings(config)
+
+
+def test_template_folders_come_before_the_data_directorys(tmp_path: Path) -> None:
+    s = load_settings(
+        write(tmp_path, '[templates]\ndirs = ["mail/templates", "/srv/shared"]\n'), data_dir=tmp_path
+    )
+    assert s.templates == (Path("mail/templates"), Path("/srv/shared"), tmp_path / "templates")
+    assert load_settings(data_dir=tmp_path).templates == (tmp_path / "templates",)
+
+
+@pytest.mark.parametrize("text", ['dirs = "one"', "dirs = [1]", 'dirs = [""]', 'folder = ["x"]'])
+def test_template_folders_out_of_shape_are_one_clear_error(tmp_path: Path, text: str) -> None:
+    with pytest.raises(ConfigError, match=r"\[templates\] takes dirs"):
+        load_settings(write(tmp_path, f"[templates]\n{text}\n"))
