@@ -45,6 +45,7 @@ __all__ = [
     "check_tags",
     "compose",
     "message_fields",
+    "one_line",
     "require_utf8",
 ]
 
@@ -97,7 +98,9 @@ class Composed:
     tags: tuple[str, ...]
 
 
-def _one_line(value: str, what: str) -> str:
+def one_line(value: str, what: str) -> str:
+    """``value``, or InputError naming ``what`` when it holds a line break (any that
+    ``str.splitlines`` splits on) or a NUL: a header value is one line."""
     if not _BREAKS.isdisjoint(value):
         raise InputError(f"{what}: line breaks and NUL are not allowed in a header (header injection)")
     return value
@@ -223,7 +226,7 @@ def _parse_mailbox(value: str, what: str) -> tuple[str, str]:
     The address is what stands between the last ``<`` and the final ``>``; everything before it
     is the name (quotes around it removed), so a name can hold any character but a line break.
     """
-    value = _one_line(value, what).strip()
+    value = one_line(value, what).strip()
     if value.endswith(">") and "<" in value:
         name, _, addr = value[:-1].rpartition("<")
         name = name.strip()
@@ -267,7 +270,7 @@ def _extra_headers(headers: Mapping[str, str], taken: set[str]) -> list[tuple[st
         if lower in taken:
             raise InputError(f"header {key!r} is given twice")
         taken.add(lower)
-        value = _one_line(str(raw_value), f"header {key}")
+        value = one_line(str(raw_value), f"header {key}")
         if lower in _STRUCTURED or lower.startswith("list-"):
             if _PRINTABLE.fullmatch(value) is None:
                 raise InputError(f"header {key}: must be printable ASCII (it has a syntax of its own)")
@@ -377,7 +380,7 @@ def _content(  # noqa: PLR0917 - private; compose() passes its arguments through
         raise InputError("subject: required (or use a template)")
     if text is None and html is None:
         raise InputError("give text, html or a template")
-    _one_line(subject, "subject")
+    one_line(subject, "subject")
     return subject, text, html
 
 
@@ -407,7 +410,7 @@ def _split_reply_to(
 
 def _list_unsubscribe_fields(list_unsubscribe: str) -> list[tuple[str, str]]:
     """List-Unsubscribe, and List-Unsubscribe-Post (one-click, RFC 8058) when an https: URL is given."""
-    urls = [u.strip().strip("<>") for u in _one_line(list_unsubscribe, "list_unsubscribe").split(",")]
+    urls = [u.strip().strip("<>") for u in one_line(list_unsubscribe, "list_unsubscribe").split(",")]
     if not all(u and _PRINTABLE.fullmatch(u) and " " not in u for u in urls):
         raise InputError(
             f"list_unsubscribe {list_unsubscribe!r}: https: and/or mailto: URLs, comma-separated"

@@ -520,3 +520,15 @@ def test_a_body_over_the_limit_is_413_in_ses_shape(server: dict[str, Any], chunk
     assert v1.status_code == 413 and b"<Code>MessageRejected</Code>" in v1.content
     plain = post("/v1/messages", big, "application/json")
     assert plain.status_code == 413 and "larger than" in plain.json()["detail"]
+
+
+def test_template_data_nested_past_the_parser_is_400_not_500(server: dict[str, Any]) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    body = {
+        "FromEmailAddress": "no-reply@app.example",
+        "Destination": {"ToAddresses": ["kim@accept.mailfate.test"]},
+        "Content": {"Template": {"TemplateName": "verification-code", "TemplateData": deep}},
+    }
+    answer = _post(server, "/v2/email/outbound-emails", json.dumps(body).encode())
+    assert answer.status_code == 400, answer.text
+    assert "TemplateData" in answer.json()["message"]

@@ -26,16 +26,25 @@ import email.policy
 import email.utils
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mailfate.errors import InputError
 from mailfate.model import ApiKey, NewMessage
 from mailfate.submit.addresses import parse_recipients
+from mailfate.submit.compose import one_line
 from mailfate.submit.service import Sent, SubmitService
 
-__all__ = ["SesAttachment", "SesEmail", "send", "tags_of", "with_attachments", "without_bcc"]
+__all__ = [
+    "SesAttachment",
+    "SesEmail",
+    "send",
+    "tags_of",
+    "template_variables",
+    "with_attachments",
+    "without_bcc",
+]
 
 _TAG_PART = re.compile(r"[A-Za-z0-9_.-]{1,63}")
 _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
@@ -45,7 +54,6 @@ _TEMPLATE = re.compile(r"(?P<name>[A-Za-z0-9_-]{1,90})(?:\.(?P<lang>[A-Za-z]{2,3
 
 
 _CONTENT_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]{1,64}/[A-Za-z0-9!#$&^_.+-]{1,64}")
-_BREAKS = frozenset("\r\n\x00")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +84,8 @@ class SesEmail:
     html: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     template: str | None = None
-    template_data: str | None = None
+    variables: Mapping[str, Any] = field(default_factory=dict)
+    """The template's variables (``TemplateData``, read by :func:`template_variables`)."""
     raw: bytes | None = None
     tags: Sequence[str] = ()
     attachments: Sequence[SesAttachment] = ()
@@ -114,17 +123,23 @@ def _bare(addresses: Sequence[str]) -> list[str]:
     return out
 
 
-def _template(name: str, data: str | None) -> tuple[str, str, dict[str, Any]]:
+def _template(name: str) -> tuple[str, str]:
     match = _TEMPLATE.fullmatch(name)
     if match is None:
         raise InputError(f"TemplateName {name!r}: a mailfate template, 'name' or 'name.lang'")
+    return match["name"], match["lang"] or "en"
+
+
+def template_variables(text: str | None, where: str) -> dict[str, Any]:
+    """A ``TemplateData`` string's JSON object (InputError naming ``where`` otherwise, nesting
+    past the parser's depth included)."""
     try:
-        variables = json.loads(data) if data else {}
-    except ValueError:
-        raise InputError("TemplateData: a JSON object") from None
-    if not isinstance(variables, dict):
-        raise InputError("TemplateData: a JSON object")
-    return match["name"], match["lang"] or "en", variables
+        found = json.loads(text) if text else {}
+    except (ValueError, RecursionError):
+        raise InputError(f"{where}: a JSON object") from None
+    if not isinstance(found, dict):
+        raise InputError(f"{where}: a JSON object")
+    return found
 
 
 def _composed(service: SubmitService, mail: SesEmail) -> NewMessage:
@@ -142,7 +157,8 @@ def _composed(service: SubmitService, mail: SesEmail) -> NewMessage:
         "reply_to": mail.reply_to[0] if mail.reply_to else None,
     }
     if mail.template is not None:
-        fields["template"], fields["lang"], fields["variables"] = _template(mail.template, mail.template_data)
+        fields["template"], fields["lang"] = _template(mail.template)
+        fields["variables"] = dict(mail.variables)
     else:
         fields.update(subject=mail.subject, text=mail.text, html=mail.html)
     message = service.prepare(**fields)
@@ -168,8 +184,8 @@ def with_attachments(raw: bytes, attachments: Sequence[SesAttachment]) -> bytes:
             ("ContentId", a.content_id),
             ("ContentDescription", a.description),
         ):
-            if value is not None and not _BREAKS.isdisjoint(value):
-                raise InputError(f"{where}.{name}: line breaks and NUL are not allowed in a header")
+            if value is not None:
+                one_line(value, f"{where}.{name}")
         if not _CONTENT_TYPE.fullmatch(a.content_type) or a.content_type.lower().startswith(
             ("multipart/", "message/")
         ):

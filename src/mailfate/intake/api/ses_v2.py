@@ -41,7 +41,7 @@ from fastapi import APIRouter, Request, Response
 
 from mailfate.errors import InputError
 from mailfate.intake.api.ses_auth import Dialect, SesError, answer, authenticate
-from mailfate.intake.api.ses_mail import SesAttachment, SesEmail, send, tags_of
+from mailfate.intake.api.ses_mail import SesAttachment, SesEmail, send, tags_of, template_variables
 from mailfate.intake.api.sigv4 import Refusal
 from mailfate.intake.api.state import ApiState, state_of
 from mailfate.model import ApiKey, NewSuppression, RollupQuery
@@ -156,7 +156,12 @@ def _content(content: dict[str, Any]) -> dict[str, Any]:
         name = _get(part, "TemplateName", str)
         if not name:
             raise InputError("Content.Template.TemplateName is required (a mailfate template)")
-        return {"template": name, "template_data": data, "headers": headers, "attachments": attachments}
+        return {
+            "template": name,
+            "variables": template_variables(data, "TemplateData"),
+            "headers": headers,
+            "attachments": attachments,
+        }
     body = _get(part, "Body", dict, {})
     return {
         "subject": _get(_get(part, "Subject", dict, {}), "Data", str),
@@ -235,16 +240,6 @@ _MAX_BULK = 50
 """SES's most entries in one SendBulkEmail."""
 
 
-def _variables(text: str | None, where: str) -> dict[str, Any]:
-    try:
-        found = json.loads(text) if text else {}
-    except (ValueError, RecursionError):
-        raise InputError(f"{where}: a JSON object") from None
-    if not isinstance(found, dict):
-        raise InputError(f"{where}: a JSON object")
-    return found
-
-
 def _bulk(data: dict[str, Any]) -> list[SesEmail | InputError]:
     """One :class:`SesEmail` per entry of a SendBulkEmail — the default template with the entry's
     data over the default data, its headers over the default headers, its tags over the default
@@ -256,7 +251,7 @@ def _bulk(data: dict[str, Any]) -> list[SesEmail | InputError]:
     if content.get("Template") is None or any(v is not None for k, v in content.items() if k != "Template"):
         raise InputError("DefaultContent: a Template (the only content SendBulkEmail takes)")
     base = _content({"Template": content["Template"]})
-    defaults = _variables(base["template_data"], "DefaultContent.Template.TemplateData")
+    defaults = base["variables"]
     entries = _get(data, "BulkEmailEntries", list, [])
     if not 1 <= len(entries) <= _MAX_BULK:
         raise InputError(f"BulkEmailEntries: 1 to {_MAX_BULK} entries")
@@ -266,9 +261,10 @@ def _bulk(data: dict[str, Any]) -> list[SesEmail | InputError]:
     tags_of(list(tags.items()), config)  # the defaults are the request's: refused as a whole
     out: list[SesEmail | InputError] = []
     for n, entry in enumerate(entries):
+        where = f"BulkEmailEntries[{n}]"
         try:
             if not isinstance(entry, dict):
-                raise InputError(f"BulkEmailEntries[{n}]: an object")
+                raise InputError(f"{where}: an object")
             dest = _get(entry, "Destination", dict, {})
             replacement = _get(entry, "ReplacementEmailContent", dict, {})
             extra = _get(_get(replacement, "ReplacementTemplate", dict, {}), "ReplacementTemplateData", str)
@@ -284,9 +280,8 @@ def _bulk(data: dict[str, Any]) -> list[SesEmail | InputError]:
                     | dict(_pairs(entry.get("ReplacementHeaders"), "ReplacementHeaders")),
                     tags=tags_of(list(own_tags.items()), config),
                     template=base["template"],
-                    template_data=json.dumps(
-                        defaults | _variables(extra, f"BulkEmailEntries[{n}].ReplacementTemplateData")
-                    ),
+                    variables=defaults
+                    | template_variables(extra, f"BulkEmailEntries[{n}].ReplacementTemplateData"),
                     attachments=base["attachments"],
                 )
             )
